@@ -1,0 +1,52 @@
+// The control-file grammar: pure functions from the bytes of one write(2) to a
+// typed value, and from values to the bytes a read(2) returns.
+//
+// syscalls.allow / syscalls.deny, one write = one command:
+//   command := sep* token (sep+ token)* sep*        sep := whitespace | ','
+//   token   := value | value '-' value | 'a' | 'all'
+//   value   := C integer as kstrtoint(s, 0) reads it ("59", "0x3b", "073",
+//              "+59") | a native syscall name ("execve")
+// A comma stands between two tokens: "1,,2", ",1" and "1," are malformed.
+// Errors, all-or-nothing (the first bad token decides):
+//   more than kMaxWrite bytes -> too_big (E2BIG), checked before anything else;
+//   empty / whitespace-only write, malformed token, unknown name, range with
+//   first > last -> invalid (EINVAL);
+//   a number < 0 or >= kSyscallWidth (or beyond int) -> out_of_range (ERANGE);
+//   for a deny, naming restart_syscall explicitly -> invalid (EINVAL); ranges
+//   and 'a' skip it silently (it is always allowed, see syscall_set.h).
+// Reads: members ascending, single spaces, newline-terminated; empty -> "\n".
+//
+// cgroup.max.depth / cgroup.max.descendants: "max" or an integer >= 0 as
+// kstrtoint reads it, surrounding whitespace ignored; negative -> ERANGE.
+#pragma once
+
+#include "core/error.h"
+#include "core/syscall_set.h"
+
+#include <climits>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace syscg::grammar {
+
+inline constexpr std::size_t kMaxWrite = 4096;  // kernfs atomic_write_len
+inline constexpr int kUnlimited = INT_MAX;      // reads back as "max", as in the kernel
+
+enum class ListFile { allow, deny };
+
+Result<SyscallSet> parse_syscall_list(std::string_view text, ListFile file);
+std::string format_syscall_list(const SyscallSet& set);
+
+Result<int> parse_limit(std::string_view text);
+std::string format_limit(int limit);
+
+// Control files present in group directories. Group names may not collide
+// with them; the prefixes "cgroup." and "syscalls." are reserved as a whole so
+// that a future control file can never shadow an existing group.
+bool is_reserved_name(std::string_view name);
+// Non-empty, at most 255 bytes, no '/', no '\n', no NUL, not "." or "..", not
+// reserved. Errors: invalid (EINVAL).
+Status check_group_name(std::string_view name);
+
+}  // namespace syscg::grammar

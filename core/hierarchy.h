@@ -1,0 +1,131 @@
+// The group tree: hierarchical syscall sets with the semantics of the
+// reviewed 2011 syscalls cgroup controller.
+//
+// Rules (each enforced here, whatever the front end):
+//  - The root (kRootGroup) allows every number; its policy cannot be changed
+//    (allow/deny on it -> permission) and it cannot be removed (busy).
+//  - A new group starts as a copy of its parent's set.
+//  - deny(g, s) clears s in g and in every descendant of g.
+//  - allow(g, s) sets s in g only, and only if g's parent allows all of s;
+//    otherwise permission and nothing changes. Allow never propagates.
+//  - restart_syscall is in every set, always (see syscall_set.h); a deny
+//    whose set contains it is invalid.
+//  - Invariant: allowed(g) is a subset of allowed(parent(g)) for every g, in
+//    every state any reader can observe.
+//  - A group with children or members cannot be removed (busy).
+//  - max_depth / max_descendants with the kernel's semantics: creating a
+//    group fails with limit (EAGAIN) when some ancestor a (parent included)
+//    already has nr_descendants >= a.max_descendants, or when the new group
+//    would sit more than a.max_depth levels below a. Default: unlimited.
+//  - Group ids are stable and never reused; the root's id is 1, which is also
+//    FUSE's root inode number.
+//
+// Locking: one reader/writer lock for the whole tree. Every mutation takes it
+// exclusively, every query shared. This is the kernel's own choice for the
+// same problem (devcgroup_mutex, cgroup_mutex): a deny must change a whole
+// subtree atomically and an allow must test the parent and set the child as
+// one step, and mutations are rare administrative writes. Per-node locks would
+// need a top-down lock order over a subtree of unbounded size to give the same
+// atomicity, for no gain. check() takes the lock shared and is O(1): every
+// group stores its flattened (effective) set, so no ancestor walk is needed.
+// No method calls out while holding the lock.
+#pragma once
+
+#include "core/error.h"
+#include "core/grammar.h"
+#include "core/syscall_set.h"
+
+#include <boost/container/flat_map.hpp>
+#include <boost/container/flat_set.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace syscg {
+
+using GroupId = std::uint64_t;
+inline constexpr GroupId kNoGroup = 0;
+inline constexpr GroupId kRootGroup = 1;
+using Pid = std::int32_t;
+
+struct GroupInfo {
+  GroupId id = kNoGroup;
+  GroupId parent = kNoGroup;  // kNoGroup for the root
+  std::string name;           // empty for the root
+  unsigned depth = 0;         // 0 for the root
+  int max_depth = grammar::kUnlimited;
+  int max_descendants = grammar::kUnlimited;
+  std::size_t nr_descendants = 0;
+  std::size_t nr_members = 0;
+  std::size_t nr_children = 0;
+  SyscallSet allowed;
+};
+
+struct ChildEntry {
+  std::string name;
+  GroupId id;
+};
+
+class Hierarchy {
+ public:
+  Hierarchy();
+  Hierarchy(const Hierarchy&) = delete;
+  Hierarchy& operator=(const Hierarchy&) = delete;
+  ~Hierarchy();
+
+  // Errors: not_found (parent), invalid (name), exists, limit.
+  Result<GroupId> create(GroupId parent, std::string_view name);
+  // Errors: not_found, busy (root, children or members).
+  Status remove(GroupId group);
+
+  Result<GroupId> lookup(GroupId parent, std::string_view name) const;
+  Result<GroupInfo> info(GroupId group) const;
+  Result<std::vector<ChildEntry>> children(GroupId group) const;  // sorted by name
+  Result<SyscallSet> allowed(GroupId group) const;
+  Result<std::string> path(GroupId group) const;  // "/" or "/a/b"
+
+  // Errors: not_found, permission (root; allow beyond the parent), invalid
+  // (deny naming restart_syscall).
+  Status allow(GroupId group, const SyscallSet& set);
+  Status deny(GroupId group, const SyscallSet& set);
+
+  // O(1) in the depth. False for an unknown group or nr >= kSyscallWidth.
+  bool check(GroupId group, std::uint64_t nr) const noexcept;
+  // The first draft's check: walks the ancestors and ANDs their sets. Kept as
+  // the benchmark's baseline; O(depth).
+  bool check_naive(GroupId group, std::uint64_t nr) const noexcept;
+
+  // Errors: not_found, out_of_range (negative).
+  Status set_max_depth(GroupId group, int limit);
+  Status set_max_descendants(GroupId group, int limit);
+
+  // Membership: a pid belongs to at most one group. attach() moves it and
+  // returns its previous group, if any. Errors: not_found, out_of_range (pid <= 0).
+  Result<std::optional<GroupId>> attach(GroupId group, Pid pid);
+  // Removes pid from its group; returns that group, if any.
+  std::optional<GroupId> detach(Pid pid);
+  std::optional<GroupId> group_of(Pid pid) const;
+  Result<std::vector<Pid>> members(GroupId group) const;  // ascending
+
+  // Every group, parents before children, taken atomically.
+  std::vector<GroupInfo> snapshot() const;
+
+ private:
+  struct Node;
+  Node* find(GroupId id) const;  // caller holds mu_
+  GroupInfo describe(const Node& n) const;
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<GroupId, std::unique_ptr<Node>> nodes_;
+  std::unordered_map<Pid, GroupId> member_of_;
+  GroupId next_id_ = kRootGroup + 1;
+};
+
+}  // namespace syscg
