@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs the benchmarks and writes their tables and plots into docs/bench/ and
+# the README (between the <!-- bench:NAME --> markers). Run as root.
+#   scripts/bench-report.sh            all benchmark programs
+#   scripts/bench-report.sh core       only bench/core_bench
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+need_root
+install_packages
+cd "$SYSCG_ROOT"
+build build-bench -DCMAKE_BUILD_TYPE=Release -DSYSCG_BENCH=ON
+
+mkdir -p bench/results docs/bench
+which=${1:-all}
+run_bench() {  # NAME
+  local name=$1
+  echo "==> ${name}_bench"
+  # Pinned to one core, 5 repetitions; the report uses the medians.
+  taskset -c 1 "./build-bench/bench/${name}_bench" \
+    --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_out="bench/results/${name}.json" --benchmark_out_format=json >/dev/null
+}
+if [ "$which" = all ] || [ "$which" = core ]; then run_bench core; fi
+python3 scripts/bench_report.py --results bench/results --docs docs/bench --readme README.md

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Turns Google Benchmark JSON results into Markdown tables and gnuplot plots.
+
+Each report section writes docs/bench/<section>.md and its plots, and replaces
+the README text between `<!-- bench:<section>:begin -->` and
+`<!-- bench:<section>:end -->`. Only sections whose JSON exists are rewritten.
+"""
+import argparse
+import json
+import pathlib
+import platform
+import re
+import subprocess
+
+
+def load(path):
+    """Median real_time per benchmark name, in ns, plus the run's context."""
+    data = json.loads(path.read_text())
+    medians = {}
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
+            medians[b["run_name"]] = b["real_time"] * unit
+    return medians, data["context"]
+
+
+def fmt_ns(ns):
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.1f} ns"
+
+
+def context_line(ctx):
+    return (f"Machine: {ctx.get('num_cpus')} × {ctx.get('mhz_per_cpu')} MHz, "
+            f"{platform.system()} {platform.release()}; medians of 5 repetitions, "
+            f"pinned to one core; run {ctx.get('date', '')[:10]}.")
+
+
+def gnuplot(script):
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def core_section(results, docs):
+    med, ctx = load(results / "core.json")
+    depths = [0, 1, 2, 4, 8, 16, 32, 64]
+    flat = [med[f"BM_CheckFlattened/{d}"] for d in depths]
+    naive = [med[f"BM_CheckNaiveWalk/{d}"] for d in depths]
+    lines = ["**Per-level check** (`check` of a group at depth *d*; the flattened set "
+             "against the first draft's ancestor walk):", "",
+             "| depth | flattened | naive walk | naive / flattened |", "|---:|---:|---:|---:|"]
+    for d, f, n in zip(depths, flat, naive):
+        lines.append(f"| {d} | {fmt_ns(f)} | {fmt_ns(n)} | {n / f:.2f}× |")
+    spread = (max(flat) - min(flat)) / min(flat) * 100
+    lines += ["", f"Flattened check, depth 64 vs depth 0: {flat[-1] / flat[0]:.2f}× "
+              f"(spread over all depths {spread:.0f}%); naive walk: {naive[-1] / naive[0]:.2f}×.", ""]
+    lines += ["**Deny propagation** (one `deny` on the top group of a tree, ten children per node):", "",
+              "| groups | time per deny |", "|---:|---:|"]
+    for n in (10, 1000, 10000):
+        lines.append(f"| {n:,} | {fmt_ns(med[f'BM_DenyPropagation/{n}'])} |")
+    lines += ["", "**Command parsing** (`parse_syscall_list`, one write):", "",
+              "| command | time |", "|---|---:|"]
+    for key, label in [("one_number", "`59`"), ("one_name", "`execve`"), ("range", "`0-511`"),
+                       ("names_list", "`execve,execveat,fork,vfork,ptrace,kexec_load`"),
+                       ("hundred_numbers", "100 numbers")]:
+        lines.append(f"| {label} | {fmt_ns(med[f'BM_Parse/{key}'])} |")
+    lines += ["", context_line(ctx), "", "![check cost by depth](docs/bench/core_check_depth.svg)"]
+
+    dat = docs / "core_check_depth.dat"
+    dat.write_text("".join(f"{d} {f} {n}\n" for d, f, n in zip(depths, flat, naive)))
+    gnuplot(f"""
+set terminal svg size 640,360 dynamic font 'sans,11'
+set output '{docs / "core_check_depth.svg"}'
+set title 'check(): cost per call by group depth'
+set xlabel 'group depth'; set ylabel 'ns per check (median)'
+set key top left; set grid; set yrange [0:*]
+plot '{dat}' using 1:2 with linespoints lw 2 title 'flattened (syscg)', \\
+     '{dat}' using 1:3 with linespoints lw 2 title 'ancestor walk (2011 draft)'
+""")
+    return "\n".join(lines)
+
+
+SECTIONS = {"core": ("core.json", core_section)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", type=pathlib.Path, required=True)
+    ap.add_argument("--docs", type=pathlib.Path, required=True)
+    ap.add_argument("--readme", type=pathlib.Path, required=True)
+    args = ap.parse_args()
+    readme = args.readme.read_text()
+    for name, (json_name, render) in SECTIONS.items():
+        if not (args.results / json_name).exists():
+            continue
+        text = render(args.results, args.docs)
+        (args.docs / f"{name}.md").write_text(text + "\n")
+        pattern = re.compile(rf"(<!-- bench:{name}:begin -->\n).*?(<!-- bench:{name}:end -->)", re.S)
+        if not pattern.search(readme):
+            raise SystemExit(f"README.md lacks the markers for bench section '{name}'")
+        readme = pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(2), readme)
+        print(f"wrote docs/bench/{name}.md and the README section '{name}'")
+    args.readme.write_text(readme)
+
+
+if __name__ == "__main__":
+    main()
