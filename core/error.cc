@@ -16,7 +16,8 @@ int to_errno(Errc code) noexcept {
     case Errc::exists: return EEXIST;
     case Errc::busy: return EBUSY;
     case Errc::limit: return EAGAIN;
-    case Errc::cross_device: return EXDEV;
+    case Errc::not_dir: return ENOTDIR;
+    case Errc::is_dir: return EISDIR;
   }
   return EIO;
 }
@@ -33,7 +34,8 @@ std::string_view errno_name(Errc code) noexcept {
     case Errc::exists: return "EEXIST";
     case Errc::busy: return "EBUSY";
     case Errc::limit: return "EAGAIN";
-    case Errc::cross_device: return "EXDEV";
+    case Errc::not_dir: return "ENOTDIR";
+    case Errc::is_dir: return "EISDIR";
   }
   return "EIO";
 }

@@ -26,7 +26,8 @@ enum class Errc {
   exists,        // a group of that name exists                      -> EEXIST
   busy,          // group has children or members; root removal      -> EBUSY
   limit,         // max.depth / max.descendants reached              -> EAGAIN
-  cross_device,  // rename across parents                            -> EXDEV
+  not_dir,       // a directory operation on a control file          -> ENOTDIR
+  is_dir,        // a file operation on a group directory            -> EISDIR
 };
 
 struct Error {

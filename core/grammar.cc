@@ -149,6 +149,14 @@ Result<int> parse_limit(std::string_view text) {
   return v;
 }
 
+Result<int> parse_pid(std::string_view text) {
+  BOOST_OUTCOME_TRY(check_size(text));
+  auto pid = parse_c_int(strip(text));
+  if (!pid || pid.value() < 0)
+    return make_error(Errc::invalid, fmt::format("'{}' is not a process id", strip(text)));
+  return pid.value();
+}
+
 std::string format_limit(int limit) {
   return limit == kUnlimited ? std::string("max\n") : fmt::format("{}\n", limit);
 }

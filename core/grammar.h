@@ -41,6 +41,11 @@ std::string format_syscall_list(const SyscallSet& set);
 Result<int> parse_limit(std::string_view text);
 std::string format_limit(int limit);
 
+// cgroup.procs: one process id per write, as the kernel reads it
+// (kstrtoint(strstrip(buf), 0)); 0 names the writer. Any parse failure or a
+// negative number -> invalid (EINVAL), as in cgroup_procs_write_start().
+Result<int> parse_pid(std::string_view text);
+
 // Control files present in group directories. Group names may not collide
 // with them; the prefixes "cgroup." and "syscalls." are reserved as a whole so
 // that a future control file can never shadow an existing group.

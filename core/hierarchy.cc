@@ -105,6 +105,21 @@ Status Hierarchy::remove(GroupId id) {
   return outcome::success();
 }
 
+Status Hierarchy::rename(GroupId id, std::string_view new_name) {
+  BOOST_OUTCOME_TRY(grammar::check_group_name(new_name));
+  std::unique_lock lock(mu_);
+  Node* n = find(id);
+  if (!n) return no_group(id);
+  if (!n->parent) return make_error(Errc::busy, "the root group cannot be renamed");
+  if (n->name == new_name) return outcome::success();
+  if (n->parent->children.contains(new_name))
+    return make_error(Errc::exists, fmt::format("group '{}' exists", new_name));
+  n->parent->children.erase(n->name);
+  n->name = std::string(new_name);
+  n->parent->children.emplace(n->name, n);
+  return outcome::success();
+}
+
 Result<GroupId> Hierarchy::lookup(GroupId parent_id, std::string_view name) const {
   std::shared_lock lock(mu_);
   const Node* parent = find(parent_id);
@@ -253,6 +268,35 @@ Result<std::vector<Pid>> Hierarchy::members(GroupId id) const {
   const Node* n = find(id);
   if (!n) return no_group(id);
   return std::vector<Pid>(n->members.begin(), n->members.end());
+}
+
+Result<std::vector<MemberPolicy>> Hierarchy::subtree_members(GroupId id) const {
+  std::shared_lock lock(mu_);
+  const Node* n = find(id);
+  if (!n) return no_group(id);
+  std::vector<MemberPolicy> out;
+  std::vector<const Node*> stack{n};
+  while (!stack.empty()) {
+    const Node* cur = stack.back();
+    stack.pop_back();
+    for (Pid pid : cur->members) out.push_back({pid, cur->id, cur->allowed});
+    for (const auto& entry : cur->children) stack.push_back(entry.second);
+  }
+  return out;
+}
+
+Result<bool> Hierarchy::populated(GroupId id) const {
+  std::shared_lock lock(mu_);
+  const Node* n = find(id);
+  if (!n) return no_group(id);
+  std::vector<const Node*> stack{n};
+  while (!stack.empty()) {
+    const Node* cur = stack.back();
+    stack.pop_back();
+    if (!cur->members.empty()) return true;
+    for (const auto& entry : cur->children) stack.push_back(entry.second);
+  }
+  return false;
 }
 
 std::vector<GroupInfo> Hierarchy::snapshot() const {

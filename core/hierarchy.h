@@ -68,6 +68,13 @@ struct GroupInfo {
   SyscallSet allowed;
 };
 
+// A member process and the set its group allows.
+struct MemberPolicy {
+  Pid pid;
+  GroupId group;
+  SyscallSet allowed;
+};
+
 struct ChildEntry {
   std::string name;
   GroupId id;
@@ -84,6 +91,9 @@ class Hierarchy {
   Result<GroupId> create(GroupId parent, std::string_view name);
   // Errors: not_found, busy (root, children or members).
   Status remove(GroupId group);
+  // Renames a group within its parent. Errors: not_found, invalid (name),
+  // busy (root), exists.
+  Status rename(GroupId group, std::string_view new_name);
 
   Result<GroupId> lookup(GroupId parent, std::string_view name) const;
   Result<GroupInfo> info(GroupId group) const;
@@ -113,6 +123,11 @@ class Hierarchy {
   std::optional<GroupId> detach(Pid pid);
   std::optional<GroupId> group_of(Pid pid) const;
   Result<std::vector<Pid>> members(GroupId group) const;  // ascending
+  // Every member of the group and of its descendants with its group's set,
+  // taken atomically.
+  Result<std::vector<MemberPolicy>> subtree_members(GroupId group) const;
+  // True when the group or one of its descendants has a member.
+  Result<bool> populated(GroupId group) const;
 
   // Every group, parents before children, taken atomically.
   std::vector<GroupInfo> snapshot() const;

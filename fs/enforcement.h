@@ -1,0 +1,50 @@
+// The seam between syscgfs and the enforcer.
+//
+// syscgfs owns the policy (the core Hierarchy) and the file semantics; the
+// Enforcement behind this interface owns processes: it identifies the process
+// a cgroup.procs write names, and makes members enforce their group's set.
+// syscgfs calls it with its writer lock held (see filesystem.h), so calls
+// never overlap. The enforcer implements it (enforcer/enforcer.h); tests use
+// a recording fake.
+#pragma once
+
+#include "core/error.h"
+#include "core/hierarchy.h"
+
+#include <span>
+#include <sys/types.h>
+
+namespace syscg::fs {
+
+// The process a cgroup.procs write resolved to.
+struct Process {
+  Pid tgid;   // the thread group: any thread id moves the whole process
+  uid_t uid;  // real, effective and saved uid
+  uid_t euid;
+  uid_t suid;
+};
+
+class Enforcement {
+ public:
+  virtual ~Enforcement() = default;
+
+  // The process named by a cgroup.procs write: `written` as the user wrote it,
+  // 0 meaning the writing process, whose thread id is `writer_tid`.
+  // Errors: no_process (ESRCH); invalid (EINVAL) for a kernel thread, the
+  // daemon itself or one of its ancestors.
+  virtual Result<Process> identify(Pid written, Pid writer_tid) = 0;
+
+  // Whether a recorded member still exists; exited members leave their group.
+  virtual bool alive(Pid pid) = 0;
+
+  // `pid` is about to join a group whose set is `allowed`. An error refuses
+  // the move: syscgfs then records nothing and returns the errno.
+  virtual Status attach(Pid pid, GroupId group, const SyscallSet& allowed) = 0;
+
+  // A policy write has been committed; each listed member must now enforce
+  // its group's new set. An error reaches the writer, but the policy stays:
+  // a filter already installed in another member cannot be taken back.
+  virtual Status policy_changed(std::span<const MemberPolicy> members) = 0;
+};
+
+}  // namespace syscg::fs

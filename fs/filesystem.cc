@@ -1,0 +1,504 @@
+#include "fs/filesystem.h"
+
+#include "core/grammar.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <poll.h>
+#include <set>
+
+namespace syscg::fs {
+namespace {
+
+timespec now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ts;
+}
+
+const ControlFile* find_control(std::string_view name) {
+  for (const auto& f : kControlFiles)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+std::size_t index_of(FileKind kind) {
+  for (std::size_t i = 0; i < kControlFiles.size(); ++i)
+    if (kControlFiles[i].kind == kind) return i;
+  return 0;
+}
+
+bool is_policy_file(FileKind k) { return k == FileKind::syscalls_allow || k == FileKind::syscalls_deny; }
+bool is_read_only(FileKind k) { return k == FileKind::stat || k == FileKind::events; }
+
+Error not_a_group_dir() { return make_error(Errc::not_dir, "a control file is not a directory"); }
+Error root_policy() { return make_error(Errc::permission, "the root group's policy cannot be changed"); }
+
+}  // namespace
+
+fuse_ino_t inode_of(GroupId group, FileKind kind) {
+  if (kind == FileKind::dir) return group;
+  return kFileInoBit | (group << 8) | static_cast<fuse_ino_t>(kind);
+}
+
+InodeRef decode_inode(fuse_ino_t ino) {
+  if ((ino & kFileInoBit) == 0) return {ino, FileKind::dir};
+  return {(ino & ~kFileInoBit) >> 8, static_cast<FileKind>(ino & 0xff)};
+}
+
+struct Filesystem::Handle {
+  fuse_ino_t ino;
+  GroupId group;
+  FileKind kind;
+  int flags;
+  Caller opener;  // cgroup.procs checks the opener's credentials, as the kernel's f_cred
+  std::mutex mu;  // guards the snapshot
+  std::string snapshot;
+  bool has_snapshot = false;
+  std::uint64_t seen_generation = 0;  // cgroup.events: generation at the last snapshot
+  fuse_pollhandle* ph = nullptr;      // guarded by handles_mu_
+  std::vector<DirEntry> entries;      // directories: taken at opendir
+};
+
+Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Caller owner)
+    : hierarchy_(hierarchy), enforcement_(enforcement) {
+  const auto t = now();
+  GroupMeta root{.dir = {0755, owner.uid, owner.gid, t, t}, .files = {}};
+  for (std::size_t i = 0; i < kControlFiles.size(); ++i) {
+    const auto& f = kControlFiles[i];
+    root.files[i] = {is_policy_file(f.kind) ? mode_t{0444} : f.mode, owner.uid, owner.gid, t, t};
+  }
+  meta_.emplace(kRootGroup, root);
+}
+
+Filesystem::~Filesystem() {
+  for (auto& [id, h] : handles_)
+    if (h->ph) fuse_pollhandle_destroy(h->ph);
+  for (auto* ph : pending_polls_) fuse_pollhandle_destroy(ph);
+}
+
+Result<struct stat> Filesystem::stat_locked(fuse_ino_t ino) const {
+  const auto ref = decode_inode(ino);
+  auto meta = meta_.find(ref.group);
+  if (meta == meta_.end()) return make_error(Errc::not_found, fmt::format("no inode {}", ino));
+  struct stat st {};
+  st.st_ino = ino;
+  st.st_blksize = 4096;
+  const Meta* m = &meta->second.dir;
+  if (ref.kind == FileKind::dir) {
+    BOOST_OUTCOME_TRY(info, hierarchy_.info(ref.group));
+    st.st_mode = S_IFDIR | m->mode;
+    st.st_nlink = static_cast<nlink_t>(2 + info.nr_children);
+  } else {
+    const auto& f = kControlFiles[index_of(ref.kind)];
+    if (ref.group == kRootGroup && !f.in_root) return make_error(Errc::not_found, "no such file in the root");
+    m = &meta->second.files[index_of(ref.kind)];
+    st.st_mode = S_IFREG | m->mode;
+    st.st_nlink = 1;
+  }
+  st.st_uid = m->uid;
+  st.st_gid = m->gid;
+  st.st_atim = m->mtime;
+  st.st_mtim = m->mtime;
+  st.st_ctim = m->ctime;
+  return st;
+}
+
+Result<struct stat> Filesystem::getattr(fuse_ino_t ino) const {
+  std::shared_lock lock(meta_mu_);
+  return stat_locked(ino);
+}
+
+Result<Entry> Filesystem::lookup(fuse_ino_t parent, std::string_view name) const {
+  const auto ref = decode_inode(parent);
+  if (ref.kind != FileKind::dir) return not_a_group_dir();
+  fuse_ino_t ino;
+  if (const auto* f = find_control(name); f && (ref.group != kRootGroup || f->in_root)) {
+    ino = inode_of(ref.group, f->kind);
+  } else {
+    BOOST_OUTCOME_TRY(child, hierarchy_.lookup(ref.group, name));
+    ino = inode_of(child, FileKind::dir);
+  }
+  std::shared_lock lock(meta_mu_);
+  BOOST_OUTCOME_TRY(st, stat_locked(ino));
+  return Entry{ino, st};
+}
+
+Result<struct stat> Filesystem::setattr(fuse_ino_t ino, const struct stat& in, int to_set, const Caller&) {
+  std::unique_lock lock(meta_mu_);
+  BOOST_OUTCOME_TRY(stat_locked(ino));  // exists
+  const auto ref = decode_inode(ino);
+  auto& gm = meta_.at(ref.group);
+  Meta& m = ref.kind == FileKind::dir ? gm.dir : gm.files[index_of(ref.kind)];
+  // default_permissions: the kernel has already checked ownership and
+  // CAP_CHOWN / CAP_FOWNER (setattr_prepare) before this request.
+  if (to_set & FUSE_SET_ATTR_MODE) m.mode = in.st_mode & 07777;
+  if (to_set & FUSE_SET_ATTR_UID) m.uid = in.st_uid;
+  if (to_set & FUSE_SET_ATTR_GID) m.gid = in.st_gid;
+  if (to_set & FUSE_SET_ATTR_MTIME) m.mtime = in.st_mtim;
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) m.mtime = now();
+  m.ctime = now();
+  return stat_locked(ino);
+}
+
+void Filesystem::touch(GroupId group, FileKind kind) {
+  std::unique_lock lock(meta_mu_);
+  auto it = meta_.find(group);
+  if (it == meta_.end()) return;
+  Meta& m = kind == FileKind::dir ? it->second.dir : it->second.files[index_of(kind)];
+  m.mtime = m.ctime = now();
+}
+
+Result<Entry> Filesystem::mkdir(fuse_ino_t parent, std::string_view name, mode_t mode, const Caller& caller) {
+  const auto ref = decode_inode(parent);
+  if (ref.kind != FileKind::dir) return not_a_group_dir();
+  std::lock_guard wlock(write_mu_);
+  if (find_control(name)) return make_error(Errc::exists, fmt::format("'{}' is a control file", name));
+  BOOST_OUTCOME_TRY(id, hierarchy_.create(ref.group, name));
+  {
+    // Like cgroup_kn_set_ugid(): the directory and its files belong to the creator.
+    const auto t = now();
+    GroupMeta gm{.dir = {mode & 07777, caller.uid, caller.gid, t, t}, .files = {}};
+    for (std::size_t i = 0; i < kControlFiles.size(); ++i)
+      gm.files[i] = {kControlFiles[i].mode, caller.uid, caller.gid, t, t};
+    std::unique_lock lock(meta_mu_);
+    meta_.emplace(id, gm);
+  }
+  touch(ref.group, FileKind::dir);
+  std::shared_lock lock(meta_mu_);
+  BOOST_OUTCOME_TRY(st, stat_locked(id));
+  return Entry{id, st};
+}
+
+Status Filesystem::rmdir(fuse_ino_t parent, std::string_view name) {
+  const auto ref = decode_inode(parent);
+  if (ref.kind != FileKind::dir) return not_a_group_dir();
+  std::lock_guard wlock(write_mu_);
+  if (find_control(name)) return not_a_group_dir();
+  BOOST_OUTCOME_TRY(id, hierarchy_.lookup(ref.group, name));
+  prune_exited(id);  // exited members do not keep a group busy
+  BOOST_OUTCOME_TRY(hierarchy_.remove(id));
+  {
+    std::unique_lock lock(meta_mu_);
+    meta_.erase(id);
+  }
+  touch(ref.group, FileKind::dir);
+  return outcome::success();
+}
+
+Status Filesystem::rename(fuse_ino_t parent, std::string_view name, fuse_ino_t new_parent,
+                          std::string_view new_name, unsigned flags) {
+  if (flags & ~unsigned{RENAME_NOREPLACE}) return make_error(Errc::invalid, "only RENAME_NOREPLACE is supported");
+  const auto from = decode_inode(parent), to = decode_inode(new_parent);
+  if (from.kind != FileKind::dir || to.kind != FileKind::dir) return not_a_group_dir();
+  std::lock_guard wlock(write_mu_);
+  if (find_control(name)) return make_error(Errc::permission, "control files cannot be renamed");
+  BOOST_OUTCOME_TRY(id, hierarchy_.lookup(from.group, name));
+  // A group's place in the tree decides its policy; moving it under another
+  // parent would change it silently, so only renames in place are allowed.
+  if (from.group != to.group) return make_error(Errc::permission, "a group can be renamed only within its parent");
+  BOOST_OUTCOME_TRY(hierarchy_.rename(id, new_name));
+  touch(from.group, FileKind::dir);
+  return outcome::success();
+}
+
+Status Filesystem::create_file(fuse_ino_t parent, std::string_view name) const {
+  if (decode_inode(parent).kind != FileKind::dir) return not_a_group_dir();
+  if (find_control(name) || hierarchy_.lookup(decode_inode(parent).group, name))
+    return make_error(Errc::exists, fmt::format("'{}' exists", name));
+  return make_error(Errc::permission, "files cannot be created in syscgfs; mkdir creates a group");
+}
+
+Status Filesystem::unlink(fuse_ino_t parent, std::string_view name) const {
+  const auto ref = decode_inode(parent);
+  if (ref.kind != FileKind::dir) return not_a_group_dir();
+  if (find_control(name)) return make_error(Errc::permission, "control files cannot be removed");
+  BOOST_OUTCOME_TRY(hierarchy_.lookup(ref.group, name));
+  return make_error(Errc::is_dir, "rmdir removes a group");
+}
+
+std::shared_ptr<Filesystem::Handle> Filesystem::handle(std::uint64_t id) const {
+  std::lock_guard lock(handles_mu_);
+  auto it = handles_.find(id);
+  return it == handles_.end() ? nullptr : it->second;
+}
+
+Result<std::uint64_t> Filesystem::open(fuse_ino_t ino, int flags, const Caller& caller) {
+  BOOST_OUTCOME_TRY(getattr(ino));
+  const auto ref = decode_inode(ino);
+  if (ref.kind == FileKind::dir) return make_error(Errc::is_dir, "a group directory");
+  if ((flags & O_ACCMODE) != O_RDONLY) {
+    if (ref.group == kRootGroup && is_policy_file(ref.kind)) return root_policy();
+    if (is_read_only(ref.kind)) return make_error(Errc::access, "a read-only control file");
+  }
+  auto h = std::make_shared<Handle>();
+  h->ino = ino;
+  h->group = ref.group;
+  h->kind = ref.kind;
+  h->flags = flags;
+  h->opener = caller;
+  {
+    std::shared_lock lock(meta_mu_);
+    h->seen_generation = meta_.at(ref.group).events_generation;
+  }
+  std::lock_guard lock(handles_mu_);
+  const auto id = next_handle_++;
+  handles_.emplace(id, std::move(h));
+  return id;
+}
+
+Result<std::string> Filesystem::render(GroupId group, FileKind kind) {
+  if (kind == FileKind::procs || kind == FileKind::stat) prune_exited(group);
+  BOOST_OUTCOME_TRY(info, hierarchy_.info(group));
+  switch (kind) {
+    case FileKind::syscalls_allow: return grammar::format_syscall_list(info.allowed);
+    case FileKind::syscalls_deny: return grammar::format_syscall_list(~info.allowed);
+    case FileKind::max_depth: return grammar::format_limit(info.max_depth);
+    case FileKind::max_descendants: return grammar::format_limit(info.max_descendants);
+    case FileKind::stat:
+      return fmt::format("nr_descendants {}\nnr_members {}\n", info.nr_descendants, info.nr_members);
+    case FileKind::events: {
+      BOOST_OUTCOME_TRY(populated, hierarchy_.populated(group));
+      return fmt::format("populated {}\n", populated ? 1 : 0);
+    }
+    case FileKind::procs: {
+      BOOST_OUTCOME_TRY(members, hierarchy_.members(group));
+      std::string out;
+      for (Pid p : members) fmt::format_to(std::back_inserter(out), "{}\n", p);
+      return out;
+    }
+    case FileKind::dir: break;
+  }
+  return make_error(Errc::is_dir, "a group directory");
+}
+
+Result<std::string> Filesystem::read(std::uint64_t id, off_t offset, std::size_t size) {
+  auto h = handle(id);
+  if (!h) return make_error(Errc::invalid, "stale handle");
+  std::lock_guard lock(h->mu);
+  if (offset == 0 || !h->has_snapshot) {
+    std::uint64_t generation;
+    {
+      std::shared_lock mlock(meta_mu_);
+      auto it = meta_.find(h->group);
+      if (it == meta_.end()) return make_error(Errc::not_found, "the group was removed");
+      generation = it->second.events_generation;
+    }
+    BOOST_OUTCOME_TRY(text, render(h->group, h->kind));
+    h->snapshot = std::move(text);
+    h->has_snapshot = true;
+    h->seen_generation = generation;
+  }
+  if (offset < 0 || static_cast<std::size_t>(offset) >= h->snapshot.size()) return std::string();
+  return h->snapshot.substr(static_cast<std::size_t>(offset), size);
+}
+
+Result<std::size_t> Filesystem::write(std::uint64_t id, std::string_view data, const Caller& writer) {
+  auto h = handle(id);
+  if (!h) return make_error(Errc::invalid, "stale handle");
+  if (data.size() > grammar::kMaxWrite)
+    return make_error(Errc::too_big, fmt::format("write of {} bytes exceeds {}", data.size(), grammar::kMaxWrite));
+  BOOST_OUTCOME_TRY(write_command(*h, data, writer));
+  touch(h->group, h->kind);
+  return data.size();
+}
+
+Status Filesystem::write_command(Handle& h, std::string_view data, const Caller& writer) {
+  switch (h.kind) {
+    case FileKind::syscalls_allow:
+    case FileKind::syscalls_deny: {
+      if (h.group == kRootGroup) return root_policy();
+      const bool deny = h.kind == FileKind::syscalls_deny;
+      BOOST_OUTCOME_TRY(set, grammar::parse_syscall_list(data, deny ? grammar::ListFile::deny
+                                                                    : grammar::ListFile::allow));
+      std::lock_guard wlock(write_mu_);
+      BOOST_OUTCOME_TRY(deny ? hierarchy_.deny(h.group, set) : hierarchy_.allow(h.group, set));
+      BOOST_OUTCOME_TRY(members, hierarchy_.subtree_members(h.group));
+      // An allow changes only this group's set.
+      if (!deny) std::erase_if(members, [&](const MemberPolicy& m) { return m.group != h.group; });
+      if (members.empty()) return outcome::success();
+      return enforcement_.policy_changed(members);
+    }
+    case FileKind::max_depth:
+    case FileKind::max_descendants: {
+      BOOST_OUTCOME_TRY(limit, grammar::parse_limit(data));
+      std::lock_guard wlock(write_mu_);
+      return h.kind == FileKind::max_depth ? hierarchy_.set_max_depth(h.group, limit)
+                                           : hierarchy_.set_max_descendants(h.group, limit);
+    }
+    case FileKind::procs: return move_process(h, data, writer);
+    case FileKind::stat:
+    case FileKind::events: return make_error(Errc::access, "a read-only control file");
+    case FileKind::dir: break;
+  }
+  return make_error(Errc::is_dir, "a group directory");
+}
+
+Status Filesystem::move_process(Handle& h, std::string_view data, const Caller& writer) {
+  BOOST_OUTCOME_TRY(written, grammar::parse_pid(data));
+  BOOST_OUTCOME_TRY(target, enforcement_.identify(written, writer.pid));
+  std::lock_guard wlock(write_mu_);
+  BOOST_OUTCOME_TRY(allowed, hierarchy_.allowed(h.group));
+  const GroupId from = hierarchy_.group_of(target.tgid).value_or(kRootGroup);
+  BOOST_OUTCOME_TRY(may_move(h, target, from));
+  if (from == h.group && hierarchy_.group_of(target.tgid)) return outcome::success();
+  BOOST_OUTCOME_TRY(enforcement_.attach(target.tgid, h.group, allowed));
+  const std::array<GroupId, 2> chains{from, h.group};
+  const auto before = populated_chain(chains);
+  BOOST_OUTCOME_TRY(hierarchy_.attach(h.group, target.tgid));
+  events_changed(chains, before);
+  return outcome::success();
+}
+
+Status Filesystem::may_move(const Handle& h, const Process& target, GroupId from) {
+  const Caller& who = h.opener;
+  if (who.uid == 0) return outcome::success();
+  // cgroup v1's rule for moving another user's process.
+  if (who.uid != target.uid && who.uid != target.suid)
+    return make_error(Errc::access, fmt::format("process {} belongs to another user", target.tgid));
+  // cgroup v2 delegation: the writer needs write access to cgroup.procs of
+  // the common ancestor of the source and destination groups.
+  std::set<GroupId> source_chain;
+  for (GroupId g = from; g != kNoGroup;) {
+    source_chain.insert(g);
+    BOOST_OUTCOME_TRY(info, hierarchy_.info(g));
+    g = info.parent;
+  }
+  GroupId common = h.group;
+  while (!source_chain.contains(common)) {
+    BOOST_OUTCOME_TRY(info, hierarchy_.info(common));
+    common = info.parent;
+  }
+  std::shared_lock lock(meta_mu_);
+  const Meta& m = meta_.at(common).files[index_of(FileKind::procs)];
+  const mode_t bit = who.uid == m.uid ? S_IWUSR : who.gid == m.gid ? S_IWGRP : S_IWOTH;
+  if ((m.mode & bit) == 0)
+    return make_error(Errc::access, "no write access to cgroup.procs of the common ancestor group");
+  return outcome::success();
+}
+
+void Filesystem::prune_exited(GroupId group) {
+  auto members = hierarchy_.members(group);
+  if (!members) return;
+  for (Pid pid : members.value()) {
+    if (enforcement_.alive(pid)) continue;
+    const std::array<GroupId, 1> chain{group};
+    const auto before = populated_chain(chain);
+    hierarchy_.detach(pid);
+    events_changed(chain, before);
+  }
+}
+
+std::vector<std::pair<GroupId, bool>> Filesystem::populated_chain(std::span<const GroupId> groups) const {
+  std::vector<std::pair<GroupId, bool>> out;
+  for (GroupId g : groups) {
+    while (g != kNoGroup && std::none_of(out.begin(), out.end(), [g](const auto& p) { return p.first == g; })) {
+      auto info = hierarchy_.info(g);
+      if (!info) break;
+      auto populated = hierarchy_.populated(g);
+      out.emplace_back(g, populated && populated.value());
+      g = info.value().parent;
+    }
+  }
+  return out;
+}
+
+void Filesystem::events_changed(std::span<const GroupId> chains,
+                                const std::vector<std::pair<GroupId, bool>>& before) {
+  std::vector<GroupId> changed;
+  for (const auto& [g, was] : populated_chain(chains)) {
+    auto it = std::find_if(before.begin(), before.end(), [g](const auto& p) { return p.first == g; });
+    if (it == before.end() || it->second != was) changed.push_back(g);
+  }
+  if (changed.empty()) return;
+  {
+    std::unique_lock lock(meta_mu_);
+    for (GroupId g : changed)
+      if (auto it = meta_.find(g); it != meta_.end()) {
+        ++it->second.events_generation;
+        it->second.files[index_of(FileKind::events)].mtime = now();
+      }
+  }
+  std::lock_guard lock(handles_mu_);
+  for (auto& [id, h] : handles_)
+    if (h->kind == FileKind::events && h->ph &&
+        std::find(changed.begin(), changed.end(), h->group) != changed.end()) {
+      pending_polls_.push_back(h->ph);
+      h->ph = nullptr;
+    }
+}
+
+Result<unsigned> Filesystem::poll(std::uint64_t id, fuse_pollhandle* ph) {
+  auto h = handle(id);
+  if (!h) {
+    if (ph) fuse_pollhandle_destroy(ph);
+    return make_error(Errc::invalid, "stale handle");
+  }
+  unsigned mask = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+  if (h->kind != FileKind::events) {
+    if (ph) fuse_pollhandle_destroy(ph);
+    return mask;
+  }
+  std::uint64_t generation;
+  {
+    std::shared_lock lock(meta_mu_);
+    auto it = meta_.find(h->group);
+    generation = it == meta_.end() ? h->seen_generation + 1 : it->second.events_generation;
+  }
+  std::uint64_t seen;
+  {
+    std::lock_guard lock(h->mu);
+    seen = h->seen_generation;
+  }
+  std::lock_guard lock(handles_mu_);
+  if (h->ph) fuse_pollhandle_destroy(h->ph);
+  h->ph = ph;
+  if (generation != seen) mask |= POLLPRI | POLLERR;
+  return mask;
+}
+
+std::vector<fuse_pollhandle*> Filesystem::take_pending_polls() {
+  std::lock_guard lock(handles_mu_);
+  return std::exchange(pending_polls_, {});
+}
+
+Result<std::uint64_t> Filesystem::opendir(fuse_ino_t ino) {
+  const auto ref = decode_inode(ino);
+  if (ref.kind != FileKind::dir) return not_a_group_dir();
+  BOOST_OUTCOME_TRY(info, hierarchy_.info(ref.group));
+  BOOST_OUTCOME_TRY(children, hierarchy_.children(ref.group));
+  auto h = std::make_shared<Handle>();
+  h->ino = ino;
+  h->group = ref.group;
+  h->kind = FileKind::dir;
+  h->flags = O_RDONLY;
+  h->entries.push_back({".", ino, S_IFDIR});
+  h->entries.push_back({"..", info.parent == kNoGroup ? ino : inode_of(info.parent, FileKind::dir), S_IFDIR});
+  for (const auto& f : kControlFiles)
+    if (ref.group != kRootGroup || f.in_root) h->entries.push_back({std::string(f.name), inode_of(ref.group, f.kind), S_IFREG});
+  for (const auto& c : children) h->entries.push_back({c.name, inode_of(c.id, FileKind::dir), S_IFDIR});
+  std::lock_guard lock(handles_mu_);
+  const auto id = next_handle_++;
+  handles_.emplace(id, std::move(h));
+  return id;
+}
+
+Result<std::vector<DirEntry>> Filesystem::readdir(std::uint64_t id, off_t offset) const {
+  auto h = handle(id);
+  if (!h) return make_error(Errc::invalid, "stale handle");
+  if (offset < 0 || static_cast<std::size_t>(offset) >= h->entries.size()) return std::vector<DirEntry>{};
+  return std::vector<DirEntry>(h->entries.begin() + offset, h->entries.end());
+}
+
+void Filesystem::release(std::uint64_t id) {
+  std::lock_guard lock(handles_mu_);
+  auto it = handles_.find(id);
+  if (it == handles_.end()) return;
+  if (it->second->ph) fuse_pollhandle_destroy(it->second->ph);
+  handles_.erase(it);
+}
+
+}  // namespace syscg::fs

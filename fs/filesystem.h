@@ -1,0 +1,171 @@
+// syscgfs's file semantics over the core Hierarchy, independent of the FUSE
+// transport: every operation returns a Result whose error fuse_ops.cc turns
+// into exactly one fuse_reply_err (via to_errno, the project's one mapping).
+//
+// Tree: the mount's root directory is the root group; each group directory
+// holds the control files of kControlFiles and its child groups.
+//
+// Inodes: a group directory's inode is its GroupId (the root's is 1, FUSE's
+// root inode); a control file's is kFileInoBit | GroupId << 8 | kind. Ids are
+// never reused, so an inode never names two objects.
+//
+// Files behave like kernfs: a read serves a snapshot taken at open or at a
+// read at offset 0; a write is one command, its offset ignored, at most
+// grammar::kMaxWrite bytes.
+//
+// Locking, in this order: write_mu_ (serialises every mutation together with
+// its Enforcement call) -> meta_mu_ (modes, owners, times, event counters) ->
+// handles_mu_ -> Hierarchy's internal lock. Reads never take write_mu_, so a
+// process being stopped by the enforcer can still stat and read the mount.
+#pragma once
+
+#include "core/hierarchy.h"
+#include "fs/enforcement.h"
+
+#include <fuse_lowlevel.h>
+
+#include <array>
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <sys/stat.h>
+#include <unordered_map>
+#include <vector>
+
+namespace syscg::fs {
+
+enum class FileKind : std::uint8_t {
+  dir = 0,
+  syscalls_allow,
+  syscalls_deny,
+  procs,
+  max_depth,
+  max_descendants,
+  stat,
+  events,
+};
+
+struct ControlFile {
+  std::string_view name;
+  FileKind kind;
+  mode_t mode;   // for a group that is not the root
+  bool in_root;  // the root group has this file too
+};
+
+inline constexpr std::array<ControlFile, 7> kControlFiles{{
+    {"cgroup.events", FileKind::events, 0444, false},
+    {"cgroup.max.depth", FileKind::max_depth, 0644, true},
+    {"cgroup.max.descendants", FileKind::max_descendants, 0644, true},
+    {"cgroup.procs", FileKind::procs, 0644, true},
+    {"cgroup.stat", FileKind::stat, 0444, true},
+    {"syscalls.allow", FileKind::syscalls_allow, 0644, true},
+    {"syscalls.deny", FileKind::syscalls_deny, 0644, true},
+}};
+
+inline constexpr fuse_ino_t kFileInoBit = fuse_ino_t{1} << 63;
+struct InodeRef {
+  GroupId group;
+  FileKind kind;
+};
+fuse_ino_t inode_of(GroupId group, FileKind kind);
+InodeRef decode_inode(fuse_ino_t ino);
+
+// Who asks: from fuse_req_ctx. pid is the caller's thread id.
+struct Caller {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  pid_t pid = 0;
+};
+
+struct Entry {
+  fuse_ino_t ino;
+  struct stat attr;
+};
+
+struct DirEntry {
+  std::string name;
+  fuse_ino_t ino;
+  mode_t type;  // S_IFDIR or S_IFREG
+};
+
+class Filesystem {
+ public:
+  explicit Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Caller owner = {});
+  Filesystem(const Filesystem&) = delete;
+  Filesystem& operator=(const Filesystem&) = delete;
+  ~Filesystem();
+
+  Result<Entry> lookup(fuse_ino_t parent, std::string_view name) const;
+  Result<struct stat> getattr(fuse_ino_t ino) const;
+  // chmod, chown, utimens; a truncate to size 0 is accepted and ignored
+  // (shells open with O_TRUNC). `to_set` holds FUSE_SET_ATTR_* bits.
+  Result<struct stat> setattr(fuse_ino_t ino, const struct stat& in, int to_set, const Caller& caller);
+  Result<Entry> mkdir(fuse_ino_t parent, std::string_view name, mode_t mode, const Caller& caller);
+  Status rmdir(fuse_ino_t parent, std::string_view name);
+  // Within one parent only; across parents -> permission (EPERM).
+  Status rename(fuse_ino_t parent, std::string_view name, fuse_ino_t new_parent, std::string_view new_name,
+                unsigned flags);
+  // Regular files and nodes cannot be created, control files not removed.
+  Status create_file(fuse_ino_t parent, std::string_view name) const;
+  Status unlink(fuse_ino_t parent, std::string_view name) const;
+
+  // Open files and directories: handles are ids into a table, never pointers.
+  Result<std::uint64_t> open(fuse_ino_t ino, int flags, const Caller& caller);
+  Result<std::string> read(std::uint64_t handle, off_t offset, std::size_t size);
+  Result<std::size_t> write(std::uint64_t handle, std::string_view data, const Caller& writer);
+  // Registers `ph` (may be null) and answers the current poll mask; takes
+  // ownership of ph. POLLPRI|POLLERR once cgroup.events changed since the
+  // handle's last snapshot.
+  Result<unsigned> poll(std::uint64_t handle, fuse_pollhandle* ph);
+  Result<std::uint64_t> opendir(fuse_ino_t ino);
+  Result<std::vector<DirEntry>> readdir(std::uint64_t handle, off_t offset) const;
+  void release(std::uint64_t handle);
+
+  // Poll handles whose cgroup.events changed; the caller notifies them
+  // after replying (fuse_lowlevel_notify_poll) and destroys them.
+  std::vector<fuse_pollhandle*> take_pending_polls();
+
+ private:
+  struct Meta {
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
+    timespec mtime;
+    timespec ctime;
+  };
+  struct GroupMeta {
+    Meta dir;
+    std::array<Meta, kControlFiles.size()> files;
+    std::uint64_t events_generation = 0;
+  };
+  struct Handle;
+
+  Result<struct stat> stat_locked(fuse_ino_t ino) const;  // caller holds meta_mu_
+  Result<std::string> render(GroupId group, FileKind kind);
+  Status write_command(Handle& h, std::string_view data, const Caller& writer);
+  Status move_process(Handle& h, std::string_view data, const Caller& writer);
+  Status may_move(const Handle& h, const Process& target, GroupId from);
+  void prune_exited(GroupId group);
+  // Re-evaluates cgroup.events along the chains of `groups`; wakes pollers.
+  void events_changed(std::span<const GroupId> chains, const std::vector<std::pair<GroupId, bool>>& before);
+  std::vector<std::pair<GroupId, bool>> populated_chain(std::span<const GroupId> groups) const;
+  void touch(GroupId group, FileKind kind);
+  std::shared_ptr<Handle> handle(std::uint64_t id) const;
+
+  Hierarchy& hierarchy_;
+  Enforcement& enforcement_;
+  std::mutex write_mu_;
+  mutable std::shared_mutex meta_mu_;
+  std::unordered_map<GroupId, GroupMeta> meta_;
+  mutable std::mutex handles_mu_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<Handle>> handles_;
+  std::uint64_t next_handle_ = 1;
+  std::vector<fuse_pollhandle*> pending_polls_;  // guarded by handles_mu_
+};
+
+}  // namespace syscg::fs

@@ -1,0 +1,103 @@
+// syscgfs MOUNTPOINT [options]: mounts the syscg hierarchy (libfuse
+// conventions: -f foreground, -d debug, -o options, -h, -V).
+#include "core/hierarchy.h"
+#include "enforcer/enforcer.h"
+#include "fs/filesystem.h"
+#include "fs/fuse_ops.h"
+
+#include <fmt/format.h>
+#include <fuse_lowlevel.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+// One line on stderr, then a non-zero exit status.
+int fail(const std::string& message) {
+  fmt::print(stderr, "syscgfs: {}\n", message);
+  return 1;
+}
+
+// A mountpoint must be an existing directory that is not already a mount.
+std::string check_mountpoint(const char* path) {
+  struct stat st {};
+  if (stat(path, &st) != 0) return fmt::format("{}: {}", path, std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) return fmt::format("{}: not a directory", path);
+  struct stat parent {};
+  if (stat(fmt::format("{}/..", path).c_str(), &parent) != 0) return fmt::format("{}: {}", path, std::strerror(errno));
+  if (parent.st_dev != st.st_dev || parent.st_ino == st.st_ino)
+    return fmt::format("{}: mountpoint is busy (already a mount point)", path);
+  return {};
+}
+
+struct ArgsDeleter {
+  void operator()(fuse_args* a) const { fuse_opt_free_args(a); }
+};
+struct SessionDeleter {
+  void operator()(fuse_session* s) const { fuse_session_destroy(s); }
+};
+struct LoopConfigDeleter {
+  void operator()(fuse_loop_config* c) const { fuse_loop_cfg_destroy(c); }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fuse_args args_storage = FUSE_ARGS_INIT(argc, argv);
+  std::unique_ptr<fuse_args, ArgsDeleter> args(&args_storage);
+  fuse_cmdline_opts opts{};
+  if (fuse_parse_cmdline(args.get(), &opts) != 0) return 1;
+  std::unique_ptr<char, decltype(&std::free)> mountpoint(opts.mountpoint, &std::free);
+  if (opts.show_help) {
+    fmt::print("usage: {} MOUNTPOINT [options]\n\n"
+               "Mounts the syscg hierarchy: mkdir a group, write syscall numbers to\n"
+               "syscalls.allow / syscalls.deny, move processes through cgroup.procs.\n"
+               "Always mounted with allow_other,default_permissions.\n\n",
+               argv[0]);
+    fuse_cmdline_help();
+    fuse_lowlevel_help();
+    return 0;
+  }
+  if (opts.show_version) {
+    fmt::print("syscgfs {}\n", kVersion);
+    fuse_lowlevel_version();
+    return 0;
+  }
+  if (!mountpoint) return fail("no mountpoint given (see --help)");
+  if (auto problem = check_mountpoint(mountpoint.get()); !problem.empty()) return fail(problem);
+  if (getuid() != 0) return fail("must run as root (it mounts with allow_other and moves other users' processes)");
+
+  fuse_opt_add_arg(args.get(), "-oallow_other,default_permissions,fsname=syscg,subtype=syscg");
+
+  syscg::Hierarchy hierarchy;
+  syscg::enforcer::Enforcer enforcer;
+  syscg::fs::Filesystem filesystem(hierarchy, enforcer, {getuid(), getgid(), getpid()});
+
+  const auto& ops = syscg::fs::fuse_operations();
+  std::unique_ptr<fuse_session, SessionDeleter> se(fuse_session_new(args.get(), &ops, sizeof ops, &filesystem));
+  if (!se) return fail("cannot create the FUSE session");
+  // SIGINT, SIGTERM and SIGHUP end the loop; we then unmount.
+  if (fuse_set_signal_handlers(se.get()) != 0) return fail("cannot install signal handlers");
+  if (fuse_session_mount(se.get(), mountpoint.get()) != 0) {
+    fuse_remove_signal_handlers(se.get());
+    return fail(fmt::format("{}: mount failed", mountpoint.get()));
+  }
+  fuse_daemonize(opts.foreground);
+
+  std::unique_ptr<fuse_loop_config, LoopConfigDeleter> loop(fuse_loop_cfg_create());
+  fuse_loop_cfg_set_max_threads(loop.get(), opts.max_threads);
+  fuse_loop_cfg_set_clone_fd(loop.get(), opts.clone_fd);
+  const int rc = opts.singlethread ? fuse_session_loop(se.get()) : fuse_session_loop_mt(se.get(), loop.get());
+
+  fuse_session_unmount(se.get());
+  fuse_remove_signal_handlers(se.get());
+  return rc == 0 ? 0 : 1;
+}
