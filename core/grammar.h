@@ -3,9 +3,11 @@
 //
 // syscalls.allow / syscalls.deny, one write = one command:
 //   command := sep* token (sep+ token)* sep*        sep := whitespace | ','
-//   token   := value | value '-' value | 'a' | 'all'
+//   token   := value | bound '-' bound | 'a' | 'all'
 //   value   := C integer as kstrtoint(s, 0) reads it ("59", "0x3b", "073",
 //              "+59") | a native syscall name ("execve")
+//   bound   := a value without a sign ("0x3a-073", "read-close"): a signed
+//              endpoint ("-1-3", "1-+3") is malformed
 // A comma stands between two tokens: "1,,2", ",1" and "1," are malformed.
 // Errors, all-or-nothing (the first bad token decides):
 //   more than kMaxWrite bytes -> too_big (E2BIG), checked before anything else;

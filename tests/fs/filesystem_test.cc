@@ -1,0 +1,273 @@
+// Unit tests of syscgfs's file semantics without a mount: the Filesystem over
+// a real Hierarchy and a recording fake of the Enforcement seam.
+#include "core/grammar.h"
+#include "fs/filesystem.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <map>
+#include <poll.h>
+#include <set>
+
+namespace syscg::fs {
+namespace {
+
+class RecordingEnforcement : public Enforcement {
+ public:
+  struct Attach {
+    Pid pid;
+    GroupId group;
+    SyscallSet allowed;
+  };
+
+  Result<Process> identify(Pid written, Pid writer_tid) override {
+    const Pid pid = written == 0 ? writer_tid : written;
+    auto it = processes.find(pid);
+    if (it == processes.end()) return make_error(Errc::no_process, "no such process");
+    return it->second;
+  }
+  bool alive(Pid pid) override { return !exited.contains(pid); }
+  Status attach(Pid pid, GroupId group, const SyscallSet& allowed) override {
+    attaches.push_back({pid, group, allowed});
+    if (refuse_attach) return make_error(*refuse_attach, "refused by the fake");
+    return outcome::success();
+  }
+  Status policy_changed(std::span<const MemberPolicy> members) override {
+    changes.emplace_back(members.begin(), members.end());
+    return outcome::success();
+  }
+
+  std::map<Pid, Process> processes;  // tid -> process
+  std::set<Pid> exited;
+  std::optional<Errc> refuse_attach;
+  std::vector<Attach> attaches;
+  std::vector<std::vector<MemberPolicy>> changes;
+};
+
+constexpr Caller kRoot{0, 0, 1000};
+constexpr Caller kUser{1000, 1000, 2000};
+
+class FilesystemTest : public ::testing::Test {
+ protected:
+  FilesystemTest() : fs_(hierarchy_, fake_) {
+    fake_.processes[1000] = {1000, 0, 0, 0};
+    fake_.processes[2000] = {2000, 1000, 1000, 1000};
+    fake_.processes[2001] = {2000, 1000, 1000, 1000};  // a second thread of 2000
+    fake_.processes[3000] = {3000, 0, 0, 0};
+  }
+
+  fuse_ino_t mkdir(fuse_ino_t parent, const std::string& name, const Caller& who = kRoot) {
+    auto e = fs_.mkdir(parent, name, 0755, who);
+    EXPECT_TRUE(e) << name;
+    return e ? e.value().ino : 0;
+  }
+  fuse_ino_t file(fuse_ino_t dir, const std::string& name) { return fs_.lookup(dir, name).value().ino; }
+  // Opens, writes one command, closes; returns 0 or the errno.
+  int write(fuse_ino_t dir, const std::string& name, const std::string& text, const Caller& who = kRoot) {
+    auto h = fs_.open(file(dir, name), O_WRONLY, who);
+    if (!h) return to_errno(h.error().code);
+    auto r = fs_.write(h.value(), text, who);
+    fs_.release(h.value());
+    return r ? 0 : to_errno(r.error().code);
+  }
+  std::string read(fuse_ino_t dir, const std::string& name) {
+    auto h = fs_.open(file(dir, name), O_RDONLY, kRoot).value();
+    auto r = fs_.read(h, 0, 1 << 20).value();
+    fs_.release(h);
+    return r;
+  }
+
+  Hierarchy hierarchy_;
+  RecordingEnforcement fake_;
+  Filesystem fs_;
+};
+
+TEST_F(FilesystemTest, InodesAreGroupIdsAndTaggedFiles) {
+  EXPECT_EQ(inode_of(kRootGroup, FileKind::dir), fuse_ino_t{FUSE_ROOT_ID});
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  std::set<fuse_ino_t> seen{FUSE_ROOT_ID, web};
+  for (const auto& f : kControlFiles) {
+    const auto ino = file(web, std::string(f.name));
+    EXPECT_TRUE(seen.insert(ino).second) << f.name;
+    EXPECT_EQ(decode_inode(ino).group, decode_inode(web).group);
+    EXPECT_EQ(decode_inode(ino).kind, f.kind);
+  }
+}
+
+TEST_F(FilesystemTest, RootHasNoEventsFileAndReadOnlyPolicy) {
+  EXPECT_EQ(fs_.lookup(FUSE_ROOT_ID, "cgroup.events").error().code, Errc::not_found);
+  EXPECT_EQ(write(FUSE_ROOT_ID, "syscalls.deny", "59"), EPERM);
+  EXPECT_EQ(write(FUSE_ROOT_ID, "syscalls.allow", "59"), EPERM);
+  EXPECT_EQ(fs_.getattr(file(FUSE_ROOT_ID, "syscalls.deny")).value().st_mode & 07777, 0444u);
+}
+
+TEST_F(FilesystemTest, AttachAsksTheSeamWithTheGroupsSet) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  ASSERT_EQ(write(web, "syscalls.deny", "execve"), 0);
+  ASSERT_EQ(write(web, "cgroup.procs", "2001"), 0);  // a thread id: the process moves
+  ASSERT_EQ(fake_.attaches.size(), 1u);
+  EXPECT_EQ(fake_.attaches[0].pid, 2000);
+  EXPECT_FALSE(fake_.attaches[0].allowed.test(59));
+  EXPECT_EQ(read(web, "cgroup.procs"), "2000\n");
+  EXPECT_EQ(read(web, "cgroup.events"), "populated 1\n");
+}
+
+TEST_F(FilesystemTest, ARefusedAttachChangesNothing) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  fake_.refuse_attach = Errc::busy;
+  EXPECT_EQ(write(web, "cgroup.procs", "3000"), EBUSY);
+  EXPECT_EQ(read(web, "cgroup.procs"), "");
+  EXPECT_FALSE(hierarchy_.group_of(3000));
+}
+
+TEST_F(FilesystemTest, ProcsWriteErrors) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  EXPECT_EQ(write(web, "cgroup.procs", "4242"), ESRCH);
+  EXPECT_EQ(write(web, "cgroup.procs", "abc"), EINVAL);
+  EXPECT_EQ(write(web, "cgroup.procs", "-5"), EINVAL);
+  EXPECT_EQ(write(web, "cgroup.procs", "0", kRoot), 0);  // the writer itself
+  EXPECT_EQ(read(web, "cgroup.procs"), "1000\n");
+  EXPECT_TRUE(fake_.attaches.size() == 1);
+}
+
+TEST_F(FilesystemTest, OnlyRootOrTheOwnerMovesAProcess) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  ASSERT_EQ(fs_.setattr(file(web, "cgroup.procs"), [] { struct stat s{}; s.st_mode = 0666; return s; }(),
+                        FUSE_SET_ATTR_MODE, kRoot)
+                .has_value(),
+            true);
+  ASSERT_EQ(fs_.setattr(file(FUSE_ROOT_ID, "cgroup.procs"), [] { struct stat s{}; s.st_mode = 0666; return s; }(),
+                        FUSE_SET_ATTR_MODE, kRoot)
+                .has_value(),
+            true);
+  EXPECT_EQ(write(web, "cgroup.procs", "3000", kUser), EACCES);  // root's process
+  EXPECT_TRUE(fake_.attaches.empty());
+  EXPECT_EQ(write(web, "cgroup.procs", "2000", kUser), 0);  // its own
+}
+
+TEST_F(FilesystemTest, DelegationNeedsTheCommonAncestorsProcs) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto a = mkdir(web, "a"), b = mkdir(web, "b");
+  struct stat own {};
+  own.st_uid = kUser.uid;
+  own.st_gid = kUser.gid;
+  for (auto ino : {file(a, "cgroup.procs"), file(b, "cgroup.procs")})
+    ASSERT_TRUE(fs_.setattr(ino, own, FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID, kRoot));
+  ASSERT_EQ(write(a, "cgroup.procs", "2000"), 0);  // root puts the user's process in a
+  // a -> b: the common ancestor web's cgroup.procs is root's, 0644.
+  EXPECT_EQ(write(b, "cgroup.procs", "2000", kUser), EACCES);
+  ASSERT_TRUE(fs_.setattr(file(web, "cgroup.procs"), own, FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID, kRoot));
+  EXPECT_EQ(write(b, "cgroup.procs", "2000", kUser), 0);
+  EXPECT_EQ(read(b, "cgroup.procs"), "2000\n");
+}
+
+TEST_F(FilesystemTest, DenyReportsEveryMemberOfTheSubtree) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto php = mkdir(web, "php");
+  ASSERT_EQ(write(web, "cgroup.procs", "1000"), 0);
+  ASSERT_EQ(write(php, "cgroup.procs", "3000"), 0);
+  ASSERT_EQ(write(web, "syscalls.deny", "59"), 0);
+  ASSERT_EQ(fake_.changes.size(), 1u);
+  ASSERT_EQ(fake_.changes[0].size(), 2u);
+  for (const auto& m : fake_.changes[0]) EXPECT_FALSE(m.allowed.test(59)) << m.pid;
+  // An allow changes only the group's own members.
+  ASSERT_EQ(write(web, "syscalls.allow", "59"), 0);
+  ASSERT_EQ(fake_.changes.size(), 2u);
+  ASSERT_EQ(fake_.changes[1].size(), 1u);
+  EXPECT_EQ(fake_.changes[1][0].pid, 1000);
+  EXPECT_TRUE(fake_.changes[1][0].allowed.test(59));
+}
+
+TEST_F(FilesystemTest, PolicyWritesWithoutMembersDoNotCallTheSeam) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  ASSERT_EQ(write(web, "syscalls.deny", "1-10"), 0);
+  EXPECT_TRUE(fake_.changes.empty());
+}
+
+TEST_F(FilesystemTest, BadWritesChangeNothing) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto before = read(web, "syscalls.allow");
+  EXPECT_EQ(write(web, "syscalls.deny", "1 foo"), EINVAL);
+  EXPECT_EQ(write(web, "syscalls.deny", "1 512"), ERANGE);
+  EXPECT_EQ(write(web, "syscalls.deny", std::string(4097, '1')), E2BIG);
+  EXPECT_EQ(write(web, "cgroup.max.depth", "-1"), ERANGE);
+  EXPECT_EQ(read(web, "syscalls.allow"), before);
+  EXPECT_EQ(read(web, "cgroup.max.depth"), "max\n");
+}
+
+TEST_F(FilesystemTest, ExitedMembersLeaveAndDoNotBlockRmdir) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
+  EXPECT_EQ(fs_.rmdir(FUSE_ROOT_ID, "web").error().code, Errc::busy);
+  fake_.exited.insert(3000);
+  EXPECT_EQ(read(web, "cgroup.procs"), "");
+  EXPECT_EQ(read(web, "cgroup.events"), "populated 0\n");
+  EXPECT_TRUE(fs_.rmdir(FUSE_ROOT_ID, "web"));
+}
+
+TEST_F(FilesystemTest, ReadsServeASnapshotTakenAtOffsetZero) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  ASSERT_EQ(write(web, "syscalls.deny", "1"), 0);
+  auto h = fs_.open(file(web, "syscalls.deny"), O_RDONLY, kRoot).value();
+  EXPECT_EQ(fs_.read(h, 0, 1).value(), "1");
+  ASSERT_EQ(write(web, "syscalls.deny", "2"), 0);
+  EXPECT_EQ(fs_.read(h, 1, 100).value(), "\n");  // still the old snapshot
+  EXPECT_EQ(fs_.read(h, 0, 100).value(), "1 2\n");
+  EXPECT_EQ(fs_.read(h, 100, 100).value(), "");
+  fs_.release(h);
+}
+
+TEST_F(FilesystemTest, PollReportsEventsChangesUntilReread) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  auto h = fs_.open(file(web, "cgroup.events"), O_RDONLY, kRoot).value();
+  EXPECT_EQ(fs_.poll(h, nullptr).value() & POLLPRI, 0u);
+  ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
+  EXPECT_NE(fs_.poll(h, nullptr).value() & POLLPRI, 0u);
+  EXPECT_EQ(fs_.read(h, 0, 100).value(), "populated 1\n");
+  EXPECT_EQ(fs_.poll(h, nullptr).value() & POLLPRI, 0u);
+  fs_.release(h);
+}
+
+TEST_F(FilesystemTest, NamespaceErrors) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  mkdir(FUSE_ROOT_ID, "other");
+  EXPECT_EQ(fs_.mkdir(FUSE_ROOT_ID, "web", 0755, kRoot).error().code, Errc::exists);
+  EXPECT_EQ(fs_.mkdir(FUSE_ROOT_ID, "cgroup.procs", 0755, kRoot).error().code, Errc::exists);
+  EXPECT_EQ(fs_.mkdir(FUSE_ROOT_ID, "cgroup.new", 0755, kRoot).error().code, Errc::invalid);
+  EXPECT_EQ(fs_.create_file(web, "new").error().code, Errc::permission);
+  EXPECT_EQ(fs_.unlink(web, "syscalls.deny").error().code, Errc::permission);
+  EXPECT_EQ(fs_.rename(web, "syscalls.deny", web, "x", 0).error().code, Errc::permission);
+  EXPECT_EQ(fs_.rename(FUSE_ROOT_ID, "web", web, "x", 0).error().code, Errc::permission);
+  EXPECT_EQ(fs_.rename(FUSE_ROOT_ID, "web", FUSE_ROOT_ID, "other", 0).error().code, Errc::exists);
+  EXPECT_TRUE(fs_.rename(FUSE_ROOT_ID, "web", FUSE_ROOT_ID, "www", 0));
+  EXPECT_EQ(fs_.lookup(FUSE_ROOT_ID, "www").value().ino, web);
+  EXPECT_EQ(fs_.rmdir(FUSE_ROOT_ID, "nope").error().code, Errc::not_found);
+  EXPECT_EQ(fs_.lookup(file(web, "syscalls.deny"), "x").error().code, Errc::not_dir);
+}
+
+TEST_F(FilesystemTest, NewGroupsBelongToTheirCreator) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web", kUser);
+  EXPECT_EQ(fs_.getattr(web).value().st_uid, kUser.uid);
+  EXPECT_EQ(fs_.getattr(file(web, "cgroup.procs")).value().st_uid, kUser.uid);
+  EXPECT_EQ(fs_.getattr(FUSE_ROOT_ID).value().st_nlink, 3u);
+}
+
+TEST_F(FilesystemTest, ReaddirListsFilesThenGroups) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  mkdir(web, "b");
+  mkdir(web, "a");
+  auto h = fs_.opendir(web).value();
+  std::vector<std::string> names;
+  const auto entries = fs_.readdir(h, 0).value();
+  for (const auto& e : entries) names.push_back(e.name);
+  fs_.release(h);
+  std::vector<std::string> want{".", ".."};
+  for (const auto& f : kControlFiles) want.emplace_back(f.name);
+  want.insert(want.end(), {"a", "b"});
+  EXPECT_EQ(names, want);
+}
+
+}  // namespace
+}  // namespace syscg::fs
