@@ -11,6 +11,7 @@
 #include "core/error.h"
 
 #include <array>
+#include <compare>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -71,6 +72,7 @@ class SyscallSet {
   friend constexpr SyscallSet operator&(SyscallSet a, const SyscallSet& b) { return a &= b; }
   friend constexpr SyscallSet operator|(SyscallSet a, const SyscallSet& b) { return a |= b; }
   friend constexpr bool operator==(const SyscallSet&, const SyscallSet&) = default;
+  friend constexpr auto operator<=>(const SyscallSet&, const SyscallSet&) = default;  // for ordered maps
 
   // Removes every member of o from this set.
   constexpr SyscallSet& subtract(const SyscallSet& o) {

@@ -1,14 +1,66 @@
 #include "enforcer/enforcer.h"
 
+#include "enforcer/bpf/compiler.h"
 #include "enforcer/procfs.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <dirent.h>
 #include <unistd.h>
 
 namespace syscg::enforcer {
 
-Enforcer::Enforcer() : self_(getpid()) {}
+Enforcer::Enforcer(std::chrono::milliseconds stop_deadline) : self_(getpid()), tracer_(stop_deadline) {
+  auto events = ProcEvents::start(*this);
+  if (events) {
+    events_ = std::move(events.value());
+  } else {
+    // Without the connector, members' children are still filtered (seccomp
+    // is inherited) but are not listed, and tightening reaches them only
+    // through their parents' children lists.
+    fmt::print(stderr, "syscgfs: warning: process events unavailable ({}); fork tracking is degraded\n",
+               events.error().message);
+  }
+}
+
+Enforcer::~Enforcer() { events_.reset(); }
+
+void Enforcer::set_listener(fs::MembershipListener* listener) {
+  std::lock_guard lock(listener_mu_);
+  listener_ = listener;
+}
+
+void Enforcer::forked(Pid parent, Pid child) {
+  std::lock_guard lock(listener_mu_);
+  if (listener_) listener_->forked(parent, child);
+}
+
+void Enforcer::exited(Pid pid) {
+  std::lock_guard lock(listener_mu_);
+  if (listener_) listener_->exited(pid);
+}
+
+void Enforcer::lost() { lost_ = true; }
+
+void Enforcer::sync() {
+  if (events_) events_->drain();
+  if (lost_.exchange(false)) rescan();
+}
+
+// After lost events: report every live process with its parent, parents
+// first (ascending start time), so the listener can rebuild membership.
+void Enforcer::rescan() {
+  std::vector<ProcStatus> all;
+  if (DIR* d = opendir("/proc")) {
+    while (dirent* e = readdir(d))
+      if (const int pid = std::atoi(e->d_name); pid > 0)
+        if (auto st = read_status(pid)) all.push_back(st.value());
+    closedir(d);
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.start_time < b.start_time; });
+  for (const auto& st : all) forked(st.ppid, st.tgid);
+}
 
 Result<fs::Process> Enforcer::identify(Pid written, Pid writer_tid) {
   BOOST_OUTCOME_TRY(st, read_status(written == 0 ? writer_tid : written));
@@ -30,8 +82,40 @@ bool Enforcer::alive(Pid pid) {
   return st && st.value().state != 'Z' && st.value().state != 'X';
 }
 
-Status Enforcer::attach(Pid, GroupId, const SyscallSet&) { return outcome::success(); }
+Result<std::shared_ptr<const Program>> Enforcer::program_for(const SyscallSet& allowed) {
+  std::lock_guard lock(cache_mu_);
+  if (auto it = programs_.find(allowed); it != programs_.end()) return it->second;
+  BOOST_OUTCOME_TRY(program, bpf::compile(allowed));
+  auto shared = std::make_shared<const Program>(std::move(program));
+  programs_.emplace(allowed, shared);
+  return shared;
+}
 
-Status Enforcer::policy_changed(std::span<const MemberPolicy>) { return outcome::success(); }
+Status Enforcer::attach(Pid pid, GroupId, const SyscallSet& allowed, Pid writer_tid) {
+  if (!bpf::needs_filter(allowed)) return outcome::success();  // allow-all: no filter at all
+  BOOST_OUTCOME_TRY(program, program_for(allowed));
+  std::optional<pid_t> self;
+  if (auto writer = read_status(writer_tid); writer && writer.value().tgid == pid) self = writer_tid;
+  BOOST_OUTCOME_TRY(children, tracer_.inject(pid, *program, self));
+  // Children forked before the move are not members (cgroup semantics:
+  // moving a process does not move its existing children).
+  (void)children;
+  return outcome::success();
+}
+
+Result<std::vector<fs::Fork>> Enforcer::policy_changed(std::span<const MemberPolicy> members) {
+  std::vector<fs::Fork> forks;
+  for (const auto& m : members) {
+    if (!bpf::needs_filter(m.allowed)) continue;  // loosening: issue 5
+    BOOST_OUTCOME_TRY(program, program_for(m.allowed));
+    auto children = tracer_.inject(m.pid, *program, std::nullopt);
+    if (!children) {
+      if (children.error().code == Errc::no_process) continue;  // exited meanwhile: nothing to enforce
+      return children.error();
+    }
+    for (pid_t c : children.value()) forks.push_back({m.pid, c});
+  }
+  return forks;
+}
 
 }  // namespace syscg::enforcer

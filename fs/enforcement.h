@@ -12,6 +12,7 @@
 #include "core/hierarchy.h"
 
 #include <span>
+#include <vector>
 #include <sys/types.h>
 
 namespace syscg::fs {
@@ -24,9 +25,29 @@ struct Process {
   uid_t suid;
 };
 
+struct Fork {
+  Pid parent;
+  Pid child;
+};
+
+// How the enforcer reports processes that join or leave on their own:
+// children forked by members are members too (cgroup semantics), and exited
+// processes leave. Implemented by syscgfs; may be called from any thread.
+class MembershipListener {
+ public:
+  virtual ~MembershipListener() = default;
+  virtual void forked(Pid parent, Pid child) = 0;
+  virtual void exited(Pid pid) = 0;
+};
+
 class Enforcement {
  public:
   virtual ~Enforcement() = default;
+
+  // Where fork and exit reports go; set once, before any other call.
+  virtual void set_listener(MembershipListener* listener) = 0;
+  // Delivers every fork and exit that happened before this call.
+  virtual void sync() = 0;
 
   // The process named by a cgroup.procs write: `written` as the user wrote it,
   // 0 meaning the writing process, whose thread id is `writer_tid`.
@@ -37,14 +58,20 @@ class Enforcement {
   // Whether a recorded member still exists; exited members leave their group.
   virtual bool alive(Pid pid) = 0;
 
-  // `pid` is about to join a group whose set is `allowed`. An error refuses
-  // the move: syscgfs then records nothing and returns the errno.
-  virtual Status attach(Pid pid, GroupId group, const SyscallSet& allowed) = 0;
+  // `pid` is about to join a group whose set is `allowed`; the request comes
+  // from thread `writer_tid` (when pid is the writer's own process, the
+  // enforcer must let the reply go out before the process can stop). An
+  // error refuses the move: syscgfs then records nothing and returns the
+  // errno.
+  virtual Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid writer_tid) = 0;
 
   // A policy write has been committed; each listed member must now enforce
-  // its group's new set. An error reaches the writer, but the policy stays:
+  // its group's new set before this returns. Returns the children members
+  // had forked before they were tightened (they run without the new filter):
+  // syscgfs records them as members and calls again with them, until no
+  // member is left out. An error reaches the writer, but the policy stays:
   // a filter already installed in another member cannot be taken back.
-  virtual Status policy_changed(std::span<const MemberPolicy> members) = 0;
+  virtual Result<std::vector<Fork>> policy_changed(std::span<const MemberPolicy> members) = 0;
 };
 
 }  // namespace syscg::fs

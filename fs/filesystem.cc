@@ -65,6 +65,7 @@ struct Filesystem::Handle {
 
 Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Caller owner)
     : hierarchy_(hierarchy), enforcement_(enforcement) {
+  enforcement_.set_listener(this);
   const auto t = now();
   GroupMeta root{.dir = {0755, owner.uid, owner.gid, t, t}, .files = {}};
   for (std::size_t i = 0; i < kControlFiles.size(); ++i) {
@@ -75,6 +76,7 @@ Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Caller ow
 }
 
 Filesystem::~Filesystem() {
+  enforcement_.set_listener(nullptr);
   for (auto& [id, h] : handles_)
     if (h->ph) fuse_pollhandle_destroy(h->ph);
   for (auto* ph : pending_polls_) fuse_pollhandle_destroy(ph);
@@ -316,11 +318,7 @@ Status Filesystem::write_command(Handle& h, std::string_view data, const Caller&
                                                                     : grammar::ListFile::allow));
       std::lock_guard wlock(write_mu_);
       BOOST_OUTCOME_TRY(deny ? hierarchy_.deny(h.group, set) : hierarchy_.allow(h.group, set));
-      BOOST_OUTCOME_TRY(members, hierarchy_.subtree_members(h.group));
-      // An allow changes only this group's set.
-      if (!deny) std::erase_if(members, [&](const MemberPolicy& m) { return m.group != h.group; });
-      if (members.empty()) return outcome::success();
-      return enforcement_.policy_changed(members);
+      return enforce_policy(h.group, deny);
     }
     case FileKind::max_depth:
     case FileKind::max_descendants: {
@@ -337,6 +335,62 @@ Status Filesystem::write_command(Handle& h, std::string_view data, const Caller&
   return make_error(Errc::is_dir, "a group directory");
 }
 
+Status Filesystem::enforce_policy(GroupId group, bool subtree) {
+  std::set<Pid> done;
+  enforcement_.sync();
+  for (;;) {
+    BOOST_OUTCOME_TRY(all, hierarchy_.subtree_members(group));
+    std::vector<MemberPolicy> todo;
+    {
+      std::lock_guard lock(forks_mu_);
+      for (const auto& m : all) {
+        if (!subtree && m.group != group) continue;  // an allow changes only this group
+        if (done.contains(m.pid)) continue;
+        // A child whose parent was tightened in this write either was
+        // reported back as forked before that (recorded below, so its
+        // parent entry is gone) or inherited the new filter.
+        if (auto p = parent_of_.find(m.pid); !done.empty() && p != parent_of_.end() && done.contains(p->second))
+          continue;
+        todo.push_back(m);
+      }
+    }
+    if (todo.empty()) return outcome::success();
+    BOOST_OUTCOME_TRY(forks, enforcement_.policy_changed(todo));
+    for (const auto& m : todo) done.insert(m.pid);
+    for (const auto& f : forks) {
+      forked(f.parent, f.child);
+      std::lock_guard lock(forks_mu_);
+      parent_of_.erase(f.child);  // unfiltered: tighten it in the next round
+    }
+    enforcement_.sync();
+  }
+}
+
+void Filesystem::forked(Pid parent, Pid child) {
+  auto group = hierarchy_.group_of(parent);
+  if (!group || hierarchy_.group_of(child)) return;
+  {
+    std::lock_guard lock(forks_mu_);
+    parent_of_[child] = parent;
+  }
+  const std::array<GroupId, 1> chain{*group};
+  const auto before = populated_chain(chain);
+  if (hierarchy_.attach(*group, child)) events_changed(chain, before);
+}
+
+void Filesystem::exited(Pid pid) {
+  {
+    std::lock_guard lock(forks_mu_);
+    parent_of_.erase(pid);
+  }
+  auto group = hierarchy_.group_of(pid);
+  if (!group) return;
+  const std::array<GroupId, 1> chain{*group};
+  const auto before = populated_chain(chain);
+  hierarchy_.detach(pid);
+  events_changed(chain, before);
+}
+
 Status Filesystem::move_process(Handle& h, std::string_view data, const Caller& writer) {
   BOOST_OUTCOME_TRY(written, grammar::parse_pid(data));
   BOOST_OUTCOME_TRY(target, enforcement_.identify(written, writer.pid));
@@ -345,7 +399,7 @@ Status Filesystem::move_process(Handle& h, std::string_view data, const Caller& 
   const GroupId from = hierarchy_.group_of(target.tgid).value_or(kRootGroup);
   BOOST_OUTCOME_TRY(may_move(h, target, from));
   if (from == h.group && hierarchy_.group_of(target.tgid)) return outcome::success();
-  BOOST_OUTCOME_TRY(enforcement_.attach(target.tgid, h.group, allowed));
+  BOOST_OUTCOME_TRY(enforcement_.attach(target.tgid, h.group, allowed, writer.pid));
   const std::array<GroupId, 2> chains{from, h.group};
   const auto before = populated_chain(chains);
   BOOST_OUTCOME_TRY(hierarchy_.attach(h.group, target.tgid));

@@ -15,7 +15,7 @@
 //
 // Locking, in this order: write_mu_ (serialises every mutation together with
 // its Enforcement call) -> meta_mu_ (modes, owners, times, event counters) ->
-// handles_mu_ -> Hierarchy's internal lock. Reads never take write_mu_, so a
+// handles_mu_ -> Hierarchy's internal lock; forks_mu_ is a leaf. Reads never take write_mu_, so a
 // process being stopped by the enforcer can still stat and read the mount.
 #pragma once
 
@@ -93,7 +93,7 @@ struct DirEntry {
   mode_t type;  // S_IFDIR or S_IFREG
 };
 
-class Filesystem {
+class Filesystem final : public MembershipListener {
  public:
   explicit Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Caller owner = {});
   Filesystem(const Filesystem&) = delete;
@@ -126,6 +126,11 @@ class Filesystem {
   Result<std::vector<DirEntry>> readdir(std::uint64_t handle, off_t offset) const;
   void release(std::uint64_t handle);
 
+  // MembershipListener: children of members join their parent's group;
+  // exited processes leave.
+  void forked(Pid parent, Pid child) override;
+  void exited(Pid pid) override;
+
   // Poll handles whose cgroup.events changed; the caller notifies them
   // after replying (fuse_lowlevel_notify_poll) and destroys them.
   std::vector<fuse_pollhandle*> take_pending_polls();
@@ -149,6 +154,9 @@ class Filesystem {
   Result<std::string> render(GroupId group, FileKind kind);
   Status write_command(Handle& h, std::string_view data, const Caller& writer);
   Status move_process(Handle& h, std::string_view data, const Caller& writer);
+  // Makes every member of `group` (and, for a deny, of its subtree) enforce
+  // its new set, chasing children forked before their parent was tightened.
+  Status enforce_policy(GroupId group, bool subtree);
   Status may_move(const Handle& h, const Process& target, GroupId from);
   void prune_exited(GroupId group);
   // Re-evaluates cgroup.events along the chains of `groups`; wakes pollers.
@@ -166,6 +174,8 @@ class Filesystem {
   std::unordered_map<std::uint64_t, std::shared_ptr<Handle>> handles_;
   std::uint64_t next_handle_ = 1;
   std::vector<fuse_pollhandle*> pending_polls_;  // guarded by handles_mu_
+  std::mutex forks_mu_;
+  std::unordered_map<Pid, Pid> parent_of_;  // members' parents, as reported by forks
 };
 
 }  // namespace syscg::fs

@@ -20,4 +20,9 @@ run_bench() {  # NAME
     --benchmark_out="bench/results/${name}.json" --benchmark_out_format=json >/dev/null
 }
 if [ "$which" = all ] || [ "$which" = core ]; then run_bench core; fi
+if [ "$which" = all ] || [ "$which" = fs ]; then
+  echo "==> fs_bench (mounts syscgfs on a temporary directory)"
+  ./build-bench/bench/fs_bench --benchmark_out=bench/results/fs.json \
+    --benchmark_out_format=json >/dev/null
+fi
 python3 scripts/bench_report.py --results bench/results --docs docs/bench --readme README.md

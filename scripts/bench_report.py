@@ -81,7 +81,33 @@ plot '{dat}' using 1:2 with linespoints lw 2 title 'flattened (syscg)', \\
     return "\n".join(lines)
 
 
-SECTIONS = {"core": ("core.json", core_section)}
+def load_counters(path):
+    """Counters of each benchmark (single run, not repeated)."""
+    data = json.loads(path.read_text())
+    return {b["run_name"]: b for b in data["benchmarks"] if b.get("run_type") == "iteration"}, data["context"]
+
+
+def fs_section(results, docs):
+    runs, ctx = load_counters(results / "fs.json")
+
+    def row(label, name):
+        b = next(v for k, v in runs.items() if k.startswith(name))
+        return f"| {label} | {b['p50_us']:.0f} µs | {b['p99_us']:.0f} µs |"
+
+    rate = next(v for k, v in runs.items() if k.startswith("BM_MkdirRmdir"))["items_per_second"]
+    lines = ["**Control files through the mount** (the system calls a shell makes: open, write or read, "
+             "close; every request reaches the daemon, as `direct_io` makes it):", "",
+             "| operation | p50 | p99 |", "|---|---:|---:|",
+             row("`echo N > syscalls.deny`, leaf group", "BM_DenyWrite/0/"),
+             row("`echo N > syscalls.deny`, group with 10 000 descendants", "BM_DenyWrite/10000/"),
+             row("`cat syscalls.allow`", "BM_CatAllow"),
+             row("`mkdir` + `rmdir` of one group", "BM_MkdirRmdir"),
+             "", f"mkdir/rmdir rate: {rate:,.0f} pairs per second.", "",
+             context_line(ctx).replace("medians of 5 repetitions", "percentiles of 2 000–5 000 calls")]
+    return "\n".join(lines)
+
+
+SECTIONS = {"core": ("core.json", core_section), "fs": ("fs.json", fs_section)}
 
 
 def main():

@@ -29,19 +29,27 @@ class RecordingEnforcement : public Enforcement {
     return it->second;
   }
   bool alive(Pid pid) override { return !exited.contains(pid); }
-  Status attach(Pid pid, GroupId group, const SyscallSet& allowed) override {
+  void set_listener(MembershipListener* l) override { listener = l; }
+  void sync() override { ++syncs; }
+  Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid) override {
     attaches.push_back({pid, group, allowed});
     if (refuse_attach) return make_error(*refuse_attach, "refused by the fake");
     return outcome::success();
   }
-  Status policy_changed(std::span<const MemberPolicy> members) override {
+  Result<std::vector<Fork>> policy_changed(std::span<const MemberPolicy> members) override {
     changes.emplace_back(members.begin(), members.end());
-    return outcome::success();
+    std::vector<Fork> forks;
+    for (const auto& m : members)
+      if (auto it = unfiltered_children.find(m.pid); it != unfiltered_children.end()) forks.push_back({m.pid, it->second});
+    return forks;
   }
 
   std::map<Pid, Process> processes;  // tid -> process
   std::set<Pid> exited;
   std::optional<Errc> refuse_attach;
+  std::map<Pid, Pid> unfiltered_children;  // parent -> a child it forked before being tightened
+  MembershipListener* listener = nullptr;
+  int syncs = 0;
   std::vector<Attach> attaches;
   std::vector<std::vector<MemberPolicy>> changes;
 };
@@ -178,6 +186,35 @@ TEST_F(FilesystemTest, DenyReportsEveryMemberOfTheSubtree) {
   ASSERT_EQ(fake_.changes[1].size(), 1u);
   EXPECT_EQ(fake_.changes[1][0].pid, 1000);
   EXPECT_TRUE(fake_.changes[1][0].allowed.test(59));
+}
+
+TEST_F(FilesystemTest, DenyChasesChildrenForkedBeforeTightening) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  ASSERT_EQ(write(web, "cgroup.procs", "1000"), 0);
+  fake_.unfiltered_children[1000] = 1001;  // forked before 1000 got the filter
+  fake_.unfiltered_children[1001] = 1002;  // and its child, likewise
+  fake_.listener->forked(1000, 1500);      // reported by fork events only: inherited the filter
+  ASSERT_EQ(read(web, "cgroup.procs"), "1000\n1500\n");
+  ASSERT_EQ(write(web, "syscalls.deny", "59"), 0);
+  ASSERT_EQ(fake_.changes.size(), 3u);
+  EXPECT_EQ(fake_.changes[0].size(), 2u);  // 1000 and 1500: members when the write began
+  ASSERT_EQ(fake_.changes[1].size(), 1u);
+  EXPECT_EQ(fake_.changes[1][0].pid, 1001);
+  ASSERT_EQ(fake_.changes[2].size(), 1u);
+  EXPECT_EQ(fake_.changes[2][0].pid, 1002);
+  EXPECT_EQ(read(web, "cgroup.procs"), "1000\n1001\n1002\n1500\n");
+  EXPECT_GT(fake_.syncs, 0);
+}
+
+TEST_F(FilesystemTest, ForkAndExitReportsUpdateMembership) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  fake_.listener->forked(3000, 3001);  // not a member's child: ignored
+  EXPECT_EQ(read(web, "cgroup.procs"), "");
+  ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
+  fake_.listener->forked(3000, 3001);
+  EXPECT_EQ(read(web, "cgroup.procs"), "3000\n3001\n");
+  fake_.listener->exited(3000);
+  EXPECT_EQ(read(web, "cgroup.procs"), "3001\n");
 }
 
 TEST_F(FilesystemTest, PolicyWritesWithoutMembersDoNotCallTheSeam) {

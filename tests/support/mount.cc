@@ -13,6 +13,8 @@
 namespace syscg::test {
 
 std::string syscgfs_binary() { return SYSCGFS_BINARY; }
+std::string syscg_binary() { return SYSCG_BINARY; }
+std::string victim_binary() { return VICTIM_BINARY; }
 
 bool is_mount_point(const std::string& dir) {
   struct stat self {}, parent {};

@@ -39,7 +39,9 @@ class Mount {
 
 // True when `dir` is a mount point (its device differs from its parent's).
 bool is_mount_point(const std::string& dir);
-// The path of the syscgfs binary under test.
+// The paths of the binaries under test.
 std::string syscgfs_binary();
+std::string syscg_binary();   // the syscg CLI (syscg exec)
+std::string victim_binary();  // tests/victims/victim
 
 }  // namespace syscg::test

@@ -1,0 +1,134 @@
+#include "enforcer/bpf/compiler.h"
+
+#include "enforcer/bpf/assembler.h"
+
+#include <linux/audit.h>
+
+#include <cerrno>
+#include <span>
+#include <vector>
+
+namespace syscg::bpf {
+namespace {
+
+static_assert(kSeccompNr < kSyscallWidth && kPrctlNr < kSyscallWidth);
+
+constexpr std::uint32_t kX32Bit = 0x40000000;
+constexpr std::uint32_t kAllow = SECCOMP_RET_ALLOW;
+constexpr std::uint32_t kDeny = SECCOMP_RET_ERRNO | EPERM;
+constexpr std::uint32_t kNoSys = SECCOMP_RET_ERRNO | ENOSYS;
+
+// The exempt numbers are verdicts of their own, so they always form
+// single-number runs and their argument checks sit on their paths alone.
+enum class Verdict : std::uint8_t { allow, deny, seccomp_exempt, prctl_exempt };
+
+struct Run {
+  unsigned first;  // the run covers [first, next run's first)
+  Verdict verdict;
+};
+
+Verdict verdict(const SyscallSet& allowed, unsigned nr) {
+  if (allowed.test(nr)) return Verdict::allow;
+  if (nr == kSeccompNr) return Verdict::seccomp_exempt;
+  if (nr == kPrctlNr) return Verdict::prctl_exempt;
+  return Verdict::deny;
+}
+
+std::vector<Run> runs_of(const SyscallSet& allowed) {
+  std::vector<Run> runs;
+  for (unsigned nr = 0; nr < kSyscallWidth; ++nr) {
+    const Verdict v = verdict(allowed, nr);
+    if (runs.empty() || runs.back().verdict != v) runs.push_back({nr, v});
+  }
+  return runs;
+}
+
+// Allows the call iff each (offset, value) word matches, else denies. A
+// 64-bit argument is checked as two words, so high bits cannot smuggle a
+// different value past a low-half comparison.
+void emit_exact_args(Assembler& a, std::span<const std::pair<std::uint32_t, std::uint32_t>> words) {
+  const std::string allow = a.fresh("allow");
+  const std::string deny = a.fresh("deny");
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const bool last = i + 1 == words.size();
+    const std::string next = last ? allow : a.fresh("word");
+    a.ld_abs(words[i].first);
+    a.jeq(words[i].second, next, deny);
+    if (!last) a.label(next);
+  }
+  a.label(allow);
+  a.ret(kAllow);
+  a.label(deny);
+  a.ret(kDeny);
+}
+
+void emit_leaf(Assembler& a, Verdict v) {
+  switch (v) {
+    case Verdict::allow:
+      a.ret(kAllow);
+      return;
+    case Verdict::deny:
+      a.ret(kDeny);
+      return;
+    case Verdict::seccomp_exempt: {
+      const std::pair<std::uint32_t, std::uint32_t> words[] = {{arg_low(0), kSeccompSetModeFilter},
+                                                               {arg_high(0), 0}};
+      emit_exact_args(a, words);
+      return;
+    }
+    case Verdict::prctl_exempt: {
+      const std::pair<std::uint32_t, std::uint32_t> words[] = {
+          {arg_low(0), kPrSetNoNewPrivs}, {arg_high(0), 0}, {arg_low(1), 1}, {arg_high(1), 0}};
+      emit_exact_args(a, words);
+      return;
+    }
+  }
+}
+
+// A holds nr, known to lie in [runs.front().first, end of runs.back()).
+// Preorder layout (node, lower half, upper half) keeps every jump forward;
+// the lower half falls through.
+void emit_search(Assembler& a, std::span<const Run> runs) {
+  if (runs.size() == 1) {
+    emit_leaf(a, runs.front().verdict);
+    return;
+  }
+  const std::size_t mid = runs.size() / 2;
+  const std::string lower = a.fresh("lt");
+  const std::string upper = a.fresh("ge");
+  a.jge(runs[mid].first, upper, lower);
+  a.label(lower);
+  emit_search(a, runs.first(mid));
+  a.label(upper);
+  emit_search(a, runs.subspan(mid));
+}
+
+}  // namespace
+
+bool needs_filter(const SyscallSet& allowed) { return !allowed.full(); }
+
+Result<Program> compile(const SyscallSet& allowed) {
+  Assembler a;
+  a.ld_abs(kOffsetArch);
+  a.jeq(AUDIT_ARCH_X86_64, "native", "foreign");
+  a.label("foreign");
+  a.ret(kDeny);
+
+  a.label("native");
+  a.ld_abs(kOffsetNr);
+  a.jset(kX32Bit, "x32", "not_x32");
+  a.label("x32");
+  a.ret(kDeny);
+
+  a.label("not_x32");
+  a.jge(kSyscallWidth, "unknown", "table");
+  a.label("unknown");
+  a.ret(kNoSys);
+
+  a.label("table");
+  const auto runs = runs_of(allowed);
+  emit_search(a, runs);
+  return a.finish();
+}
+
+}  // namespace syscg::bpf

@@ -1,0 +1,300 @@
+#include "enforcer/injector.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <linux/seccomp.h>
+#include <set>
+#include <sstream>
+#include <string>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace syscg::enforcer {
+namespace {
+
+Error sys_error(Errc code, std::string what) {
+  return make_error(code, fmt::format("{}: {}", what, std::strerror(errno)));
+}
+
+long ptrace_req(int request, pid_t tid, void* addr = nullptr, void* data = nullptr) {
+  return ptrace(static_cast<__ptrace_request>(request), tid, addr, data);
+}
+
+bool traced_by_other(pid_t tid) {
+  std::ifstream in(fmt::format("/proc/{}/status", tid));
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("TracerPid:")) return std::stoi(line.substr(10)) != 0;
+  return false;
+}
+
+Status write_memory(pid_t tid, std::uint64_t addr, const void* data, std::size_t len) {
+  iovec local{const_cast<void*>(data), len};
+  iovec remote{reinterpret_cast<void*>(addr), len};
+  if (process_vm_writev(tid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(len))
+    return sys_error(Errc::invalid, "process_vm_writev");
+  return outcome::success();
+}
+
+Status read_memory(pid_t tid, std::uint64_t addr, void* data, std::size_t len) {
+  iovec local{data, len};
+  iovec remote{reinterpret_cast<void*>(addr), len};
+  if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(len))
+    return sys_error(Errc::invalid, "process_vm_readv");
+  return outcome::success();
+}
+
+std::vector<pid_t> threads_of(pid_t tgid) {
+  std::vector<pid_t> out;
+  DIR* d = opendir(fmt::format("/proc/{}/task", tgid).c_str());
+  if (!d) return out;
+  while (dirent* e = readdir(d))
+    if (e->d_name[0] != '.') out.push_back(static_cast<pid_t>(std::atoi(e->d_name)));
+  closedir(d);
+  return out;
+}
+
+// Children of every thread of tgid.
+std::set<pid_t> children_of(pid_t tgid) {
+  std::set<pid_t> out;
+  for (pid_t t : threads_of(tgid)) {
+    std::ifstream in(fmt::format("/proc/{}/task/{}/children", tgid, t));
+    for (pid_t c; in >> c;) out.insert(c);
+  }
+  return out;
+}
+
+int filter_count(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("Seccomp_filters:")) return std::atoi(line.c_str() + 16);
+  return -1;
+}
+
+}  // namespace
+
+Result<Seized> Seized::seize(pid_t tid) {
+  if (ptrace_req(PTRACE_SEIZE, tid) != 0) {
+    if (errno == ESRCH) return sys_error(Errc::no_process, fmt::format("seize {}", tid));
+    if (errno == EPERM && traced_by_other(tid))
+      return make_error(Errc::busy, fmt::format("process {} is already traced by another tracer", tid));
+    return sys_error(Errc::permission, fmt::format("seize {}", tid));
+  }
+  return Seized(tid);
+}
+
+Seized::Seized(Seized&& o) noexcept : tid_(o.tid_), pending_signal_(o.pending_signal_), stopped_(o.stopped_) {
+  o.tid_ = -1;
+}
+
+Seized::~Seized() {
+  if (tid_ <= 0) return;
+  // PTRACE_DETACH needs a stopped tracee. If the interrupt never arrived,
+  // interrupt again and wait briefly; a thread that exited needs nothing.
+  if (!stopped_) {
+    ptrace_req(PTRACE_INTERRUPT, tid_);
+    (void)wait_stop(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+  }
+  ptrace_req(PTRACE_DETACH, tid_, nullptr, reinterpret_cast<void*>(static_cast<long>(pending_signal_)));
+}
+
+Status Seized::interrupt() {
+  if (ptrace_req(PTRACE_INTERRUPT, tid_) != 0) return sys_error(Errc::no_process, "PTRACE_INTERRUPT");
+  return outcome::success();
+}
+
+Status Seized::wait_stop(Deadline deadline) {
+  for (;;) {
+    int status = 0;
+    const pid_t r = waitpid(tid_, &status, __WALL | WNOHANG);
+    if (r == tid_) {
+      if (WIFEXITED(status) || WIFSIGNALED(status)) {
+        tid_ = -1;  // gone; nothing to detach
+        return make_error(Errc::no_process, "the process exited");
+      }
+      if (WIFSTOPPED(status)) {
+        stopped_ = true;
+        const int event = status >> 16;
+        // PTRACE_EVENT_STOP covers the interrupt and group-stops; a plain
+        // signal-delivery-stop is as good a place to inject, but its signal
+        // must be delivered when we let go.
+        if (event == 0 && WSTOPSIG(status) != SIGTRAP) pending_signal_ = WSTOPSIG(status);
+        return outcome::success();
+      }
+    } else if (r < 0 && errno != EINTR) {
+      return sys_error(Errc::no_process, "waitpid");
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      return make_error(Errc::limit, fmt::format("thread {} did not stop in time", tid_));
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
+Result<std::uint64_t> Seized::find_gadget(const user_regs_struct& regs) {
+  // Prefer the `syscall` the thread was stopped after; else any 0f 05 pair
+  // in the vDSO (alignment does not matter to the CPU).
+  unsigned char at[2] = {};
+  if (regs.rip >= 2 && read_memory(tid_, regs.rip - 2, at, 2) && at[0] == 0x0f && at[1] == 0x05) return regs.rip - 2;
+  std::ifstream maps(fmt::format("/proc/{}/maps", tid_));
+  for (std::string line; std::getline(maps, line);) {
+    if (line.find("[vdso]") == std::string::npos) continue;
+    std::uint64_t lo = 0, hi = 0;
+    char dash;
+    std::istringstream(line) >> std::hex >> lo >> dash >> hi;
+    std::vector<unsigned char> code(hi - lo);
+    BOOST_OUTCOME_TRY(read_memory(tid_, lo, code.data(), code.size()));
+    for (std::size_t i = 0; i + 1 < code.size(); ++i)
+      if (code[i] == 0x0f && code[i + 1] == 0x05) return lo + i;
+  }
+  return make_error(Errc::invalid, "no syscall instruction found in the target");
+}
+
+Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, long nr, std::uint64_t a0,
+                          std::uint64_t a1, std::uint64_t a2) {
+  user_regs_struct r = base;
+  r.rip = gadget;
+  r.rax = static_cast<std::uint64_t>(nr);
+  r.orig_rax = static_cast<std::uint64_t>(-1);  // never subject to syscall restart
+  r.rdi = a0;
+  r.rsi = a1;
+  r.rdx = a2;
+  r.r10 = r.r8 = r.r9 = 0;
+  if (ptrace_req(PTRACE_SETREGS, tid_, nullptr, &r) != 0) return sys_error(Errc::no_process, "PTRACE_SETREGS");
+  if (ptrace_req(PTRACE_SINGLESTEP, tid_) != 0) return sys_error(Errc::no_process, "PTRACE_SINGLESTEP");
+  stopped_ = false;
+  for (;;) {
+    int status = 0;
+    if (waitpid(tid_, &status, __WALL) != tid_) return sys_error(Errc::no_process, "waitpid");
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      tid_ = -1;
+      return make_error(Errc::no_process, "the process died during injection");
+    }
+    stopped_ = true;
+    if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP) break;
+    // Signals are blocked during the window; anything else here is a stop
+    // we resume past.
+    if (ptrace_req(PTRACE_SINGLESTEP, tid_) != 0) return sys_error(Errc::no_process, "PTRACE_SINGLESTEP");
+    stopped_ = false;
+  }
+  user_regs_struct after{};
+  if (ptrace_req(PTRACE_GETREGS, tid_, nullptr, &after) != 0) return sys_error(Errc::no_process, "PTRACE_GETREGS");
+  if (after.rip != gadget + 2) return make_error(Errc::invalid, "the injected syscall did not complete");
+  return static_cast<long>(after.rax);
+}
+
+Result<long> Seized::install(const Program& program, bool tsync) {
+  user_regs_struct saved{};
+  if (ptrace_req(PTRACE_GETREGS, tid_, nullptr, &saved) != 0) return sys_error(Errc::no_process, "PTRACE_GETREGS");
+  std::uint64_t saved_mask = 0, all = ~std::uint64_t{0};
+  if (ptrace_req(PTRACE_GETSIGMASK, tid_, reinterpret_cast<void*>(sizeof saved_mask), &saved_mask) != 0)
+    return sys_error(Errc::no_process, "PTRACE_GETSIGMASK");
+  BOOST_OUTCOME_TRY(gadget, find_gadget(saved));
+
+  // Stage {sock_fprog, instructions} below the red zone, 16-byte aligned.
+  const std::size_t bytes = sizeof(sock_fprog) + program.size() * sizeof(sock_filter);
+  const std::uint64_t scratch = (saved.rsp - 128 - bytes) & ~std::uint64_t{15};
+  std::vector<unsigned char> old(bytes), image(bytes);
+  sock_fprog fprog{static_cast<unsigned short>(program.size()),
+                   reinterpret_cast<sock_filter*>(scratch + sizeof(sock_fprog))};
+  std::memcpy(image.data(), &fprog, sizeof fprog);
+  std::memcpy(image.data() + sizeof fprog, program.data(), program.size() * sizeof(sock_filter));
+  BOOST_OUTCOME_TRY(read_memory(tid_, scratch, old.data(), bytes));
+
+  // The window: signals held (delivered after the restore, not lost), and
+  // EXITKILL so a tracer crash kills the target rather than corrupting it.
+  if (ptrace_req(PTRACE_SETSIGMASK, tid_, reinterpret_cast<void*>(sizeof all), &all) != 0)
+    return sys_error(Errc::no_process, "PTRACE_SETSIGMASK");
+  ptrace_req(PTRACE_SETOPTIONS, tid_, nullptr, reinterpret_cast<void*>(PTRACE_O_EXITKILL));
+
+  auto result = [&]() -> Result<long> {
+    BOOST_OUTCOME_TRY(write_memory(tid_, scratch, image.data(), bytes));
+    const unsigned long flags = tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0;
+    BOOST_OUTCOME_TRY(rc, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
+    if (rc == -EACCES) {  // no CAP_SYS_ADMIN: the kernel wants no_new_privs first
+      BOOST_OUTCOME_TRY(nnp, call(saved, gadget, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1));
+      if (nnp != 0) return make_error(Errc::permission, fmt::format("injected prctl failed: {}", nnp));
+      BOOST_OUTCOME_TRY(again, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
+      rc = again;
+    }
+    if (rc < 0) return make_error(Errc::invalid, fmt::format("injected seccomp failed: {}", std::strerror(static_cast<int>(-rc))));
+    return rc;
+  }();
+
+  // Restore exactly, whatever happened above (unless the target is gone).
+  if (tid_ > 0) {
+    (void)write_memory(tid_, scratch, old.data(), bytes);
+    ptrace_req(PTRACE_SETREGS, tid_, nullptr, &saved);
+    ptrace_req(PTRACE_SETSIGMASK, tid_, reinterpret_cast<void*>(sizeof saved_mask), &saved_mask);
+    ptrace_req(PTRACE_SETOPTIONS, tid_, nullptr, nullptr);
+  }
+  return result;
+}
+
+Status inject_process(pid_t tgid, const Program& program, std::optional<pid_t> self_writer, Deadline deadline,
+                      const std::function<void(const Status&)>& after_interrupt, std::vector<pid_t>* unfiltered) {
+  // Stop the thread that will run the injection: the writer itself for a
+  // self-move (it is the one about to return to user space), else the leader.
+  const pid_t first = self_writer.value_or(tgid);
+  auto seized = Seized::seize(first);
+  if (!seized) {
+    after_interrupt(seized.error());
+    return seized.error();
+  }
+  auto interrupted = seized.value().interrupt();
+  after_interrupt(interrupted);
+  BOOST_OUTCOME_TRY(interrupted);
+  BOOST_OUTCOME_TRY(seized.value().wait_stop(deadline));
+  // Children forked so far run without the new filter; with this thread
+  // stopped, a single-threaded process cannot add to them.
+  const auto before = children_of(tgid);
+  BOOST_OUTCOME_TRY(rc, seized.value().install(program, true));
+  if (rc == 0) {
+    if (unfiltered) {
+      unfiltered->assign(before.begin(), before.end());
+      // Other threads ran until TSYNC reached them: a child they forked in
+      // that window has fewer filters than its parent now has.
+      if (threads_of(tgid).size() > 1) {
+        const int now = filter_count(tgid);
+        for (pid_t c : children_of(tgid))
+          if (!before.contains(c) && filter_count(c) < now) unfiltered->push_back(c);
+      }
+    }
+    return outcome::success();
+  }
+
+  // TSYNC refused: thread rc's filters diverge from ours. Stop every thread
+  // (re-listing until stable) and inject each one on its own.
+  std::vector<Seized> all;
+  all.push_back(std::move(seized.value()));
+  std::set<pid_t> held{first};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (pid_t t : threads_of(tgid)) {
+      if (held.contains(t)) continue;
+      BOOST_OUTCOME_TRY(s, Seized::seize(t));
+      BOOST_OUTCOME_TRY(s.interrupt());
+      BOOST_OUTCOME_TRY(s.wait_stop(deadline));
+      held.insert(t);
+      all.push_back(std::move(s));
+      grew = true;
+    }
+  }
+  const auto children = children_of(tgid);  // every thread is stopped now
+  for (auto& s : all) {
+    BOOST_OUTCOME_TRY(one, s.install(program, false));
+    if (one != 0) return make_error(Errc::invalid, "seccomp without TSYNC returned a thread id");
+  }
+  if (unfiltered) unfiltered->assign(children.begin(), children.end());
+  return outcome::success();
+}
+
+}  // namespace syscg::enforcer

@@ -1,0 +1,84 @@
+// Making a running process install a seccomp filter on itself, by ptrace
+// syscall injection. Only a task can install a filter on itself, so the
+// target executes, through one of its own `syscall` instructions:
+//   prctl(PR_SET_NO_NEW_PRIVS, 1)      where it lacks CAP_SYS_ADMIN
+//   seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog)
+// and is then restored exactly: registers, signal mask, the stack bytes the
+// program was staged in.
+//
+// Contract:
+//  - Every function here must run on the one tracer thread (ptrace requests
+//    belong to the thread that attached); see tracer.h.
+//  - A Seized is an RAII attachment: its destructor detaches, delivering a
+//    signal the stop swallowed, if any.
+//  - While registers point at injected code, PTRACE_O_EXITKILL is on: if the
+//    daemon dies mid-injection the half-injected target is killed, never left
+//    corrupted. Outside that window it is off, so a daemon crash leaves
+//    members running and filtered.
+//  - Injected calls carry orig_rax = -1 so the kernel's restart logic never
+//    rewinds them; the interrupted call restarts normally once the saved
+//    registers are back (the stop is on the signal path).
+#pragma once
+
+#include "core/error.h"
+#include "core/hierarchy.h"
+
+#include <linux/filter.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace syscg::enforcer {
+
+using Program = std::vector<sock_filter>;
+using Deadline = std::chrono::steady_clock::time_point;
+
+class Seized {
+ public:
+  // PTRACE_SEIZE. Errors: no_process (ESRCH); busy (EBUSY) when another
+  // tracer holds it; permission otherwise.
+  static Result<Seized> seize(pid_t tid);
+  Seized(Seized&& o) noexcept;
+  Seized& operator=(Seized&&) = delete;
+  Seized(const Seized&) = delete;
+  ~Seized();
+
+  pid_t tid() const { return tid_; }
+  Status interrupt();
+  // Waits for the stop the interrupt asked for. Errors: limit (EAGAIN) past
+  // the deadline; no_process if the thread exited.
+  Status wait_stop(Deadline deadline);
+  // Runs the injection in the stopped thread; returns seccomp()'s result:
+  // 0, or with TSYNC the id of a thread whose filters diverge (> 0).
+  Result<long> install(const Program& program, bool tsync);
+
+ private:
+  explicit Seized(pid_t tid) : tid_(tid) {}
+  Result<long> call(const user_regs_struct& base, std::uint64_t gadget, long nr, std::uint64_t a0,
+                    std::uint64_t a1 = 0, std::uint64_t a2 = 0);
+  Result<std::uint64_t> find_gadget(const user_regs_struct& regs);
+
+  pid_t tid_;
+  int pending_signal_ = 0;  // a signal-delivery-stop's signal, re-sent at detach
+  bool stopped_ = false;
+};
+
+// Installs `program` in every thread of process `tgid`: TSYNC from one
+// thread, or, when the threads' filters diverge, one thread at a time.
+// `after_interrupt` runs once, with the outcome of seize + PTRACE_INTERRUPT,
+// before the wait for the stop. For a self-move (`self_writer` is the thread
+// whose write to cgroup.procs is pending) it lets the FUSE reply go out at
+// the only safe moment: the writer cannot stop until its write is answered,
+// and a reply sent before the interrupt would let it run unfiltered.
+// `unfiltered`, when given, receives the children the process had forked
+// before the filter reached it: they do not inherit it.
+Status inject_process(pid_t tgid, const Program& program, std::optional<pid_t> self_writer, Deadline deadline,
+                      const std::function<void(const Status&)>& after_interrupt,
+                      std::vector<pid_t>* unfiltered = nullptr);
+
+}  // namespace syscg::enforcer

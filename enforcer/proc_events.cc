@@ -1,0 +1,128 @@
+#include "enforcer/proc_events.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace syscg::enforcer {
+namespace {
+
+Error sys_error(Errc code, const char* what) { return make_error(code, fmt::format("{}: {}", what, std::strerror(errno))); }
+
+// Sends PROC_CN_MCAST_LISTEN: without it the kernel multicasts nothing.
+Status subscribe(int fd) {
+  nlmsghdr nl{};
+  cn_msg cn{};
+  const proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
+  char buf[sizeof nl + sizeof cn + sizeof op];
+  nl.nlmsg_len = sizeof buf;
+  nl.nlmsg_type = NLMSG_DONE;
+  cn.id.idx = CN_IDX_PROC;
+  cn.id.val = CN_VAL_PROC;
+  cn.len = sizeof op;
+  std::memcpy(buf, &nl, sizeof nl);
+  std::memcpy(buf + sizeof nl, &cn, sizeof cn);
+  std::memcpy(buf + sizeof nl + sizeof cn, &op, sizeof op);
+  if (send(fd, buf, sizeof buf, 0) != static_cast<ssize_t>(sizeof buf)) return sys_error(Errc::invalid, "send");
+  return outcome::success();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ProcEvents>> ProcEvents::start(ProcEventHandler& handler) {
+  const int fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+  if (fd < 0) return sys_error(Errc::invalid, "socket(NETLINK_CONNECTOR)");
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;
+  addr.nl_groups = CN_IDX_PROC;
+  addr.nl_pid = 0;
+  int rcvbuf = 4 << 20;  // room for fork storms between reads
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    auto e = sys_error(Errc::permission, "bind(CN_IDX_PROC)");
+    close(fd);
+    return e;
+  }
+  if (auto s = subscribe(fd); !s) {
+    close(fd);
+    return s.error();
+  }
+  const int stop = eventfd(0, EFD_CLOEXEC);
+  return std::unique_ptr<ProcEvents>(new ProcEvents(fd, stop, handler));
+}
+
+ProcEvents::ProcEvents(int fd, int stop_fd, ProcEventHandler& handler)
+    : fd_(fd), stop_fd_(stop_fd), handler_(handler), thread_([this] { run(); }) {}
+
+ProcEvents::~ProcEvents() {
+  const std::uint64_t one = 1;
+  (void)!write(stop_fd_, &one, sizeof one);
+  thread_.join();
+  close(fd_);
+  close(stop_fd_);
+}
+
+void ProcEvents::drain() { read_available(); }
+
+void ProcEvents::run() {
+  for (;;) {
+    pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) return;
+    if (fds[1].revents) return;
+    if (fds[0].revents) read_available();
+  }
+}
+
+void ProcEvents::read_available() {
+  std::lock_guard lock(read_mu_);
+  alignas(nlmsghdr) char buf[16384];
+  for (;;) {
+    const ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == ENOBUFS) {
+        handler_.lost();
+        continue;
+      }
+      return;  // EAGAIN: nothing more queued
+    }
+    // Messages are copied out with memcpy: the buffer gives no alignment
+    // guarantee for the structures inside.
+    for (std::size_t off = 0; off + sizeof(nlmsghdr) <= static_cast<std::size_t>(n);) {
+      nlmsghdr nl;
+      std::memcpy(&nl, buf + off, sizeof nl);
+      if (nl.nlmsg_len < sizeof nl || off + nl.nlmsg_len > static_cast<std::size_t>(n)) break;
+      const char* payload = buf + off + sizeof nl;
+      off += (nl.nlmsg_len + 3u) & ~std::size_t{3};
+      cn_msg cn;
+      if (nl.nlmsg_len < sizeof nl + sizeof cn) continue;
+      std::memcpy(&cn, payload, sizeof cn);
+      if (cn.id.idx != CN_IDX_PROC || cn.id.val != CN_VAL_PROC) continue;
+      proc_event event{};  // the kernel's may be shorter than this header's union
+      std::memcpy(&event, payload + sizeof cn, std::min<std::size_t>(nl.nlmsg_len - sizeof nl - sizeof cn, sizeof event));
+      const proc_event* ev = &event;
+      switch (ev->what) {
+        case proc_event::PROC_EVENT_FORK:
+          // Threads share their process's membership; only new processes count.
+          if (ev->event_data.fork.child_pid == ev->event_data.fork.child_tgid)
+            handler_.forked(ev->event_data.fork.parent_tgid, ev->event_data.fork.child_tgid);
+          break;
+        case proc_event::PROC_EVENT_EXIT:
+          if (ev->event_data.exit.process_pid == ev->event_data.exit.process_tgid)
+            handler_.exited(ev->event_data.exit.process_tgid);
+          break;
+        default: break;
+      }
+    }
+  }
+}
+
+}  // namespace syscg::enforcer

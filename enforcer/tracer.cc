@@ -1,0 +1,73 @@
+#include "enforcer/tracer.h"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+
+namespace syscg::enforcer {
+
+Tracer::Tracer(std::chrono::milliseconds stop_deadline) : deadline_(stop_deadline), thread_([this] { run(); }) {}
+
+Tracer::~Tracer() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void Tracer::post(std::function<void()> job) {
+  {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void Tracer::run() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();
+  }
+}
+
+Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, const Program& program, std::optional<pid_t> self_writer) {
+  auto interrupted = std::make_shared<std::promise<Status>>();
+  auto done = std::make_shared<std::promise<Result<std::vector<pid_t>>>>();
+  auto interrupted_future = interrupted->get_future();
+  auto done_future = done->get_future();
+  post([=, this] {
+    const auto deadline = std::chrono::steady_clock::now() + deadline_;
+    bool answered = false;
+    std::vector<pid_t> unfiltered;
+    auto status = inject_process(
+        tgid, program, self_writer, deadline,
+        [&](const Status& s) {
+          answered = static_cast<bool>(s);
+          interrupted->set_value(s);
+        },
+        &unfiltered);
+    if (!status && self_writer && answered) {
+      // The write was answered already: the target must not run on unfiltered.
+      kill(tgid, SIGKILL);
+      fmt::print(stderr, "syscgfs: error: injection into {} failed after its own write ({}); killed it\n", tgid,
+                 status.error().message);
+    }
+    if (status) done->set_value(std::move(unfiltered));
+    else done->set_value(status.error());
+  });
+  if (!self_writer) return done_future.get();
+  BOOST_OUTCOME_TRY(interrupted_future.get());
+  return std::vector<pid_t>{};
+}
+
+}  // namespace syscg::enforcer

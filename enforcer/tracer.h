@@ -1,0 +1,48 @@
+// The one thread that owns every ptrace attachment of the daemon.
+//
+// ptrace requests belong to the thread that attached, and a FUSE worker must
+// never wait on a traced process itself (the target's own close() needs a
+// FUSE worker), so workers hand jobs to this thread and wait on futures.
+// Jobs run one at a time, in order; each leaves nothing attached behind it.
+#pragma once
+
+#include "core/error.h"
+#include "enforcer/injector.h"
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+
+namespace syscg::enforcer {
+
+class Tracer {
+ public:
+  explicit Tracer(std::chrono::milliseconds stop_deadline = std::chrono::seconds(2));
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+  ~Tracer();  // finishes queued jobs, then joins
+
+  // Makes process `tgid` enforce `program`. For a self-move (`self_writer`
+  // is the writer's thread id) it returns as soon as the target is seized
+  // and interrupted, so the caller can answer the write; the injection then
+  // completes on this thread, and a target whose injection fails after that
+  // point is killed (fail closed). Otherwise it returns once the filter is
+  // in, with the children forked before it (they lack the filter).
+  Result<std::vector<pid_t>> inject(pid_t tgid, const Program& program, std::optional<pid_t> self_writer);
+
+ private:
+  void run();
+  void post(std::function<void()> job);
+
+  const std::chrono::milliseconds deadline_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace syscg::enforcer

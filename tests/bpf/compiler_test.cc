@@ -1,0 +1,266 @@
+#include "enforcer/bpf/compiler.h"
+#include "enforcer/bpf/disassembler.h"
+#include "enforcer/bpf/interpreter.h"
+#include "tests/bpf/util.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <linux/audit.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace syscg::bpf {
+namespace {
+
+using testing::call;
+
+constexpr std::uint32_t kAllow = SECCOMP_RET_ALLOW;
+constexpr std::uint32_t kEperm = SECCOMP_RET_ERRNO | EPERM;
+constexpr std::uint32_t kEnosys = SECCOMP_RET_ERRNO | ENOSYS;
+constexpr std::uint32_t kX32 = 0x40000000;
+// 8 header instructions, at most 511 jge and 512 leaves, 5 + 9 more for the
+// two exemption leaves; trampolines come on top (a handful).
+constexpr std::size_t kSizeBound = 8 + 511 + 512 + 14 + 16;
+
+struct Case {
+  std::string name;
+  SyscallSet set;
+};
+
+SyscallSet without(SyscallSet s, std::initializer_list<unsigned> nrs) {
+  for (unsigned nr : nrs) EXPECT_TRUE(s.reset(nr).has_value());
+  return s;
+}
+SyscallSet with(SyscallSet s, std::initializer_list<unsigned> nrs) {
+  for (unsigned nr : nrs) EXPECT_TRUE(s.set(nr).has_value());
+  return s;
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> c;
+  c.push_back({"empty", SyscallSet::none()});
+  c.push_back({"all", SyscallSet::all()});
+  for (unsigned nr : {0U, 1U, 59U, kPrctlNr, kRestartSyscall, kSeccompNr, 318U, kSyscallWidth - 1}) {
+    c.push_back({fmt::format("all but {}", nr), without(SyscallSet::all(), {nr})});
+    c.push_back({fmt::format("only {}", nr), with(SyscallSet::none(), {nr})});
+  }
+  c.push_back({"all but seccomp and prctl", without(SyscallSet::all(), {kSeccompNr, kPrctlNr})});
+  c.push_back({"even", testing::alternating(0)});
+  c.push_back({"odd", testing::alternating(1)});
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    for (double p : {0.02, 0.5, 0.98}) {
+      const auto s = testing::random_set(seed, p);
+      c.push_back({fmt::format("random p={} seed={}", p, seed), s});
+      c.push_back({fmt::format("random p={} seed={} -seccomp -prctl", p, seed), without(s, {kSeccompNr, kPrctlNr})});
+      c.push_back({fmt::format("random p={} seed={} +seccomp -prctl", p, seed), with(without(s, {kPrctlNr}), {kSeccompNr})});
+      c.push_back({fmt::format("random p={} seed={} -seccomp +prctl", p, seed), with(without(s, {kSeccompNr}), {kPrctlNr})});
+    }
+    for (unsigned max_run : {2U, 8U, 40U, 200U})
+      c.push_back({fmt::format("runs max={} seed={}", max_run, seed), testing::random_runs(seed, max_run)});
+  }
+  return c;
+}
+
+std::size_t run_count(const SyscallSet& s) {
+  std::size_t runs = 0;
+  for (unsigned nr = 0; nr < kSyscallWidth; ++nr) {
+    const auto verdict = [&](unsigned n) {
+      if (s.test(n)) return 0;
+      return n == kSeccompNr ? 2 : n == kPrctlNr ? 3 : 1;
+    };
+    if (nr == 0 || verdict(nr) != verdict(nr - 1)) ++runs;
+  }
+  return runs;
+}
+
+bool exempt_path(const SyscallSet& s, std::uint32_t nr) {
+  return (nr == kSeccompNr || nr == kPrctlNr) && !s.test(nr);
+}
+
+// Collects mismatches, and reports them once with the disassembly.
+class Checker {
+ public:
+  Checker(const Program& p) : p_(p) {}
+  ~Checker() {
+    if (failures_.empty()) return;
+    std::string msg = fmt::format("{} mismatches:\n", failures_.size());
+    for (std::size_t i = 0; i < failures_.size() && i < 12; ++i) msg += "  " + failures_[i] + "\n";
+    ADD_FAILURE() << msg << "program:\n" << disassemble(p_);
+  }
+  // Runs d, compares with want; returns the trace.
+  Trace expect(const seccomp_data& d, std::uint32_t want) {
+    Trace t;
+    auto r = run(p_, d, &t);
+    if (!r) {
+      failures_.push_back(fmt::format("nr {:#x}: interpreter error {}", static_cast<std::uint32_t>(d.nr),
+                                      r.error().message));
+    } else if (r.value() != want) {
+      failures_.push_back(fmt::format("nr {:#x} arch {:#x} args[0] {:#x} args[1] {:#x}: got {}, want {}",
+                                      static_cast<std::uint32_t>(d.nr), d.arch, d.args[0], d.args[1],
+                                      action_name(r.value()), action_name(want)));
+    }
+    return t;
+  }
+  void fail(std::string what) { failures_.push_back(std::move(what)); }
+
+ private:
+  const Program& p_;
+  std::vector<std::string> failures_;
+};
+
+void check_set(const SyscallSet& set) {
+  auto compiled = compile(set);
+  ASSERT_TRUE(compiled.has_value()) << compiled.error().message;
+  const Program& p = compiled.value();
+  ASSERT_TRUE(validate(p).has_value()) << validate(p).error().message << "\n" << disassemble(p);
+  EXPECT_LE(p.size(), kSizeBound) << disassemble(p);
+
+  const std::size_t runs = run_count(set);
+  // Header (5 executed) + one jge per level, each maybe through a trampoline, + ret.
+  const std::size_t path_bound = 5 + 2 * static_cast<std::size_t>(std::bit_width(runs - 1)) + 1;
+  const std::vector<std::uint32_t> arch_then_nr = {kOffsetArch, kOffsetNr};
+  Checker check(p);
+  for (std::uint32_t nr = 0; nr < kSyscallWidth + 64; ++nr) {
+    const std::uint32_t want = nr >= kSyscallWidth ? kEnosys : set.test(nr) ? kAllow : kEperm;
+    const Trace t = check.expect(call(nr), want);
+    // The path depends on nothing but what it loads; loading only arch and
+    // nr proves that args cannot change it and that the kernel's constant
+    // action cache can hold it.
+    if (!exempt_path(set, nr) && t.loads != arch_then_nr)
+      check.fail(fmt::format("nr {}: loads {} words, not just arch and nr", nr, t.loads.size()));
+    if (want == kAllow && t.executed > path_bound)
+      check.fail(fmt::format("nr {}: path of {} instructions, bound {}", nr, t.executed, path_bound));
+    if (set.test(nr)) {  // args do not matter, even ones that look like the exemptions
+      check.expect(call(nr, {1, 0, 0, 0, 0, 0}), kAllow);
+      check.expect(call(nr, {38, 1, 0, 0, 0, 0}), kAllow);
+      check.expect(call(nr, {~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL, ~0ULL}), kAllow);
+    }
+    check.expect(call(kX32 | nr), kEperm);
+    check.expect(call(nr, {}, AUDIT_ARCH_I386), kEperm);
+  }
+  for (std::uint32_t nr : {0x3fffffffU, 0x80000000U, 0xbfffffffU})
+    check.expect(call(nr), kEnosys);
+  for (std::uint32_t nr : {0x7fffffffU, 0xffffffffU, kX32 | kSeccompNr, kX32 | kPrctlNr})
+    check.expect(call(nr, {1, 1}), kEperm);
+  for (std::uint32_t arch : {0U, std::uint32_t{AUDIT_ARCH_AARCH64}, std::uint32_t{AUDIT_ARCH_X86_64} ^ 1U})
+    check.expect(call(59, {}, arch), kEperm);
+}
+
+TEST(BpfCompiler, EveryNumberGetsItsSetsVerdict) {
+  for (const auto& c : cases()) {
+    SCOPED_TRACE(c.name);
+    check_set(c.set);
+  }
+}
+
+TEST(BpfCompiler, SeccompExemptionWhenDenied) {
+  for (const auto& set :
+       {without(SyscallSet::all(), {kSeccompNr}), SyscallSet::none(), testing::alternating(0),
+        without(testing::random_set(7, 0.5), {kSeccompNr})}) {
+    auto p = compile(set);
+    ASSERT_TRUE(p.has_value()) << p.error().message;
+    Checker check(p.value());
+    check.expect(call(kSeccompNr, {1, 0, 0}), kAllow);                 // SECCOMP_SET_MODE_FILTER
+    check.expect(call(kSeccompNr, {1, 8, 0x7ffc0000}), kAllow);        // any flags, any pointer
+    check.expect(call(kSeccompNr, {0, 0, 0}), kEperm);                 // SET_MODE_STRICT
+    check.expect(call(kSeccompNr, {2, 0, 0}), kEperm);                 // GET_ACTION_AVAIL
+    check.expect(call(kSeccompNr, {3, 0, 0}), kEperm);                 // GET_NOTIF_SIZES
+    check.expect(call(kSeccompNr, {1ULL | (1ULL << 32), 0}), kEperm);  // high bits count
+    check.expect(call(kSeccompNr, {~0ULL << 32 | 1, 0}), kEperm);
+    check.expect(call(kSeccompNr, {1}, AUDIT_ARCH_I386), kEperm);
+    check.expect(call(kX32 | kSeccompNr, {1}), kEperm);
+    Trace t = check.expect(call(kSeccompNr, {1}), kAllow);
+    EXPECT_EQ(t.loads, (std::vector<std::uint32_t>{kOffsetArch, kOffsetNr, arg_low(0), arg_high(0)}));
+  }
+}
+
+TEST(BpfCompiler, PrctlExemptionWhenDenied) {
+  for (const auto& set :
+       {without(SyscallSet::all(), {kPrctlNr}), SyscallSet::none(), testing::alternating(0),
+        without(testing::random_set(8, 0.5), {kPrctlNr})}) {
+    auto p = compile(set);
+    ASSERT_TRUE(p.has_value()) << p.error().message;
+    Checker check(p.value());
+    check.expect(call(kPrctlNr, {38, 1}), kAllow);  // PR_SET_NO_NEW_PRIVS, 1
+    check.expect(call(kPrctlNr, {38, 1, 5, 6, 7}), kAllow);
+    check.expect(call(kPrctlNr, {38, 0}), kEperm);
+    check.expect(call(kPrctlNr, {38, 2}), kEperm);
+    check.expect(call(kPrctlNr, {22, 2}), kEperm);  // PR_SET_SECCOMP
+    check.expect(call(kPrctlNr, {39, 0}), kEperm);  // PR_GET_NO_NEW_PRIVS
+    check.expect(call(kPrctlNr, {0, 0}), kEperm);
+    check.expect(call(kPrctlNr, {38ULL | (1ULL << 32), 1}), kEperm);
+    check.expect(call(kPrctlNr, {38, 1ULL | (1ULL << 32)}), kEperm);
+    check.expect(call(kPrctlNr, {38, 1}, AUDIT_ARCH_I386), kEperm);
+    check.expect(call(kX32 | kPrctlNr, {38, 1}), kEperm);
+    // The seccomp exemption does not leak into prctl and vice versa.
+    check.expect(call(kPrctlNr, {1, 0}), kEperm);
+    if (!set.test(kSeccompNr)) check.expect(call(kSeccompNr, {38, 1}), kEperm);
+  }
+}
+
+TEST(BpfCompiler, AllowedSeccompAndPrctlTakeAnyArgs) {
+  for (const auto& set : {SyscallSet::all(), with(SyscallSet::none(), {kSeccompNr, kPrctlNr}),
+                          with(testing::alternating(0), {kSeccompNr, kPrctlNr})}) {
+    auto p = compile(set);
+    ASSERT_TRUE(p.has_value()) << p.error().message;
+    Checker check(p.value());
+    for (std::uint64_t a0 : {0ULL, 1ULL, 2ULL, 22ULL, 38ULL, ~0ULL})
+      for (std::uint64_t a1 : {0ULL, 1ULL, ~0ULL}) {
+        check.expect(call(kSeccompNr, {a0, a1}), kAllow);
+        check.expect(call(kPrctlNr, {a0, a1}), kAllow);
+      }
+  }
+}
+
+TEST(BpfCompiler, NeedsFilterUnlessEverythingIsAllowed) {
+  EXPECT_FALSE(needs_filter(SyscallSet::all()));
+  EXPECT_TRUE(needs_filter(SyscallSet::none()));
+  EXPECT_TRUE(needs_filter(without(SyscallSet::all(), {kSyscallWidth - 1})));
+  EXPECT_TRUE(needs_filter(without(SyscallSet::all(), {0})));
+}
+
+TEST(BpfCompiler, Deterministic) {
+  for (const auto& c : cases()) {
+    SCOPED_TRACE(c.name);
+    const auto a = compile(c.set);
+    const auto b = compile(c.set);
+    ASSERT_TRUE(a.has_value() && b.has_value());
+    ASSERT_EQ(a.value().size(), b.value().size());
+    EXPECT_EQ(std::memcmp(a.value().data(), b.value().data(), a.value().size() * sizeof(sock_filter)), 0);
+  }
+}
+
+TEST(BpfCompiler, SizeStaysFarBelowTheKernelLimit) {
+  std::size_t worst = 0;
+  std::string worst_name;
+  for (const auto& c : cases()) {
+    const auto p = compile(c.set);
+    ASSERT_TRUE(p.has_value());
+    if (p.value().size() > worst) {
+      worst = p.value().size();
+      worst_name = c.name;
+    }
+  }
+  // Alternating verdicts are the worst case: 512 runs, and with the even set
+  // both exemption leaves too (157 and 317 are odd).
+  const auto even = compile(testing::alternating(0));
+  ASSERT_TRUE(even.has_value());
+  EXPECT_EQ(worst, even.value().size()) << worst_name;
+  EXPECT_LE(even.value().size(), kSizeBound);
+  EXPECT_LE(even.value().size(), kMaxInstructions / 3);
+  RecordProperty("worst_case_instructions", static_cast<int>(even.value().size()));
+  std::printf("worst case (even numbers allowed): %zu instructions\n", even.value().size());
+  // The smallest filters: one run (nothing to search), or one hole.
+  // none: runs deny|prctl|deny|seccomp|deny: header 8, 4 jge, 3 ret, 10 + 6.
+  EXPECT_EQ(compile(SyscallSet::none()).value().size(), 8U + 4 + 3 + 10 + 6);
+  EXPECT_EQ(compile(without(SyscallSet::all(), {59})).value().size(), 13U);
+}
+
+}  // namespace
+}  // namespace syscg::bpf

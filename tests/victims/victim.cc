@@ -1,0 +1,183 @@
+// victim: a small program for the enforcer's integration tests. Tests move
+// it into groups and watch what its system calls return; it never installs
+// a filter itself. Modes:
+//   victim probe CALL...     make each call once, print "CALL ok|EPERM|..."
+//   victim serve             print "ready", then per stdin line CALL make it
+//                            and print the result (blocked in read meanwhile)
+//   victim threads N         N threads calling getppid; stdin "report" prints
+//                            one result per thread
+//   victim sleep MS          print "ready", nanosleep MS, print "slept E rc=R"
+//   victim wait MS           print "ready", fork a child sleeping MS, wait4
+//                            it, print "waited ok|ERR"
+//   victim forkstorm         fork children until stdin closes; each child
+//                            calls getppid every 2 ms for 100 ms
+//   victim vfork MS          vfork a child that sleeps MS: the parent
+//                            cannot stop meanwhile
+//   victim trace PID         PTRACE_SEIZE PID and hold it until stdin closes
+// CALL: getppid, uname, int80_getppid (i386 getppid through int 0x80).
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <thread>
+#include <time.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+long int80(long nr) {
+  long ret;
+  asm volatile("int $0x80" : "=a"(ret) : "a"(nr) : "r8", "r9", "r10", "r11", "memory");
+  return ret;
+}
+
+std::string errname(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case ENOSYS: return "ENOSYS";
+    default: return ::strerrorname_np(e) ? ::strerrorname_np(e) : std::to_string(e);
+  }
+}
+
+// Makes one call; "ok" or the errno's name.
+std::string call(const std::string& name) {
+  long r;
+  if (name == "getppid") {
+    r = syscall(SYS_getppid);
+  } else if (name == "uname") {
+    utsname u{};
+    r = syscall(SYS_uname, &u);
+  } else if (name == "int80_getppid") {
+    r = int80(64);  // i386 __NR_getppid
+    if (r < 0 && r > -4096) {
+      errno = static_cast<int>(-r);
+      r = -1;
+    }
+  } else {
+    return "unknown";
+  }
+  return r < 0 ? errname(errno) : "ok";
+}
+
+void say(const std::string& s) {
+  std::string line = s + "\n";
+  (void)!write(STDOUT_FILENO, line.data(), line.size());
+}
+
+int threads(int n) {
+  std::vector<std::atomic<int>> last(static_cast<std::size_t>(n));
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < n; ++i)
+    ts.emplace_back([&, i] {
+      while (!stop) {
+        last[static_cast<std::size_t>(i)] = syscall(SYS_getppid) < 0 ? errno : 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+  say("ready");
+  for (std::string line; std::getline(std::cin, line);) {
+    if (line != "report") continue;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // every thread calls again
+    std::string out;
+    for (auto& l : last) out += (l == 0 ? "ok" : errname(l)) + " ";
+    say(out);
+  }
+  stop = true;
+  for (auto& t : ts) t.join();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "probe") {
+    for (int i = 2; i < argc; ++i) say(std::string(argv[i]) + " " + call(argv[i]));
+    return 0;
+  }
+  if (mode == "serve") {
+    say("ready");
+    for (std::string line; std::getline(std::cin, line);) say(line + " " + call(line));
+    return 0;
+  }
+  if (mode == "threads" && argc > 2) return threads(std::atoi(argv[2]));
+  if (mode == "sleep" && argc > 2) {
+    say("ready");
+    const long ms = std::atol(argv[2]);
+    timespec ts{ms / 1000, (ms % 1000) * 1000000};
+    const auto t0 = std::chrono::steady_clock::now();
+    const int rc = nanosleep(&ts, nullptr);
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    say("slept " + std::to_string(elapsed) + " rc=" + std::to_string(rc));
+    return 0;
+  }
+  if (mode == "wait" && argc > 2) {
+    say("ready");
+    const pid_t child = fork();
+    if (child == 0) {
+      usleep(static_cast<useconds_t>(std::atol(argv[2]) * 1000));
+      _exit(3);
+    }
+    int status = 0;
+    const pid_t r = wait4(child, &status, 0, nullptr);
+    say(r == child && WIFEXITED(status) && WEXITSTATUS(status) == 3 ? "waited ok" : "waited " + errname(errno));
+    return 0;
+  }
+  if (mode == "forkstorm") {
+    signal(SIGCHLD, SIG_IGN);  // children reap themselves
+    std::atomic<bool> stop{false};
+    std::thread reader([&] {
+      std::string line;
+      while (std::getline(std::cin, line)) {
+      }
+      stop = true;
+    });
+    say("ready");
+    while (!stop) {
+      if (fork() == 0) {
+        for (int i = 0; i < 50; ++i) {
+          syscall(SYS_getppid);
+          usleep(2000);
+        }
+        _exit(0);
+      }
+      usleep(500);
+    }
+    reader.join();
+    return 0;
+  }
+  if (mode == "vfork" && argc > 2) {
+    say("ready");
+    if (vfork() == 0) {
+      usleep(static_cast<useconds_t>(std::atol(argv[2]) * 1000));
+      _exit(0);
+    }
+    return 0;
+  }
+  if (mode == "trace" && argc > 2) {
+    const pid_t target = static_cast<pid_t>(std::atoi(argv[2]));
+    if (ptrace(PTRACE_SEIZE, target, nullptr, nullptr) != 0) {
+      say("seize " + errname(errno));
+      return 1;
+    }
+    say("ready");
+    std::string line;
+    while (std::getline(std::cin, line)) {
+    }
+    return 0;
+  }
+  std::fprintf(stderr, "usage: victim probe|serve|threads N|sleep MS|wait MS|forkstorm|vfork MS|trace PID\n");
+  return 2;
+}
