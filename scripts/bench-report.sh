@@ -25,4 +25,13 @@ if [ "$which" = all ] || [ "$which" = fs ]; then
   ./build-bench/bench/fs_bench --benchmark_out=bench/results/fs.json \
     --benchmark_out_format=json >/dev/null
 fi
+if [ "$which" = all ] || [ "$which" = bpf ]; then
+  echo "==> bpf_bench"
+  ./build-bench/bench/bpf_bench --benchmark_out=bench/results/bpf.json --benchmark_out_format=json >/dev/null
+fi
+if [ "$which" = all ] || [ "$which" = enforcer ]; then
+  echo "==> enforcer_bench (forked members, victims, a syscgfs mount)"
+  ./build-bench/bench/enforcer_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_out=bench/results/enforcer.json --benchmark_out_format=json >/dev/null
+fi
 python3 scripts/bench_report.py --results bench/results --docs docs/bench --readme README.md

@@ -1,0 +1,246 @@
+// What membership costs a process, and what enforcement costs the daemon.
+//
+//  - Syscall overhead: a `getppid` loop in a forked child under no filter,
+//    under the floor of any seccomp design (a one-instruction ALLOW filter),
+//    and as a member of a group at depth 0..64 (one filter compiled from the
+//    flattened set; and, "stacked", one more filter per level as if tightened
+//    at every level). Also a denied call, and a ptrace-based filter.
+//  - Through a real mount: attach latency (write to cgroup.procs until the
+//    filter is in) and the time to tighten a group of 1, 10 and 100 members.
+// Filters are installed only in forked children and victims, never here.
+#include "core/hierarchy.h"
+#include "enforcer/bpf/compiler.h"
+#include "tests/support/mount.h"
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <memory>
+#include <poll.h>
+#include <stdexcept>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/user.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using syscg::bpf::Program;
+constexpr long kCallsPerIteration = 1000;
+
+void install(const Program& p) {
+  sock_fprog prog{static_cast<unsigned short>(p.size()), const_cast<sock_filter*>(p.data())};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+    _exit(99);
+}
+
+// A forked child that, per request byte, makes kCallsPerIteration getppid
+// calls and answers the elapsed nanoseconds.
+class Caller {
+ public:
+  explicit Caller(const std::vector<Program>& filters, bool traceme = false) {
+    if (pipe(req_) != 0 || pipe(resp_) != 0) throw std::runtime_error("pipe");
+    pid_ = fork();
+    if (pid_ == 0) {
+      if (traceme) {
+        ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+        raise(SIGSTOP);
+      }
+      for (const auto& f : filters) install(f);
+      for (char c; read(req_[0], &c, 1) == 1;) {
+        const auto t0 = Clock::now();
+        for (long i = 0; i < kCallsPerIteration; ++i) syscall(SYS_getppid);
+        const long long ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
+        if (write(resp_[1], &ns, sizeof ns) != sizeof ns) break;
+      }
+      _exit(0);
+    }
+  }
+  ~Caller() {
+    close(req_[1]);
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    for (int fd : {req_[0], resp_[0], resp_[1]}) close(fd);
+  }
+  pid_t pid() const { return pid_; }
+  void request() {
+    if (write(req_[1], "x", 1) != 1) throw std::runtime_error("request");
+  }
+  bool ready() {
+    pollfd p{resp_[0], POLLIN, 0};
+    return poll(&p, 1, 0) == 1;
+  }
+  double answer_seconds() {
+    long long ns = 0;
+    if (read(resp_[0], &ns, sizeof ns) != sizeof ns) throw std::runtime_error("answer");
+    return static_cast<double>(ns) / 1e9;
+  }
+
+ private:
+  int req_[2], resp_[2];
+  pid_t pid_;
+};
+
+void measure(benchmark::State& state, const std::vector<Program>& filters) {
+  Caller caller(filters);
+  for (auto _ : state) {
+    caller.request();
+    state.SetIterationTime(caller.answer_seconds());
+  }
+  state.counters["calls_per_iter"] = kCallsPerIteration;
+}
+
+// The set of a group at `depth` below the root, each level denying one more
+// number (none of them getppid), and the set of every level on the way.
+std::vector<syscg::SyscallSet> chain_sets(int depth) {
+  syscg::Hierarchy h;
+  std::vector<syscg::SyscallSet> sets;
+  syscg::GroupId g = syscg::kRootGroup;
+  for (int i = 1; i <= depth; ++i) {
+    g = h.create(g, fmt::format("g{}", i)).value();
+    syscg::SyscallSet s;
+    (void)s.set(300 + static_cast<unsigned>(i) % 150);
+    (void)h.deny(g, s);
+    sets.push_back(h.allowed(g).value());
+  }
+  return sets;
+}
+
+void BM_NoFilter(benchmark::State& state) { measure(state, {}); }
+BENCHMARK(BM_NoFilter)->UseManualTime();
+
+void BM_AllowFilterFloor(benchmark::State& state) {
+  measure(state, {Program{sock_filter{BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW}}});
+}
+BENCHMARK(BM_AllowFilterFloor)->UseManualTime();
+
+void BM_Member(benchmark::State& state) {
+  const auto sets = chain_sets(static_cast<int>(state.range(0)));
+  std::vector<Program> filters;
+  if (!sets.empty() && syscg::bpf::needs_filter(sets.back())) filters.push_back(syscg::bpf::compile(sets.back()).value());
+  measure(state, filters);
+  state.counters["filters"] = static_cast<double>(filters.size());
+}
+BENCHMARK(BM_Member)->Arg(0)->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(16)->Arg(32)->Arg(64)->UseManualTime();
+
+void BM_MemberStacked(benchmark::State& state) {
+  std::vector<Program> filters;
+  for (const auto& s : chain_sets(static_cast<int>(state.range(0)))) filters.push_back(syscg::bpf::compile(s).value());
+  measure(state, filters);
+  state.counters["filters"] = static_cast<double>(filters.size());
+}
+BENCHMARK(BM_MemberStacked)->Arg(1)->Arg(8)->Arg(64)->UseManualTime();
+
+void BM_DeniedCall(benchmark::State& state) {
+  syscg::SyscallSet s = syscg::SyscallSet::all();
+  (void)s.reset(SYS_getppid);
+  measure(state, {syscg::bpf::compile(s).value()});
+}
+BENCHMARK(BM_DeniedCall)->UseManualTime();
+
+// The ptrace way (what the seed measured as ~100x slower): the tracer stops
+// the member at every syscall entry and exit and checks the number.
+void BM_PtraceFilter(benchmark::State& state) {
+  Caller caller({}, true);
+  int status = 0;
+  waitpid(caller.pid(), &status, 0);  // the SIGSTOP
+  ptrace(PTRACE_SETOPTIONS, caller.pid(), nullptr, reinterpret_cast<void*>(PTRACE_O_TRACESYSGOOD));
+  for (auto _ : state) {
+    caller.request();
+    while (!caller.ready()) {
+      if (ptrace(PTRACE_SYSCALL, caller.pid(), nullptr, nullptr) != 0) break;
+      if (waitpid(caller.pid(), &status, 0) != caller.pid() || !WIFSTOPPED(status)) break;
+      user_regs_struct regs{};
+      ptrace(PTRACE_GETREGS, caller.pid(), nullptr, &regs);
+      benchmark::DoNotOptimize(regs.orig_rax == SYS_execve);  // the policy check
+    }
+    state.SetIterationTime(caller.answer_seconds());
+  }
+  ptrace(PTRACE_DETACH, caller.pid(), nullptr, nullptr);
+  state.counters["calls_per_iter"] = kCallsPerIteration;
+}
+BENCHMARK(BM_PtraceFilter)->UseManualTime()->Iterations(50);
+
+// ---- Through a real mount ----
+
+syscg::test::Mount& mount() {
+  static auto m = std::make_unique<syscg::test::Mount>();
+  return *m;
+}
+
+// `victim sleep` processes (blocked in nanosleep), killed and reaped on
+// destruction.
+struct Victims {
+  explicit Victims(int n) {
+    for (int i = 0; i < n; ++i) children.emplace_back(std::vector<std::string>{syscg::test::victim_binary(), "sleep", "3600000"}, "/dev/null");
+  }
+  std::vector<syscg::test::Child> children;
+};
+
+void write_file(const std::string& path, const std::string& text) {
+  const int fd = open(path.c_str(), O_WRONLY | O_TRUNC);
+  if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    throw std::runtime_error(fmt::format("write {} to {}: {}", text, path, std::strerror(errno)));
+  close(fd);
+}
+
+template <class Op>
+void percentiles(benchmark::State& state, Op op) {
+  std::vector<double> us;
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    op();
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    state.SetIterationTime(s);
+    us.push_back(s * 1e6);
+  }
+  std::sort(us.begin(), us.end());
+  state.counters["p50_us"] = us[us.size() / 2];
+  state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+}
+
+void BM_Attach(benchmark::State& state) {
+  const auto a = mount().path("attach_a"), b = mount().path("attach_b");
+  mkdir(a.c_str(), 0755);
+  mkdir(b.c_str(), 0755);
+  write_file(a + "/syscalls.deny", "uname\n");
+  write_file(b + "/syscalls.deny", "uname\n");
+  auto victims = std::make_unique<Victims>(1);
+  int moves = 0;
+  percentiles(state, [&] {
+    // Each move stacks one filter; a fresh victim every 200 stays far from
+    // the kernel's per-task instruction budget.
+    if (++moves % 200 == 0) {
+      state.PauseTiming();
+      victims = std::make_unique<Victims>(1);
+      state.ResumeTiming();
+    }
+    write_file((moves % 2 ? a : b) + "/cgroup.procs", fmt::format("{}\n", victims->children[0].pid()));
+  });
+}
+BENCHMARK(BM_Attach)->UseManualTime()->Iterations(600)->Unit(benchmark::kMicrosecond);
+
+void BM_Tighten(benchmark::State& state) {
+  const int members = static_cast<int>(state.range(0));
+  const auto g = mount().path(fmt::format("tighten{}", members));
+  mkdir(g.c_str(), 0755);
+  Victims victims(members);
+  for (auto& c : victims.children) write_file(g + "/cgroup.procs", fmt::format("{}\n", c.pid()));
+  unsigned nr = 0;
+  percentiles(state, [&] { write_file(g + "/syscalls.deny", fmt::format("{}\n", 300 + nr++ % 100)); });
+  state.counters["members"] = members;
+}
+BENCHMARK(BM_Tighten)->Arg(1)->Arg(10)->Arg(100)->UseManualTime()->Iterations(40)->Unit(benchmark::kMillisecond);
+
+}  // namespace
