@@ -9,6 +9,7 @@
 #include <fuse_lowlevel.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -99,5 +100,8 @@ int main(int argc, char** argv) {
 
   fuse_session_unmount(se.get());
   fuse_remove_signal_handlers(se.get());
-  return rc == 0 ? 0 : 1;
+  // libfuse 3.14's signal handler stores the signal number as the loop's
+  // result: an unmount asked for by SIGINT, SIGTERM or SIGHUP is a success.
+  const bool by_signal = rc == SIGINT || rc == SIGTERM || rc == SIGHUP;
+  return rc == 0 || by_signal ? 0 : 1;
 }
