@@ -11,7 +11,11 @@
 
 namespace syscg::enforcer {
 
-Enforcer::Enforcer(std::chrono::milliseconds stop_deadline) : self_(getpid()), tracer_(stop_deadline) {
+Enforcer::Enforcer(std::chrono::milliseconds stop_deadline) : self_(getpid()), tracer_(stop_deadline) {}
+
+void Enforcer::start() {
+  self_ = getpid();  // the daemonized process
+  tracer_.start();
   auto events = ProcEvents::start(*this);
   if (events) {
     events_ = std::move(events.value());

@@ -28,6 +28,9 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
  public:
   explicit Enforcer(std::chrono::milliseconds stop_deadline = std::chrono::seconds(2));
   ~Enforcer() override;
+  // Starts the tracer thread and fork tracking; call once, after the daemon
+  // has forked into the background (threads do not survive fork).
+  void start();
 
   void set_listener(fs::MembershipListener* listener) override;
   void sync() override;

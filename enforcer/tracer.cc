@@ -7,7 +7,11 @@
 
 namespace syscg::enforcer {
 
-Tracer::Tracer(std::chrono::milliseconds stop_deadline) : deadline_(stop_deadline), thread_([this] { run(); }) {}
+Tracer::Tracer(std::chrono::milliseconds stop_deadline) : deadline_(stop_deadline) {}
+
+void Tracer::start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+}
 
 Tracer::~Tracer() {
   {
@@ -15,7 +19,7 @@ Tracer::~Tracer() {
     stopping_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void Tracer::post(std::function<void()> job) {

@@ -21,9 +21,13 @@ namespace syscg::enforcer {
 class Tracer {
  public:
   explicit Tracer(std::chrono::milliseconds stop_deadline = std::chrono::seconds(2));
+  // Starts the thread. Separate from construction because a daemon forks
+  // (fuse_daemonize) after building its objects, and threads do not survive
+  // fork. Jobs posted before start() wait for it.
+  void start();
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
-  ~Tracer();  // finishes queued jobs, then joins
+  ~Tracer();  // finishes queued jobs, then joins (if started)
 
   // Makes process `tgid` enforce `program`. For a self-move (`self_writer`
   // is the writer's thread id) it returns as soon as the target is seized

@@ -92,6 +92,7 @@ int main(int argc, char** argv) {
     return fail(fmt::format("{}: mount failed", mountpoint.get()));
   }
   fuse_daemonize(opts.foreground);
+  enforcer.start();  // its threads must belong to the daemonized process
 
   std::unique_ptr<fuse_loop_config, LoopConfigDeleter> loop(fuse_loop_cfg_create());
   fuse_loop_cfg_set_max_threads(loop.get(), opts.max_threads);
