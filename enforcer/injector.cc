@@ -73,6 +73,17 @@ std::set<pid_t> children_of(pid_t tgid) {
   return out;
 }
 
+// Owned by the tracer thread; see finish_detaches().
+thread_local std::vector<pid_t> pending_detaches;
+
+// Detaches a stopped tracee, re-sending the signal a signal-delivery-stop
+// swallowed.
+void detach_stopped(pid_t tid, int status) {
+  const int event = status >> 16;
+  const int sig = event == 0 && WSTOPSIG(status) != SIGTRAP ? WSTOPSIG(status) : 0;
+  ptrace_req(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+}
+
 int filter_count(pid_t pid) {
   std::ifstream in(fmt::format("/proc/{}/status", pid));
   for (std::string line; std::getline(in, line);)
@@ -98,13 +109,26 @@ Seized::Seized(Seized&& o) noexcept : tid_(o.tid_), pending_signal_(o.pending_si
 
 Seized::~Seized() {
   if (tid_ <= 0) return;
-  // PTRACE_DETACH needs a stopped tracee. If the interrupt never arrived,
-  // interrupt again and wait briefly; a thread that exited needs nothing.
-  if (!stopped_) {
-    ptrace_req(PTRACE_INTERRUPT, tid_);
-    (void)wait_stop(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+  if (stopped_) {
+    ptrace_req(PTRACE_DETACH, tid_, nullptr, reinterpret_cast<void*>(static_cast<long>(pending_signal_)));
+    return;
   }
-  ptrace_req(PTRACE_DETACH, tid_, nullptr, reinterpret_cast<void*>(static_cast<long>(pending_signal_)));
+  // Not stopped: PTRACE_DETACH would fail. Detach once the stop arrives.
+  int status = 0;
+  const pid_t r = waitpid(tid_, &status, __WALL | WNOHANG);
+  if (r == tid_ && WIFSTOPPED(status)) detach_stopped(tid_, status);
+  else if (r != tid_) pending_detaches.push_back(tid_);
+}
+
+bool finish_detaches() {
+  std::erase_if(pending_detaches, [](pid_t tid) {
+    int status = 0;
+    const pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
+    if (r == 0) return false;  // still waiting for its stop
+    if (r == tid && WIFSTOPPED(status)) detach_stopped(tid, status);
+    return true;  // detached, exited, or no longer ours
+  });
+  return !pending_detaches.empty();
 }
 
 Status Seized::interrupt() {

@@ -68,6 +68,14 @@ class Seized {
   bool stopped_ = false;
 };
 
+// A thread whose stop never came (a vfork parent, a task in uninterruptible
+// sleep) cannot be detached yet: the kernel detaches only stopped tracees,
+// and the pending interrupt will stop it later. Seized's destructor then
+// leaves it on this thread's list of pending detaches (the tracer thread's
+// own state); finish_detaches() lets go of those that stopped or exited,
+// without blocking, and answers whether any remain.
+bool finish_detaches();
+
 // Installs `program` in every thread of process `tgid`: TSYNC from one
 // thread, or, when the threads' filters diverge, one thread at a time.
 // `after_interrupt` runs once, with the outcome of seize + PTRACE_INTERRUPT,

@@ -31,16 +31,23 @@ void Tracer::post(std::function<void()> job) {
 }
 
 void Tracer::run() {
+  bool pending = false;
   for (;;) {
     std::function<void()> job;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      // With detaches pending, wake up regularly to finish them.
+      const auto ready = [&] { return stopping_ || !jobs_.empty(); };
+      if (pending) cv_.wait_for(lock, std::chrono::milliseconds(20), ready);
+      else cv_.wait(lock, ready);
+      if (stopping_ && jobs_.empty()) return;
+      if (!jobs_.empty()) {
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
     }
-    job();
+    if (job) job();
+    pending = finish_detaches();
   }
 }
 

@@ -28,14 +28,23 @@ RunResult sh(const std::string& script, const std::string& cwd) {
   return {decode(pclose(p)), out};
 }
 
-Child::Child(const std::vector<std::string>& argv, const std::string& log_path) {
+Child::Child(const std::vector<std::string>& argv, const std::string& log_path) { start(argv, log_path, false); }
+
+Child::Child(const std::vector<std::string>& argv, Piped) { start(argv, "", true); }
+
+void Child::start(const std::vector<std::string>& argv, const std::string& log_path, bool piped) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  int in[2] = {-1, -1}, out[2] = {-1, -1};
+  if (piped && (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)) throw std::runtime_error("pipe2 failed");
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
-    if (!log_path.empty()) {
+    if (piped) {
+      dup2(in[0], STDIN_FILENO);  // dup2 clears close-on-exec on the copy
+      dup2(out[1], STDOUT_FILENO);
+    } else if (!log_path.empty()) {
       const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (fd >= 0) {
         dup2(fd, STDOUT_FILENO);
@@ -45,17 +54,33 @@ Child::Child(const std::vector<std::string>& argv, const std::string& log_path) 
     execv(args[0], args.data());
     _exit(127);
   }
+  if (piped) {
+    close(in[0]);
+    close(out[1]);
+    in_fd_ = in[1];
+    out_fd_ = out[0];
+  }
 }
 
-Child::Child(Child&& o) noexcept : pid_(o.pid_), status_(o.status_) { o.pid_ = -1; }
+Child::Child(Child&& o) noexcept : pid_(o.pid_), status_(o.status_), in_fd_(o.in_fd_), out_fd_(o.out_fd_) {
+  o.pid_ = -1;
+  o.in_fd_ = o.out_fd_ = -1;
+}
 
 Child::~Child() {
+  close_in();
+  if (out_fd_ >= 0) close(out_fd_);
   if (pid_ > 0 && status_ < 0) {
     ::kill(pid_, SIGKILL);
     int raw;
     while (waitpid(pid_, &raw, 0) < 0 && errno == EINTR) {
     }
   }
+}
+
+void Child::close_in() {
+  if (in_fd_ >= 0) close(in_fd_);
+  in_fd_ = -1;
 }
 
 int Child::poll() {
