@@ -7,7 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_root
 install_packages
 cd "$SYSCG_ROOT"
-build build-bench -DCMAKE_BUILD_TYPE=Release -DSYSCG_BENCH=ON
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSYSCG_BENCH=ON >/dev/null
+cmake --build build-bench -j"$(nproc)" --target core_bench fs_bench bpf_bench enforcer_bench
 
 mkdir -p bench/results docs/bench
 which=${1:-all}
@@ -31,7 +32,7 @@ if [ "$which" = all ] || [ "$which" = bpf ]; then
 fi
 if [ "$which" = all ] || [ "$which" = enforcer ]; then
   echo "==> enforcer_bench (forked members, victims, a syscgfs mount)"
-  ./build-bench/bench/enforcer_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  taskset -c 1 ./build-bench/bench/enforcer_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
     --benchmark_out=bench/results/enforcer.json --benchmark_out_format=json >/dev/null
 fi
 python3 scripts/bench_report.py --results bench/results --docs docs/bench --readme README.md

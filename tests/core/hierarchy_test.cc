@@ -801,7 +801,10 @@ SyscallSet to_set(const Model::Bits& b) {
 std::string show(const Model::Errors& e) {
   if (e.empty()) return "success";
   std::string out;
-  for (Errc c : e) out += (out.empty() ? "" : "|") + describe(c);
+  for (Errc c : e) {
+    if (!out.empty()) out += '|';
+    out += describe(c);
+  }
   return out;
 }
 

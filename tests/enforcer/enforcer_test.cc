@@ -3,7 +3,7 @@
 // runner never writes its own pid, except to a group that allows everything
 // (RefusesTheTestRunner), where no filter could be installed even if the
 // check under test were broken.
-#include "tests/support/mount.h"
+#include "tests/support/mounted_test.h"
 
 #include <gtest/gtest.h>
 
@@ -198,22 +198,9 @@ const std::vector<std::string> kAsNobody{"/usr/bin/setpriv", "--reuid=nobody", "
 
 // ---------------------------------------------------------------- fixture
 
-class EnforcerTest : public ::testing::Test {
+class EnforcerTest : public MountedTest {
  protected:
   static void SetUpTestSuite() { signal(SIGPIPE, SIG_IGN); }  // a victim that died must fail a send, not us
-
-  void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root: mounts with allow_other and ptraces victims";
-    mount_ = std::make_unique<Mount>();
-  }
-  void TearDown() override {
-    if (mount_) {
-      EXPECT_EQ(mount_->log_errors(), "") << "the daemon logged errors";
-    }
-    mount_.reset();
-  }
-  RunResult sh(const std::string& script) { return mount_->sh(script); }
-  std::string path(const std::string& rel) { return mount_->path(rel); }
 
   // Creates group `name`; `deny` (a syscalls.deny command) when given.
   void mkgroup(const std::string& name, const std::string& deny_list = "") {
@@ -251,7 +238,6 @@ class EnforcerTest : public ::testing::Test {
     mount_.reset();
   }
 
-  std::unique_ptr<Mount> mount_;
 };
 
 #define EXPECT_MOVED(pid, group) EXPECT_EQ(errno_name(move(pid, group)), "0")

@@ -3,7 +3,7 @@
 // Every test acts only through real file operations: bash, coreutils, python3
 // and setpriv run against a fresh mount (the Mount fixture), and every process
 // a test starts is killed and reaped before the test ends.
-#include "tests/support/mount.h"
+#include "tests/support/mounted_test.h"
 
 #include <gtest/gtest.h>
 
@@ -200,19 +200,8 @@ for n in range(1, rounds + 1):
 
 // ---------------------------------------------------------------------------
 
-class SyscgfsTest : public ::testing::Test {
+class SyscgfsTest : public MountedTest {
  protected:
-  void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "syscgfs mounts with allow_other and needs root";
-    mount_ = std::make_unique<Mount>();
-  }
-  void TearDown() override {
-    if (mount_) {
-      EXPECT_EQ(mount_->log_errors(), "") << "the daemon logged errors";
-    }
-    mount_.reset();
-  }
-  RunResult sh(const std::string& script) { return mount_->sh(script); }
   // Runs the script with bash (Mount::sh uses /bin/sh, whose echo reports
   // every write error as "I/O error") in the mount.
   RunResult bash(const std::string& script) { return sh("exec bash -c " + quote(script)); }
@@ -271,7 +260,6 @@ class SyscgfsTest : public ::testing::Test {
     EXPECT_FALSE(exists(dir));
   }
 
-  std::unique_ptr<Mount> mount_;
 };
 
 TEST_F(SyscgfsTest, MkdirDenyReadRmdir) {
