@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <dirent.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace syscg::enforcer {
@@ -35,12 +37,32 @@ void Enforcer::set_listener(fs::MembershipListener* listener) {
   listener_ = listener;
 }
 
+void Enforcer::track(Pid pid) {
+  // glibc 2.36's <sys/pidfd.h> lacks extern "C": call the kernel directly.
+  UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd) return;  // already gone: alive() will say so
+  std::lock_guard lock(pidfds_mu_);
+  pidfds_[pid] = std::move(fd);
+}
+
+void Enforcer::forget(Pid pid) {
+  std::lock_guard lock(pidfds_mu_);
+  pidfds_.erase(pid);
+}
+
 void Enforcer::forked(Pid parent, Pid child) {
+  {
+    // Only children of processes we track can be members.
+    std::lock_guard lock(pidfds_mu_);
+    if (!pidfds_.contains(parent)) return;
+  }
+  track(child);
   std::lock_guard lock(listener_mu_);
   if (listener_) listener_->forked(parent, child);
 }
 
 void Enforcer::exited(Pid pid) {
+  forget(pid);
   std::lock_guard lock(listener_mu_);
   if (listener_) listener_->exited(pid);
 }
@@ -82,6 +104,17 @@ Result<fs::Process> Enforcer::identify(Pid written, Pid writer_tid) {
 }
 
 bool Enforcer::alive(Pid pid) {
+  {
+    // A pidfd becomes readable when its process exits, and keeps naming that
+    // process even after its pid is reused.
+    std::lock_guard lock(pidfds_mu_);
+    if (auto it = pidfds_.find(pid); it != pidfds_.end()) {
+      pollfd p{it->second.get(), POLLIN, 0};
+      if (poll(&p, 1, 0) == 0) return true;
+      pidfds_.erase(it);
+      return false;
+    }
+  }
   auto st = read_status(pid);
   return st && st.value().state != 'Z' && st.value().state != 'X';
 }
@@ -96,11 +129,16 @@ Result<std::shared_ptr<const Program>> Enforcer::program_for(const SyscallSet& a
 }
 
 Status Enforcer::attach(Pid pid, GroupId, const SyscallSet& allowed, Pid writer_tid) {
+  track(pid);
   if (!bpf::needs_filter(allowed)) return outcome::success();  // allow-all: no filter at all
   BOOST_OUTCOME_TRY(program, program_for(allowed));
   std::optional<pid_t> self;
   if (auto writer = read_status(writer_tid); writer && writer.value().tgid == pid) self = writer_tid;
-  BOOST_OUTCOME_TRY(children, tracer_.inject(pid, *program, self));
+  auto children = tracer_.inject(pid, *program, self);
+  if (!children) {
+    forget(pid);
+    return children.error();
+  }
   // Children forked before the move are not members (cgroup semantics:
   // moving a process does not move its existing children).
   (void)children;
@@ -117,7 +155,10 @@ Result<std::vector<fs::Fork>> Enforcer::policy_changed(std::span<const MemberPol
       if (children.error().code == Errc::no_process) continue;  // exited meanwhile: nothing to enforce
       return children.error();
     }
-    for (pid_t c : children.value()) forks.push_back({m.pid, c});
+    for (pid_t c : children.value()) {
+      track(c);
+      forks.push_back({m.pid, c});
+    }
   }
   return forks;
 }

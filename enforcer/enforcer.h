@@ -8,6 +8,8 @@
 //  - Fork and exit tracking through the process-events connector
 //    (proc_events.h): children of members are reported to the listener.
 //  - It never stays attached between operations: strace and gdb keep working.
+//  - It holds a pidfd for every process it has seen join (attach, fork), so
+//    alive() is never fooled by a recycled pid.
 //
 // Thread safety: every method may be called from any FUSE worker; ptrace work
 // is serialised on the tracer thread.
@@ -15,6 +17,7 @@
 
 #include "enforcer/proc_events.h"
 #include "enforcer/tracer.h"
+#include "enforcer/unique_fd.h"
 #include "fs/enforcement.h"
 
 #include <map>
@@ -44,6 +47,8 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   void exited(Pid pid) override;
   void lost() override;
   void rescan();
+  void track(Pid pid);  // opens and keeps a pidfd for pid
+  void forget(Pid pid);
   Result<std::shared_ptr<const Program>> program_for(const SyscallSet& allowed);
 
   pid_t self_;
@@ -52,6 +57,8 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   std::mutex cache_mu_;
   std::map<SyscallSet, std::shared_ptr<const Program>> programs_;
   std::atomic<bool> lost_{false};
+  std::mutex pidfds_mu_;
+  std::map<Pid, UniqueFd> pidfds_;
   Tracer tracer_;
   std::unique_ptr<ProcEvents> events_;  // last: its thread calls into this object
 };

@@ -320,6 +320,39 @@ TEST_F(EnforcerTest, Int80CallsAreRefusedInAnyRestrictedGroup) {
   EXPECT_EQ(v.ask("getppid"), "getppid ok");
 }
 
+TEST_F(EnforcerTest, SignalsSentDuringInjectionAreDeliveredNotLost) {
+  mkgroup("g", "getppid");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  // Real-time signals queue instead of merging, so every one must arrive.
+  constexpr int kSignals = 300;
+  std::thread sender([&] {
+    for (int i = 0; i < kSignals; ++i) {
+      sigqueue(v.pid(), SIGRTMIN, sigval{});
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+  });
+  ASSERT_MOVED(v.pid(), "g");
+  sender.join();
+  EXPECT_EQ(v.ask("getppid"), "getppid EPERM");
+  EXPECT_EQ(v.ask("signals"), "signals " + std::to_string(kSignals));
+}
+
+TEST_F(EnforcerTest, ThreadsWithDivergingFiltersAreEachInjected) {
+  // One thread holds a private filter, so TSYNC answers with its id instead
+  // of succeeding: the enforcer must stop and inject every thread itself.
+  mkgroup("g", "getppid");
+  Victim v({"threads", "4", "diverge"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_MOVED(v.pid(), "g");
+  ASSERT_TRUE(v.send("report"));
+  EXPECT_EQ(v.read_line(), "EPERM EPERM EPERM EPERM ");
+  for (pid_t t : numeric_entries("/proc/" + std::to_string(v.pid()) + "/task")) {
+    auto f = status_field("/proc/" + std::to_string(v.pid()) + "/task/" + std::to_string(t), "Seccomp_filters");
+    EXPECT_GE(std::stoi(f.value_or("-1")), 1) << "thread " << t;
+  }
+}
+
 TEST_F(EnforcerTest, EveryThreadOfAMovedProcessIsFiltered) {
   mkgroup("g", "getppid");
   Victim v({"threads", "4"});

@@ -3,9 +3,13 @@
 // a filter itself. Modes:
 //   victim probe CALL...     make each call once, print "CALL ok|EPERM|..."
 //   victim serve             print "ready", then per stdin line CALL make it
-//                            and print the result (blocked in read meanwhile)
-//   victim threads N         N threads calling getppid; stdin "report" prints
-//                            one result per thread
+//                            and print the result (blocked in read meanwhile);
+//                            the line "signals" prints how many SIGRTMIN it
+//                            has received
+//   victim threads N [diverge]  N threads calling getppid; stdin "report"
+//                            prints one result per thread; with "diverge" the
+//                            first thread installs a private allow-all filter
+//                            on itself, so TSYNC from another thread fails
 //   victim sleep MS          print "ready", nanosleep MS, print "slept E rc=R"
 //   victim wait MS           print "ready", fork a child sleeping MS, wait4
 //                            it, print "waited ok|ERR"
@@ -24,6 +28,9 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -69,22 +76,36 @@ std::string call(const std::string& name) {
   return r < 0 ? errname(errno) : "ok";
 }
 
+std::atomic<int> rt_signals{0};
+void on_rt_signal(int) { ++rt_signals; }
+
 void say(const std::string& s) {
   std::string line = s + "\n";
   (void)!write(STDOUT_FILENO, line.data(), line.size());
 }
 
-int threads(int n) {
+// A one-instruction ALLOW filter on the calling thread only (no TSYNC).
+bool private_filter() {
+  sock_filter allow{BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW};
+  sock_fprog prog{1, &allow};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
+}
+
+int threads(int n, bool diverge) {
   std::vector<std::atomic<int>> last(static_cast<std::size_t>(n));
   std::atomic<bool> stop{false};
   std::vector<std::thread> ts;
+  std::atomic<int> started{0};
   for (int i = 0; i < n; ++i)
     ts.emplace_back([&, i] {
+      if (diverge && i == 0 && !private_filter()) std::abort();
+      ++started;
       while (!stop) {
         last[static_cast<std::size_t>(i)] = syscall(SYS_getppid) < 0 ? errno : 0;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
     });
+  while (started < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   say("ready");
   for (std::string line; std::getline(std::cin, line);) {
     if (line != "report") continue;
@@ -107,11 +128,16 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (mode == "serve") {
+    struct sigaction sa {};
+    sa.sa_handler = on_rt_signal;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGRTMIN, &sa, nullptr);
     say("ready");
-    for (std::string line; std::getline(std::cin, line);) say(line + " " + call(line));
+    for (std::string line; std::getline(std::cin, line);)
+      say(line + " " + (line == "signals" ? std::to_string(rt_signals.load()) : call(line)));
     return 0;
   }
-  if (mode == "threads" && argc > 2) return threads(std::atoi(argv[2]));
+  if (mode == "threads" && argc > 2) return threads(std::atoi(argv[2]), argc > 3 && std::string(argv[3]) == "diverge");
   if (mode == "sleep" && argc > 2) {
     say("ready");
     const long ms = std::atol(argv[2]);
