@@ -285,6 +285,14 @@ Result<std::vector<MemberPolicy>> Hierarchy::subtree_members(GroupId id) const {
   return out;
 }
 
+bool Hierarchy::contains(GroupId outer, GroupId inner) const {
+  std::shared_lock lock(mu_);
+  if (!find(outer)) return false;
+  for (const Node* n = find(inner); n; n = n->parent)
+    if (n->id == outer) return true;
+  return false;
+}
+
 Result<bool> Hierarchy::populated(GroupId id) const {
   std::shared_lock lock(mu_);
   const Node* n = find(id);

@@ -126,6 +126,8 @@ class Hierarchy {
   // Every member of the group and of its descendants with its group's set,
   // taken atomically.
   Result<std::vector<MemberPolicy>> subtree_members(GroupId group) const;
+  // True when `inner` is `outer` or lies below it; false for unknown groups.
+  bool contains(GroupId outer, GroupId inner) const;
   // True when the group or one of its descendants has a member.
   Result<bool> populated(GroupId group) const;
 

@@ -103,6 +103,11 @@ Result<fs::Process> Enforcer::identify(Pid written, Pid writer_tid) {
   return fs::Process{st.tgid, st.uid, st.euid, st.suid};
 }
 
+Result<Pid> Enforcer::thread_group(Pid tid) {
+  BOOST_OUTCOME_TRY(st, read_status(tid));
+  return st.tgid;
+}
+
 bool Enforcer::alive(Pid pid) {
   {
     // A pidfd becomes readable when its process exits, and keeps naming that

@@ -38,6 +38,7 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   void set_listener(fs::MembershipListener* listener) override;
   void sync() override;
   Result<fs::Process> identify(Pid written, Pid writer_tid) override;
+  Result<Pid> thread_group(Pid tid) override;
   bool alive(Pid pid) override;
   Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid writer_tid) override;
   Result<std::vector<fs::Fork>> policy_changed(std::span<const MemberPolicy> members) override;

@@ -55,6 +55,9 @@ class Enforcement {
   // daemon itself or one of its ancestors.
   virtual Result<Process> identify(Pid written, Pid writer_tid) = 0;
 
+  // The process (thread group) of a thread. Errors: no_process.
+  virtual Result<Pid> thread_group(Pid tid) = 0;
+
   // Whether a recorded member still exists; exited members leave their group.
   virtual bool alive(Pid pid) = 0;
 

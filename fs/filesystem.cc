@@ -308,7 +308,21 @@ Result<std::size_t> Filesystem::write(std::uint64_t id, std::string_view data, c
   return data.size();
 }
 
+Status Filesystem::check_containment(GroupId target, FileKind kind, const Caller& writer) {
+  if (kind != FileKind::syscalls_allow && kind != FileKind::procs) return outcome::success();
+  auto tgid = enforcement_.thread_group(writer.pid);
+  if (!tgid) return outcome::success();  // gone, or not visible: not a member either
+  const auto home = hierarchy_.group_of(tgid.value());
+  if (!home) return outcome::success();
+  if (kind == FileKind::syscalls_allow && hierarchy_.contains(target, *home))
+    return make_error(Errc::permission, "a member cannot loosen its own group or an ancestor");
+  if (kind == FileKind::procs && !hierarchy_.contains(*home, target))
+    return make_error(Errc::permission, "a member can move processes only within its own group's subtree");
+  return outcome::success();
+}
+
 Status Filesystem::write_command(Handle& h, std::string_view data, const Caller& writer) {
+  BOOST_OUTCOME_TRY(check_containment(h.group, h.kind, writer));
   switch (h.kind) {
     case FileKind::syscalls_allow:
     case FileKind::syscalls_deny: {

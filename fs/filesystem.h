@@ -9,6 +9,11 @@
 // root inode); a control file's is kFileInoBit | GroupId << 8 | kind. Ids are
 // never reused, so an inode never names two objects.
 //
+// No self-release (the rule of cgroup namespaces and delegation): a writer
+// whose process is a member of group W may not write syscalls.allow of W or
+// of an ancestor of W, nor move any process into a group outside W's
+// subtree (EPERM). It may create, tighten and populate groups below W.
+//
 // Files behave like kernfs: a read serves a snapshot taken at open or at a
 // read at offset 0; a write is one command, its offset ignored, at most
 // grammar::kMaxWrite bytes.
@@ -158,6 +163,8 @@ class Filesystem final : public MembershipListener {
   // its new set, chasing children forked before their parent was tightened.
   Status enforce_policy(GroupId group, bool subtree);
   Status may_move(const Handle& h, const Process& target, GroupId from);
+  // No self-release: see the .cc.
+  Status check_containment(GroupId target, FileKind kind, const Caller& writer);
   void prune_exited(GroupId group);
   // Re-evaluates cgroup.events along the chains of `groups`; wakes pollers.
   void events_changed(std::span<const GroupId> chains, const std::vector<std::pair<GroupId, bool>>& before);

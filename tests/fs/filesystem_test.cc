@@ -28,6 +28,11 @@ class RecordingEnforcement : public Enforcement {
     if (it == processes.end()) return make_error(Errc::no_process, "no such process");
     return it->second;
   }
+  Result<Pid> thread_group(Pid tid) override {
+    auto it = processes.find(tid);
+    if (it == processes.end()) return make_error(Errc::no_process, "no such process");
+    return it->second.tgid;
+  }
   bool alive(Pid pid) override { return !exited.contains(pid); }
   void set_listener(MembershipListener* l) override { listener = l; }
   void sync() override { ++syncs; }
@@ -54,8 +59,9 @@ class RecordingEnforcement : public Enforcement {
   std::vector<std::vector<MemberPolicy>> changes;
 };
 
-constexpr Caller kRoot{0, 0, 1000};
-constexpr Caller kUser{1000, 1000, 2000};
+// The writers' own processes (4000, 2500) are members of no group.
+constexpr Caller kRoot{0, 0, 4000};
+constexpr Caller kUser{1000, 1000, 2500};
 
 class FilesystemTest : public ::testing::Test {
  protected:
@@ -64,6 +70,8 @@ class FilesystemTest : public ::testing::Test {
     fake_.processes[2000] = {2000, 1000, 1000, 1000};
     fake_.processes[2001] = {2000, 1000, 1000, 1000};  // a second thread of 2000
     fake_.processes[3000] = {3000, 0, 0, 0};
+    fake_.processes[4000] = {4000, 0, 0, 0};
+    fake_.processes[2500] = {2500, 1000, 1000, 1000};
   }
 
   fuse_ino_t mkdir(fuse_ino_t parent, const std::string& name, const Caller& who = kRoot) {
@@ -136,7 +144,7 @@ TEST_F(FilesystemTest, ProcsWriteErrors) {
   EXPECT_EQ(write(web, "cgroup.procs", "abc"), EINVAL);
   EXPECT_EQ(write(web, "cgroup.procs", "-5"), EINVAL);
   EXPECT_EQ(write(web, "cgroup.procs", "0", kRoot), 0);  // the writer itself
-  EXPECT_EQ(read(web, "cgroup.procs"), "1000\n");
+  EXPECT_EQ(read(web, "cgroup.procs"), "4000\n");
   EXPECT_TRUE(fake_.attaches.size() == 1);
 }
 
@@ -215,6 +223,27 @@ TEST_F(FilesystemTest, ForkAndExitReportsUpdateMembership) {
   EXPECT_EQ(read(web, "cgroup.procs"), "3000\n3001\n");
   fake_.listener->exited(3000);
   EXPECT_EQ(read(web, "cgroup.procs"), "3001\n");
+}
+
+TEST_F(FilesystemTest, MembersCannotReleaseThemselves) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto sub = mkdir(web, "sub");
+  ASSERT_EQ(write(web, "syscalls.deny", "59"), 0);
+  ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
+  const Caller member{0, 0, 3000};  // root, but confined in web
+  EXPECT_EQ(write(web, "syscalls.allow", "59", member), EPERM);
+  EXPECT_EQ(write(FUSE_ROOT_ID, "cgroup.procs", "0", member), EPERM);
+  const auto other = mkdir(FUSE_ROOT_ID, "other");
+  EXPECT_EQ(write(other, "cgroup.procs", "1000", member), EPERM);
+  EXPECT_EQ(read(web, "syscalls.deny"), "59\n");
+  EXPECT_EQ(hierarchy_.group_of(3000), decode_inode(web).group);
+  // Below its own group it may tighten, allow what web allows, and populate.
+  EXPECT_EQ(write(sub, "syscalls.deny", "60", member), 0);
+  EXPECT_EQ(write(sub, "syscalls.allow", "60", member), 0);
+  EXPECT_EQ(write(sub, "cgroup.procs", "0", member), 0);
+  EXPECT_EQ(hierarchy_.group_of(3000), decode_inode(sub).group);
+  // Non-members are not affected.
+  EXPECT_EQ(write(web, "syscalls.allow", "59"), 0);
 }
 
 TEST_F(FilesystemTest, PolicyWritesWithoutMembersDoNotCallTheSeam) {
