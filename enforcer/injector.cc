@@ -30,6 +30,25 @@ long ptrace_req(int request, pid_t tid, void* addr = nullptr, void* data = nullp
   return ptrace(static_cast<__ptrace_request>(request), tid, addr, data);
 }
 
+// PTRACE_SEIZE answers EPERM for a task that is already exiting; for us
+// that task is simply gone.
+bool exiting(pid_t tid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", tid));
+  std::string stat;
+  if (!std::getline(in, stat)) return true;
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return true;
+  std::istringstream fields(stat.substr(close + 2));
+  char state = 0;
+  std::string skip;
+  unsigned long flags = 0;
+  fields >> state;
+  for (int i = 4; i <= 8; ++i) fields >> skip;
+  fields >> flags;  // field 9
+  constexpr unsigned long kPfExiting = 0x00000004;  // include/linux/sched.h
+  return state == 'Z' || state == 'X' || (flags & kPfExiting) != 0;
+}
+
 bool traced_by_other(pid_t tid) {
   std::ifstream in(fmt::format("/proc/{}/status", tid));
   for (std::string line; std::getline(in, line);)
@@ -95,7 +114,8 @@ int filter_count(pid_t pid) {
 
 Result<Seized> Seized::seize(pid_t tid) {
   if (ptrace_req(PTRACE_SEIZE, tid) != 0) {
-    if (errno == ESRCH) return sys_error(Errc::no_process, fmt::format("seize {}", tid));
+    if (errno == ESRCH || (errno == EPERM && exiting(tid)))
+      return make_error(Errc::no_process, fmt::format("process {} is exiting", tid));
     if (errno == EPERM && traced_by_other(tid))
       return make_error(Errc::busy, fmt::format("process {} is already traced by another tracer", tid));
     return sys_error(Errc::permission, fmt::format("seize {}", tid));
