@@ -79,7 +79,6 @@ Filesystem::~Filesystem() {
   enforcement_.set_listener(nullptr);
   for (auto& [id, h] : handles_)
     if (h->ph) fuse_pollhandle_destroy(h->ph);
-  for (auto* ph : pending_polls_) fuse_pollhandle_destroy(ph);
 }
 
 Result<struct stat> Filesystem::stat_locked(fuse_ino_t ino) const {
@@ -131,9 +130,9 @@ Result<Entry> Filesystem::lookup(fuse_ino_t parent, std::string_view name) const
 
 Result<struct stat> Filesystem::setattr(fuse_ino_t ino, const struct stat& in, int to_set, const Caller&) {
   std::unique_lock lock(meta_mu_);
-  BOOST_OUTCOME_TRY(stat_locked(ino));  // exists
+  BOOST_OUTCOME_TRY(stat_locked(ino));  // exists, and stays while we hold meta_mu_
   const auto ref = decode_inode(ino);
-  auto& gm = meta_.at(ref.group);
+  auto& gm = meta_.find(ref.group)->second;
   Meta& m = ref.kind == FileKind::dir ? gm.dir : gm.files[index_of(ref.kind)];
   // default_permissions: the kernel has already checked ownership and
   // CAP_CHOWN / CAP_FOWNER (setattr_prepare) before this request.
@@ -244,7 +243,10 @@ Result<std::uint64_t> Filesystem::open(fuse_ino_t ino, int flags, const Caller& 
   h->opener = caller;
   {
     std::shared_lock lock(meta_mu_);
-    h->seen_generation = meta_.at(ref.group).events_generation;
+    // A concurrent rmdir may have removed the group since getattr above.
+    auto it = meta_.find(ref.group);
+    if (it == meta_.end()) return make_error(Errc::not_found, "the group was removed");
+    h->seen_generation = it->second.events_generation;
   }
   std::lock_guard lock(handles_mu_);
   const auto id = next_handle_++;
@@ -441,7 +443,9 @@ Status Filesystem::may_move(const Handle& h, const Process& target, GroupId from
     common = info.parent;
   }
   std::shared_lock lock(meta_mu_);
-  const Meta& m = meta_.at(common).files[index_of(FileKind::procs)];
+  auto common_meta = meta_.find(common);
+  if (common_meta == meta_.end()) return make_error(Errc::not_found, "the group was removed");
+  const Meta& m = common_meta->second.files[index_of(FileKind::procs)];
   const mode_t bit = who.uid == m.uid ? S_IWUSR : who.gid == m.gid ? S_IWGRP : S_IWOTH;
   if ((m.mode & bit) == 0)
     return make_error(Errc::access, "no write access to cgroup.procs of the common ancestor group");
@@ -490,13 +494,21 @@ void Filesystem::events_changed(std::span<const GroupId> chains,
         it->second.files[index_of(FileKind::events)].mtime = now();
       }
   }
-  std::lock_guard lock(handles_mu_);
-  for (auto& [id, h] : handles_)
-    if (h->kind == FileKind::events && h->ph &&
-        std::find(changed.begin(), changed.end(), h->group) != changed.end()) {
-      pending_polls_.push_back(h->ph);
-      h->ph = nullptr;
-    }
+  std::vector<fuse_pollhandle*> wake;
+  {
+    std::lock_guard lock(handles_mu_);
+    for (auto& [id, h] : handles_)
+      if (h->kind == FileKind::events && h->ph &&
+          std::find(changed.begin(), changed.end(), h->group) != changed.end())
+        wake.push_back(std::exchange(h->ph, nullptr));
+  }
+  // Outside our locks. A poll notification waits for nothing (unlike the
+  // inval notifications libfuse warns about), so any thread may send it,
+  // the fork/exit thread included.
+  for (fuse_pollhandle* ph : wake) {
+    fuse_lowlevel_notify_poll(ph);
+    fuse_pollhandle_destroy(ph);
+  }
 }
 
 Result<unsigned> Filesystem::poll(std::uint64_t id, fuse_pollhandle* ph) {
@@ -528,10 +540,6 @@ Result<unsigned> Filesystem::poll(std::uint64_t id, fuse_pollhandle* ph) {
   return mask;
 }
 
-std::vector<fuse_pollhandle*> Filesystem::take_pending_polls() {
-  std::lock_guard lock(handles_mu_);
-  return std::exchange(pending_polls_, {});
-}
 
 Result<std::uint64_t> Filesystem::opendir(fuse_ino_t ino) {
   const auto ref = decode_inode(ino);

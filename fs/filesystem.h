@@ -136,9 +136,6 @@ class Filesystem final : public MembershipListener {
   void forked(Pid parent, Pid child) override;
   void exited(Pid pid) override;
 
-  // Poll handles whose cgroup.events changed; the caller notifies them
-  // after replying (fuse_lowlevel_notify_poll) and destroys them.
-  std::vector<fuse_pollhandle*> take_pending_polls();
 
  private:
   struct Meta {
@@ -180,7 +177,6 @@ class Filesystem final : public MembershipListener {
   mutable std::mutex handles_mu_;
   std::unordered_map<std::uint64_t, std::shared_ptr<Handle>> handles_;
   std::uint64_t next_handle_ = 1;
-  std::vector<fuse_pollhandle*> pending_polls_;  // guarded by handles_mu_
   std::mutex forks_mu_;
   std::unordered_map<Pid, Pid> parent_of_;  // members' parents, as reported by forks
 };

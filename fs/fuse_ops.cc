@@ -23,7 +23,6 @@ Caller caller_of(fuse_req_t req) {
 
 int err(const Error& e) { return to_errno(e.code); }
 
-
 void reply_entry(fuse_req_t req, const Result<Entry>& r) {
   if (!r) {
     fuse_reply_err(req, err(r.error()));
@@ -38,15 +37,6 @@ void reply_entry(fuse_req_t req, const Result<Entry>& r) {
 }
 
 void reply_status(fuse_req_t req, const Status& s) { fuse_reply_err(req, s ? 0 : err(s.error())); }
-
-// Poll wake-ups go out after the reply, never from inside a critical section
-// (libfuse doc/README.notifications).
-void flush_polls(Filesystem& fs) {
-  for (fuse_pollhandle* ph : fs.take_pending_polls()) {
-    fuse_lowlevel_notify_poll(ph);
-    fuse_pollhandle_destroy(ph);
-  }
-}
 
 void op_init(void*, fuse_conn_info* conn) {
   // Control files are tiny; no writeback cache, no splice, no readdirplus.
@@ -74,9 +64,7 @@ void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) 
 }
 
 void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  auto& fs = fs_of(req);
-  reply_status(req, fs.rmdir(parent, name));
-  flush_polls(fs);
+  reply_status(req, fs_of(req).rmdir(parent, name));
 }
 
 void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent, const char* newname,
@@ -117,19 +105,15 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
-  auto& fs = fs_of(req);
-  auto r = fs.read(fi->fh, off, size);
+  auto r = fs_of(req).read(fi->fh, off, size);
   if (r) fuse_reply_buf(req, r.value().data(), r.value().size());
   else fuse_reply_err(req, err(r.error()));
-  flush_polls(fs);
 }
 
 void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t, fuse_file_info* fi) {
-  auto& fs = fs_of(req);
-  auto r = fs.write(fi->fh, std::string_view(buf, size), caller_of(req));
+  auto r = fs_of(req).write(fi->fh, std::string_view(buf, size), caller_of(req));
   if (r) fuse_reply_write(req, r.value());
   else fuse_reply_err(req, err(r.error()));
-  flush_polls(fs);
 }
 
 void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
