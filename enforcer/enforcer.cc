@@ -48,21 +48,36 @@ void Enforcer::track(Pid pid) {
 void Enforcer::forget(Pid pid) {
   std::lock_guard lock(pidfds_mu_);
   pidfds_.erase(pid);
+  enforced_.erase(pid);
 }
 
 void Enforcer::forked(Pid parent, Pid child) {
+  // Membership is the listener's to decide (the hierarchy), not ours.
+  bool member = false;
   {
-    // Only children of processes we track can be members.
-    std::lock_guard lock(pidfds_mu_);
-    if (!pidfds_.contains(parent)) return;
+    std::lock_guard lock(listener_mu_);
+    if (listener_) member = listener_->forked(parent, child);
   }
+  if (!member) return;
   track(child);
-  std::lock_guard lock(listener_mu_);
-  if (listener_) listener_->forked(parent, child);
+  std::lock_guard lock(pidfds_mu_);
+  if (auto it = enforced_.find(parent); it != enforced_.end()) enforced_[child] = it->second;  // inherited
 }
 
 void Enforcer::exited(Pid pid) {
-  forget(pid);
+  {
+    // The event for pid == tgid comes when the main thread exits; the process
+    // lives on while other threads do. Its pidfd turns readable only when the
+    // whole thread group is gone; until then it stays a member (alive()
+    // notices the real end).
+    std::lock_guard lock(pidfds_mu_);
+    if (auto it = pidfds_.find(pid); it != pidfds_.end()) {
+      pollfd p{it->second.get(), POLLIN, 0};
+      if (poll(&p, 1, 0) == 0) return;
+      pidfds_.erase(it);
+    }
+    enforced_.erase(pid);
+  }
   std::lock_guard lock(listener_mu_);
   if (listener_) listener_->exited(pid);
 }
@@ -117,6 +132,7 @@ bool Enforcer::alive(Pid pid) {
       pollfd p{it->second.get(), POLLIN, 0};
       if (poll(&p, 1, 0) == 0) return true;
       pidfds_.erase(it);
+      enforced_.erase(pid);
       return false;
     }
   }
@@ -134,37 +150,62 @@ Result<std::shared_ptr<const Program>> Enforcer::program_for(const SyscallSet& a
 }
 
 Status Enforcer::attach(Pid pid, GroupId, const SyscallSet& allowed, Pid writer_tid) {
+  bool tracked_before;
+  {
+    std::lock_guard lock(pidfds_mu_);
+    tracked_before = pidfds_.contains(pid);
+  }
   track(pid);
-  if (!bpf::needs_filter(allowed)) return outcome::success();  // allow-all: no filter at all
-  BOOST_OUTCOME_TRY(program, program_for(allowed));
+  std::shared_ptr<const Program> program = std::make_shared<const Program>();  // allow-all: no_new_privs only
+  if (bpf::needs_filter(allowed)) {
+    BOOST_OUTCOME_TRY(compiled, program_for(allowed));
+    program = compiled;
+  }
   std::optional<pid_t> self;
   if (auto writer = read_status(writer_tid); writer && writer.value().tgid == pid) self = writer_tid;
   auto children = tracer_.inject(pid, *program, self);
   if (!children) {
-    forget(pid);
+    if (!tracked_before) forget(pid);  // a member that failed to move stays tracked
     return children.error();
   }
   // Children forked before the move are not members (cgroup semantics:
   // moving a process does not move its existing children).
-  (void)children;
+  std::lock_guard lock(pidfds_mu_);
+  auto [it, fresh] = enforced_.try_emplace(pid, allowed);
+  if (!fresh) it->second &= allowed;
   return outcome::success();
 }
 
-Result<std::vector<fs::Fork>> Enforcer::policy_changed(std::span<const MemberPolicy> members) {
+Result<std::vector<fs::Fork>> Enforcer::policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) {
   std::vector<fs::Fork> forks;
+  std::optional<Error> first_error;
+  const auto writer = thread_group(writer_tid);
   for (const auto& m : members) {
-    if (!bpf::needs_filter(m.allowed)) continue;  // loosening: issue 5
+    {
+      // Nothing to do unless the new set is stricter than what the member's
+      // filters already allow (an allow, or a deny of what it cannot use).
+      std::lock_guard lock(pidfds_mu_);
+      if (auto it = enforced_.find(m.pid); it != enforced_.end() && it->second.is_subset_of(m.allowed)) continue;
+    }
+    if (!bpf::needs_filter(m.allowed)) continue;
     BOOST_OUTCOME_TRY(program, program_for(m.allowed));
-    auto children = tracer_.inject(m.pid, *program, std::nullopt);
+    std::optional<pid_t> self;
+    if (writer && writer.value() == m.pid) self = writer_tid;
+    // A member that cannot be stopped now gets the filter when it stops
+    // (defer): it runs no user code before that.
+    auto children = tracer_.inject(m.pid, *program, self, true);
     if (!children) {
-      if (children.error().code == Errc::no_process) continue;  // exited meanwhile: nothing to enforce
-      return children.error();
+      if (children.error().code != Errc::no_process && !first_error) first_error = children.error();
+      continue;  // the others must still be tightened
     }
-    for (pid_t c : children.value()) {
-      track(c);
-      forks.push_back({m.pid, c});
+    {
+      std::lock_guard lock(pidfds_mu_);
+      auto [it, fresh] = enforced_.try_emplace(m.pid, m.allowed);
+      if (!fresh) it->second &= m.allowed;
     }
+    for (pid_t c : children.value()) forks.push_back({m.pid, c});
   }
+  if (first_error) return *first_error;
   return forks;
 }
 

@@ -41,7 +41,7 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   Result<Pid> thread_group(Pid tid) override;
   bool alive(Pid pid) override;
   Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid writer_tid) override;
-  Result<std::vector<fs::Fork>> policy_changed(std::span<const MemberPolicy> members) override;
+  Result<std::vector<fs::Fork>> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override;
 
  private:
   void forked(Pid parent, Pid child) override;
@@ -60,6 +60,7 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   std::atomic<bool> lost_{false};
   std::mutex pidfds_mu_;
   std::map<Pid, UniqueFd> pidfds_;
+  std::map<Pid, SyscallSet> enforced_;  // what each member's filters allow; guarded by pidfds_mu_
   Tracer tracer_;
   std::unique_ptr<ProcEvents> events_;  // last: its thread calls into this object
 };

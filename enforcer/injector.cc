@@ -7,6 +7,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fstream>
+#include <list>
 #include <linux/seccomp.h>
 #include <set>
 #include <sstream>
@@ -94,6 +95,11 @@ std::set<pid_t> children_of(pid_t tgid) {
 
 // Owned by the tracer thread; see finish_detaches().
 thread_local std::vector<pid_t> pending_detaches;
+struct Deferred {
+  Seized seized;
+  Program program;
+};
+thread_local std::list<Deferred> deferred_injections;  // a list: Seized cannot be move-assigned
 
 // Detaches a stopped tracee, re-sending the signal a signal-delivery-stop
 // swallowed.
@@ -103,12 +109,6 @@ void detach_stopped(pid_t tid, int status) {
   ptrace_req(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
 }
 
-int filter_count(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("Seccomp_filters:")) return std::atoi(line.c_str() + 16);
-  return -1;
-}
 
 }  // namespace
 
@@ -140,7 +140,32 @@ Seized::~Seized() {
   else if (r != tid_) pending_detaches.push_back(tid_);
 }
 
+Result<bool> Seized::poll_stop() {
+  if (stopped_) return true;
+  int status = 0;
+  const pid_t r = waitpid(tid_, &status, __WALL | WNOHANG);
+  if (r == 0) return false;
+  if (r == tid_ && WIFSTOPPED(status)) {
+    stopped_ = true;
+    if ((status >> 16) == 0 && WSTOPSIG(status) != SIGTRAP) pending_signal_ = WSTOPSIG(status);
+    return true;
+  }
+  tid_ = -1;  // exited (or no longer ours): nothing to detach
+  return make_error(Errc::no_process, "the process exited");
+}
+
 bool finish_detaches() {
+  std::erase_if(deferred_injections, [](Deferred& d) {
+    auto stopped = d.seized.poll_stop();
+    if (!stopped) return true;            // gone
+    if (!stopped.value()) return false;   // not yet
+    if (auto rc = d.seized.install(d.program, true); !rc || rc.value() != 0) {
+      // It must not run on without the filter its group now demands.
+      kill(d.seized.tid(), SIGKILL);
+      fmt::print(stderr, "syscgfs: error: deferred filter for {} failed; killed it\n", d.seized.tid());
+    }
+    return true;  // the Seized detaches as it goes
+  });
   std::erase_if(pending_detaches, [](pid_t tid) {
     int status = 0;
     const pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
@@ -148,7 +173,7 @@ bool finish_detaches() {
     if (r == tid && WIFSTOPPED(status)) detach_stopped(tid, status);
     return true;  // detached, exited, or no longer ours
   });
-  return !pending_detaches.empty();
+  return !pending_detaches.empty() || !deferred_injections.empty();
 }
 
 Status Seized::interrupt() {
@@ -223,7 +248,11 @@ Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, lo
       return make_error(Errc::no_process, "the process died during injection");
     }
     stopped_ = true;
-    if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP) break;
+    // The single-step trap is a plain SIGTRAP signal-delivery-stop. An
+    // interrupt still pending from before (its stop shows SIGTRAP too, with
+    // an event in the high bits) arrives first when the thread had stopped
+    // for a signal: step past it.
+    if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0) break;
     // Signals are blocked during the window; anything else here is a stop
     // we resume past.
     if (ptrace_req(PTRACE_SINGLESTEP, tid_) != 0) return sys_error(Errc::no_process, "PTRACE_SINGLESTEP");
@@ -238,7 +267,9 @@ Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, lo
 Result<long> Seized::install(const Program& program, bool tsync) {
   user_regs_struct saved{};
   if (ptrace_req(PTRACE_GETREGS, tid_, nullptr, &saved) != 0) return sys_error(Errc::no_process, "PTRACE_GETREGS");
-  std::uint64_t saved_mask = 0, all = ~std::uint64_t{0};
+  // Everything held but SIGTRAP: the kernel forces the single-step trap, and
+  // forcing a blocked SIGTRAP would reset the target's handler to SIG_DFL.
+  std::uint64_t saved_mask = 0, all = ~(std::uint64_t{1} << (SIGTRAP - 1));
   if (ptrace_req(PTRACE_GETSIGMASK, tid_, reinterpret_cast<void*>(sizeof saved_mask), &saved_mask) != 0)
     return sys_error(Errc::no_process, "PTRACE_GETSIGMASK");
   BOOST_OUTCOME_TRY(gadget, find_gadget(saved));
@@ -261,15 +292,20 @@ Result<long> Seized::install(const Program& program, bool tsync) {
 
   auto result = [&]() -> Result<long> {
     BOOST_OUTCOME_TRY(write_memory(tid_, scratch, image.data(), bytes));
+    // no_new_privs on every member: seccomp needs it without CAP_SYS_ADMIN,
+    // and with it a member that later execs a setuid program gains nothing,
+    // so a delegated user's filter can never confine a process that became
+    // privileged (the attack the kernel's no_new_privs rule exists for).
+    BOOST_OUTCOME_TRY(nnp, call(saved, gadget, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1));
+    if (nnp != 0) return make_error(Errc::permission, fmt::format("injected prctl failed: {}", nnp));
+    if (program.empty()) return 0L;  // a group that allows everything: no filter
     const unsigned long flags = tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0;
     BOOST_OUTCOME_TRY(rc, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
-    if (rc == -EACCES) {  // no CAP_SYS_ADMIN: the kernel wants no_new_privs first
-      BOOST_OUTCOME_TRY(nnp, call(saved, gadget, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1));
-      if (nnp != 0) return make_error(Errc::permission, fmt::format("injected prctl failed: {}", nnp));
-      BOOST_OUTCOME_TRY(again, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
-      rc = again;
+    if (rc < 0) {
+      const int e = static_cast<int>(-rc);
+      return make_error(e == ENOMEM ? Errc::limit : Errc::invalid,
+                        fmt::format("injected seccomp failed: {}", std::strerror(e)));
     }
-    if (rc < 0) return make_error(Errc::invalid, fmt::format("injected seccomp failed: {}", std::strerror(static_cast<int>(-rc))));
     return rc;
   }();
 
@@ -284,7 +320,8 @@ Result<long> Seized::install(const Program& program, bool tsync) {
 }
 
 Status inject_process(pid_t tgid, const Program& program, std::optional<pid_t> self_writer, Deadline deadline,
-                      const std::function<void(const Status&)>& after_interrupt, std::vector<pid_t>* unfiltered) {
+                      const std::function<void(const Status&)>& after_interrupt, std::vector<pid_t>* unfiltered,
+                      bool defer) {
   // Stop the thread that will run the injection: the writer itself for a
   // self-move (it is the one about to return to user space), else the leader.
   const pid_t first = self_writer.value_or(tgid);
@@ -296,7 +333,13 @@ Status inject_process(pid_t tgid, const Program& program, std::optional<pid_t> s
   auto interrupted = seized.value().interrupt();
   after_interrupt(interrupted);
   BOOST_OUTCOME_TRY(interrupted);
-  BOOST_OUTCOME_TRY(seized.value().wait_stop(deadline));
+  if (auto stop = seized.value().wait_stop(deadline); !stop) {
+    if (defer && stop.error().code == Errc::limit) {
+      deferred_injections.push_back({std::move(seized.value()), program});
+      return outcome::success();
+    }
+    return stop.error();
+  }
   // Children forked so far run without the new filter; with this thread
   // stopped, a single-threaded process cannot add to them.
   const auto before = children_of(tgid);
@@ -304,13 +347,10 @@ Status inject_process(pid_t tgid, const Program& program, std::optional<pid_t> s
   if (rc == 0) {
     if (unfiltered) {
       unfiltered->assign(before.begin(), before.end());
-      // Other threads ran until TSYNC reached them: a child they forked in
-      // that window has fewer filters than its parent now has.
-      if (threads_of(tgid).size() > 1) {
-        const int now = filter_count(tgid);
-        for (pid_t c : children_of(tgid))
-          if (!before.contains(c) && filter_count(c) < now) unfiltered->push_back(c);
-      }
+      // Other threads ran until TSYNC reached them and may have forked in
+      // that window: report every new child too (the caller keeps members).
+      for (pid_t c : children_of(tgid))
+        if (!before.contains(c)) unfiltered->push_back(c);
     }
     return outcome::success();
   }

@@ -53,6 +53,8 @@ class Seized {
   // Waits for the stop the interrupt asked for. Errors: limit (EAGAIN) past
   // the deadline; no_process if the thread exited.
   Status wait_stop(Deadline deadline);
+  // Non-blocking: true once the stop has arrived. Errors: no_process.
+  Result<bool> poll_stop();
   // Runs the injection in the stopped thread; returns seccomp()'s result:
   // 0, or with TSYNC the id of a thread whose filters diverge (> 0).
   Result<long> install(const Program& program, bool tsync);
@@ -74,6 +76,10 @@ class Seized {
 // leaves it on this thread's list of pending detaches (the tracer thread's
 // own state); finish_detaches() lets go of those that stopped or exited,
 // without blocking, and answers whether any remain.
+//
+// A tightening whose target does not stop in time is deferred the same way:
+// the target is blocked in the kernel and stops before its next user-space
+// instruction, so installing the filter at that stop leaves no window.
 bool finish_detaches();
 
 // Installs `program` in every thread of process `tgid`: TSYNC from one
@@ -84,9 +90,12 @@ bool finish_detaches();
 // the only safe moment: the writer cannot stop until its write is answered,
 // and a reply sent before the interrupt would let it run unfiltered.
 // `unfiltered`, when given, receives the children the process had forked
-// before the filter reached it: they do not inherit it.
+// before the filter reached it: they do not inherit it. With `defer`, a
+// target that does not stop by the deadline gets its filter when it does
+// stop (see finish_detaches) and the call succeeds; without, it fails with
+// limit (EAGAIN).
 Status inject_process(pid_t tgid, const Program& program, std::optional<pid_t> self_writer, Deadline deadline,
                       const std::function<void(const Status&)>& after_interrupt,
-                      std::vector<pid_t>* unfiltered = nullptr);
+                      std::vector<pid_t>* unfiltered = nullptr, bool defer = false);
 
 }  // namespace syscg::enforcer

@@ -51,7 +51,8 @@ void Tracer::run() {
   }
 }
 
-Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, const Program& program, std::optional<pid_t> self_writer) {
+Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, const Program& program, std::optional<pid_t> self_writer,
+                                          bool defer) {
   auto interrupted = std::make_shared<std::promise<Status>>();
   auto done = std::make_shared<std::promise<Result<std::vector<pid_t>>>>();
   auto interrupted_future = interrupted->get_future();
@@ -66,7 +67,7 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, const Program& program, st
           answered = static_cast<bool>(s);
           interrupted->set_value(s);
         },
-        &unfiltered);
+        &unfiltered, defer);
     if (!status && self_writer && answered) {
       // The write was answered already: the target must not run on unfiltered.
       kill(tgid, SIGKILL);

@@ -35,7 +35,10 @@ class Tracer {
   // completes on this thread, and a target whose injection fails after that
   // point is killed (fail closed). Otherwise it returns once the filter is
   // in, with the children forked before it (they lack the filter).
-  Result<std::vector<pid_t>> inject(pid_t tgid, const Program& program, std::optional<pid_t> self_writer);
+  // With `defer`, a target that cannot be stopped in time gets its filter
+  // when it stops, before it runs any user instruction (inject_process).
+  Result<std::vector<pid_t>> inject(pid_t tgid, const Program& program, std::optional<pid_t> self_writer,
+                                    bool defer = false);
 
  private:
   void run();

@@ -36,7 +36,8 @@ struct Fork {
 class MembershipListener {
  public:
   virtual ~MembershipListener() = default;
-  virtual void forked(Pid parent, Pid child) = 0;
+  // Returns true when the child is now a member (its parent is one).
+  virtual bool forked(Pid parent, Pid child) = 0;
   virtual void exited(Pid pid) = 0;
 };
 
@@ -74,7 +75,10 @@ class Enforcement {
   // syscgfs records them as members and calls again with them, until no
   // member is left out. An error reaches the writer, but the policy stays:
   // a filter already installed in another member cannot be taken back.
-  virtual Result<std::vector<Fork>> policy_changed(std::span<const MemberPolicy> members) = 0;
+  // When the writer's own process (the thread group of `writer_tid`) is
+  // listed, syscgfs lists it alone, last: it is tightened like a self-move
+  // (the call returns once it is interrupted, so the reply can go out).
+  virtual Result<std::vector<Fork>> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) = 0;
 };
 
 }  // namespace syscg::fs

@@ -334,7 +334,8 @@ Status Filesystem::write_command(Handle& h, std::string_view data, const Caller&
                                                                     : grammar::ListFile::allow));
       std::lock_guard wlock(write_mu_);
       BOOST_OUTCOME_TRY(deny ? hierarchy_.deny(h.group, set) : hierarchy_.allow(h.group, set));
-      return enforce_policy(h.group, deny);
+      // An allow cannot loosen filters members already hold (README).
+      return deny ? enforce_policy(h.group, writer) : outcome::success();
     }
     case FileKind::max_depth:
     case FileKind::max_descendants: {
@@ -351,8 +352,12 @@ Status Filesystem::write_command(Handle& h, std::string_view data, const Caller&
   return make_error(Errc::is_dir, "a group directory");
 }
 
-Status Filesystem::enforce_policy(GroupId group, bool subtree) {
+Status Filesystem::enforce_policy(GroupId group, const Caller& writer) {
+  const auto writer_process = enforcement_.thread_group(writer.pid);
+  const Pid self = writer_process ? writer_process.value() : 0;
   std::set<Pid> done;
+  std::optional<MemberPolicy> writer_member;
+  std::optional<Error> first_error;
   enforcement_.sync();
   for (;;) {
     BOOST_OUTCOME_TRY(all, hierarchy_.subtree_members(group));
@@ -360,38 +365,54 @@ Status Filesystem::enforce_policy(GroupId group, bool subtree) {
     {
       std::lock_guard lock(forks_mu_);
       for (const auto& m : all) {
-        if (!subtree && m.group != group) continue;  // an allow changes only this group
         if (done.contains(m.pid)) continue;
-        // A child whose parent was tightened in this write either was
-        // reported back as forked before that (recorded below, so its
-        // parent entry is gone) or inherited the new filter.
+        if (m.pid == self) {
+          writer_member = m;  // last, on its own
+          continue;
+        }
+        // A child whose parent was tightened in this write inherited the new
+        // filter, unless it was reported back as forked before that (its
+        // parent entry is then gone).
         if (auto p = parent_of_.find(m.pid); !done.empty() && p != parent_of_.end() && done.contains(p->second))
           continue;
         todo.push_back(m);
       }
     }
-    if (todo.empty()) return outcome::success();
-    BOOST_OUTCOME_TRY(forks, enforcement_.policy_changed(todo));
+    if (todo.empty()) break;
+    auto forks = enforcement_.policy_changed(todo, writer.pid);
     for (const auto& m : todo) done.insert(m.pid);
-    for (const auto& f : forks) {
-      forked(f.parent, f.child);
-      std::lock_guard lock(forks_mu_);
-      parent_of_.erase(f.child);  // unfiltered: tighten it in the next round
+    if (!forks) {
+      if (!first_error) first_error = forks.error();
+      break;
     }
     enforcement_.sync();
+    std::lock_guard lock(forks_mu_);
+    for (const auto& f : forks.value())
+      // Only children that are members (they forked after their parent
+      // joined); those from before the move are not.
+      if (hierarchy_.group_of(f.child)) parent_of_.erase(f.child);
   }
+  if (writer_member) {
+    const std::array<MemberPolicy, 1> one{*writer_member};
+    if (auto r = enforcement_.policy_changed(one, writer.pid); !r && !first_error) first_error = r.error();
+  }
+  if (first_error) return *first_error;
+  return outcome::success();
 }
 
-void Filesystem::forked(Pid parent, Pid child) {
+bool Filesystem::forked(Pid parent, Pid child) {
   auto group = hierarchy_.group_of(parent);
-  if (!group || hierarchy_.group_of(child)) return;
+  if (!group) return false;
+  if (hierarchy_.group_of(child)) return true;
   {
     std::lock_guard lock(forks_mu_);
     parent_of_[child] = parent;
   }
   const std::array<GroupId, 1> chain{*group};
   const auto before = populated_chain(chain);
-  if (hierarchy_.attach(*group, child)) events_changed(chain, before);
+  if (!hierarchy_.attach(*group, child)) return false;
+  events_changed(chain, before);
+  return true;
 }
 
 void Filesystem::exited(Pid pid) {

@@ -133,7 +133,7 @@ class Filesystem final : public MembershipListener {
 
   // MembershipListener: children of members join their parent's group;
   // exited processes leave.
-  void forked(Pid parent, Pid child) override;
+  bool forked(Pid parent, Pid child) override;
   void exited(Pid pid) override;
 
 
@@ -156,9 +156,10 @@ class Filesystem final : public MembershipListener {
   Result<std::string> render(GroupId group, FileKind kind);
   Status write_command(Handle& h, std::string_view data, const Caller& writer);
   Status move_process(Handle& h, std::string_view data, const Caller& writer);
-  // Makes every member of `group` (and, for a deny, of its subtree) enforce
-  // its new set, chasing children forked before their parent was tightened.
-  Status enforce_policy(GroupId group, bool subtree);
+  // After a deny: makes every member of `group`'s subtree enforce its new
+  // set, chasing children forked before their parent was tightened; the
+  // writer's own process last (see Enforcement::policy_changed).
+  Status enforce_policy(GroupId group, const Caller& writer);
   Status may_move(const Handle& h, const Process& target, GroupId from);
   // No self-release: see the .cc.
   Status check_containment(GroupId target, FileKind kind, const Caller& writer);

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,6 +78,11 @@ int main(int argc, char** argv) {
   if (getuid() != 0) return fail("must run as root (it mounts with allow_other and moves other users' processes)");
 
   fuse_opt_add_arg(args.get(), "-oallow_other,default_permissions,fsname=syscg,subtype=syscg");
+  // One pidfd per tracked member: raise the soft fd limit to the hard one.
+  if (rlimit fds{}; getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < fds.rlim_max) {
+    fds.rlim_cur = fds.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &fds);
+  }
 
   syscg::Hierarchy hierarchy;
   syscg::enforcer::Enforcer enforcer;
