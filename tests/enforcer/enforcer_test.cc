@@ -733,3 +733,123 @@ TEST_F(SelfReleaseTest, AMemberCannotLoosenOrLeaveItsGroup) {
 
 }  // namespace
 }  // namespace syscg::test
+
+namespace syscg::test {
+namespace {
+
+// Behaviours found in review: each was a way out of a tightening, or a way
+// to hurt a member or the daemon.
+class EnforcerReviewTest : public MountedTest {
+ protected:
+  void mkgroup(const std::string& name, const std::string& deny_list = "") {
+    ASSERT_EQ(::mkdir(path(name).c_str(), 0755), 0) << name;
+    if (!deny_list.empty()) {
+      ASSERT_EQ(write_file(path(name + "/syscalls.deny"), deny_list + "\n"), 0);
+    }
+  }
+  int move(pid_t pid, const std::string& group) {
+    return write_file(path(group + "/cgroup.procs"), std::to_string(pid) + "\n");
+  }
+};
+
+TEST_F(EnforcerReviewTest, AMemberCanTightenItsOwnGroup) {
+  mkgroup("g");
+  const auto r = sh("bash -c 'echo $$ > g/cgroup.procs; echo getppid > g/syscalls.deny; echo rc=$?; " +
+                    victim_binary() + " probe getppid' 2>&1");
+  EXPECT_NE(r.output.find("rc=0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("getppid EPERM"), std::string::npos) << r.output;
+}
+
+TEST_F(EnforcerReviewTest, AnUnstoppableMemberDoesNotShieldTheOthers) {
+  mkgroup("g");
+  Victim a({"serve"}), b({"serve"});
+  ASSERT_EQ(a.read_line(), "ready");
+  ASSERT_EQ(b.read_line(), "ready");
+  ASSERT_EQ(move(a.pid(), "g"), 0);
+  ASSERT_EQ(move(b.pid(), "g"), 0);
+  ASSERT_TRUE(a.send("vfork 3000"));  // a now waits, unstoppable, for its vfork child
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(write_file(path("g/syscalls.deny"), "getppid\n"), 0);
+  EXPECT_EQ(b.ask("getppid"), "getppid EPERM");
+  // a gets its filter when it stops, before running any code of its own.
+  EXPECT_EQ(a.read_line(6s), "vforked");
+  EXPECT_EQ(a.ask("getppid"), "getppid EPERM");
+}
+
+TEST_F(EnforcerReviewTest, ChildrenFromBeforeAMoveStayOutside) {
+  mkgroup("g");
+  // The sleep exists before its shell joins: it is not a member, and a deny
+  // on the shell's group must not reach it.
+  const auto r = sh(R"(bash -c 'sleep 30 & S=$!
+    echo $$ > g/cgroup.procs
+    echo uname > g/syscalls.deny
+    grep -qx "$S" g/cgroup.procs && echo LISTED
+    grep Seccomp_filters /proc/$S/status
+    kill $S' 2>&1)");
+  EXPECT_EQ(r.output.find("LISTED"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Seccomp_filters:\t0"), std::string::npos) << r.output;
+}
+
+TEST_F(EnforcerReviewTest, EveryMemberGetsNoNewPrivsEvenInAGroupThatAllowsAll) {
+  mkgroup("open");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_EQ(move(v.pid(), "open"), 0);
+  EXPECT_EQ(status_field(v.pid(), "NoNewPrivs").value_or("?"), "1");
+  EXPECT_EQ(filters(v.pid()), 0);
+}
+
+TEST_F(EnforcerReviewTest, InjectionLeavesTheTargetsSignalHandlersInPlace) {
+  mkgroup("g", "uname");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  const auto before = status_field(v.pid(), "SigCgt").value_or("?");
+  ASSERT_EQ(move(v.pid(), "g"), 0);
+  EXPECT_EQ(status_field(v.pid(), "SigCgt").value_or("?"), before);
+}
+
+TEST_F(EnforcerReviewTest, AllowsAndRepeatedDeniesStackNoFilters) {
+  mkgroup("g", "uname");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_EQ(move(v.pid(), "g"), 0);
+  const int after_move = filters(v.pid());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(write_file(path("g/syscalls.allow"), "uname\n"), 0);
+    ASSERT_EQ(write_file(path("g/syscalls.deny"), "uname\n"), 0);
+  }
+  EXPECT_EQ(filters(v.pid()), after_move);  // nothing stricter than what it has
+  ASSERT_EQ(write_file(path("g/syscalls.deny"), "getppid\n"), 0);
+  EXPECT_EQ(filters(v.pid()), after_move + 1);
+  EXPECT_EQ(v.ask("getppid"), "getppid EPERM");
+}
+
+TEST_F(EnforcerReviewTest, RacingOpenAndRmdirDoesNotCrashTheDaemon) {
+  const auto r = sh("bash -c 'for i in $(seq 120); do mkdir r 2>/dev/null; rmdir r 2>/dev/null; done & "
+                    "for i in $(seq 240); do cat r/cgroup.stat r/syscalls.allow >/dev/null 2>&1; done; wait'");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(mount_->daemon().poll(), -1) << "the daemon died";
+  EXPECT_EQ(sh("cat cgroup.stat").status, 0);
+}
+
+TEST_F(EnforcerReviewTest, EventsWakeWhenTheLastMemberExits) {
+  mkgroup("g");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_EQ(move(v.pid(), "g"), 0);
+  // The change comes from the kernel's exit event, not from a request.
+  const std::string script = mount_->dir() + ".poll.py";
+  std::ofstream(script) << "import os, select\n"
+                           "fd = os.open('g/cgroup.events', os.O_RDONLY)\n"
+                           "os.pread(fd, 100, 0)\n"
+                           "p = select.poll(); p.register(fd, select.POLLPRI)\n"
+                           "print('woke' if p.poll(8000) else 'timeout', flush=True)\n"
+                           "print(os.pread(fd, 100, 0).decode().strip(), flush=True)\n";
+  const auto r = sh("( sleep 0.5; kill " + std::to_string(v.pid()) + " ) & /usr/bin/python3 " + script);
+  std::remove(script.c_str());
+  EXPECT_NE(r.output.find("woke"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("populated 0"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace syscg::test

@@ -5,7 +5,8 @@
 //   victim serve             print "ready", then per stdin line CALL make it
 //                            and print the result (blocked in read meanwhile);
 //                            the line "signals" prints how many SIGRTMIN it
-//                            has received
+//                            has received; "vfork MS" vforks a child that
+//                            sleeps MS (the reply comes after it ends)
 //   victim threads N [diverge]  N threads calling getppid; stdin "report"
 //                            prints one result per thread; with "diverge" the
 //                            first thread installs a private allow-all filter
@@ -132,9 +133,20 @@ int main(int argc, char** argv) {
     sa.sa_handler = on_rt_signal;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGRTMIN, &sa, nullptr);
+    signal(SIGTRAP, on_rt_signal);  // a handler that injection must leave in place
     say("ready");
-    for (std::string line; std::getline(std::cin, line);)
+    for (std::string line; std::getline(std::cin, line);) {
+      if (line.starts_with("vfork ")) {
+        const long ms = std::atol(line.c_str() + 6);
+        if (vfork() == 0) {
+          usleep(static_cast<useconds_t>(ms * 1000));
+          _exit(0);
+        }
+        say("vforked");
+        continue;
+      }
       say(line + " " + (line == "signals" ? std::to_string(rt_signals.load()) : call(line)));
+    }
     return 0;
   }
   if (mode == "threads" && argc > 2) return threads(std::atoi(argv[2]), argc > 3 && std::string(argv[3]) == "diverge");
