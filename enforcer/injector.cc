@@ -242,7 +242,10 @@ Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, lo
   stopped_ = false;
   for (;;) {
     int status = 0;
-    if (waitpid(tid_, &status, __WALL) != tid_) return sys_error(Errc::no_process, "waitpid");
+    pid_t waited;
+    while ((waited = waitpid(tid_, &status, __WALL)) < 0 && errno == EINTR) {
+    }
+    if (waited != tid_) return sys_error(Errc::no_process, "waitpid");
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
       tid_ = -1;
       return make_error(Errc::no_process, "the process died during injection");
@@ -310,10 +313,17 @@ Result<long> Seized::install(const Program& program, bool tsync) {
   }();
 
   // Restore exactly, whatever happened above (unless the target is gone).
+  // A target that cannot be restored would run on corrupted: kill it while
+  // EXITKILL still stands.
   if (tid_ > 0) {
-    (void)write_memory(tid_, scratch, old.data(), bytes);
-    ptrace_req(PTRACE_SETREGS, tid_, nullptr, &saved);
-    ptrace_req(PTRACE_SETSIGMASK, tid_, reinterpret_cast<void*>(sizeof saved_mask), &saved_mask);
+    const bool restored = write_memory(tid_, scratch, old.data(), bytes) &&
+                          ptrace_req(PTRACE_SETREGS, tid_, nullptr, &saved) == 0 &&
+                          ptrace_req(PTRACE_SETSIGMASK, tid_, reinterpret_cast<void*>(sizeof saved_mask),
+                                     &saved_mask) == 0;
+    if (!restored) {
+      kill(tid_, SIGKILL);
+      return make_error(Errc::invalid, "the target could not be restored after injection; killed it");
+    }
     ptrace_req(PTRACE_SETOPTIONS, tid_, nullptr, nullptr);
   }
   return result;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <csignal>
+#include <pthread.h>
 #include <cstdio>
 
 namespace syscg::enforcer {
@@ -31,6 +32,12 @@ void Tracer::post(std::function<void()> job) {
 }
 
 void Tracer::run() {
+  // libfuse's SIGINT/SIGTERM/SIGHUP handlers must run on other threads: here
+  // they would interrupt waitpid in the middle of an injection.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&shutdown_signals, sig);
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
   bool pending = false;
   for (;;) {
     std::function<void()> job;
