@@ -18,6 +18,7 @@ int to_errno(Errc code) noexcept {
     case Errc::limit: return EAGAIN;
     case Errc::not_dir: return ENOTDIR;
     case Errc::is_dir: return EISDIR;
+    case Errc::io: return EIO;
   }
   return EIO;
 }
@@ -36,6 +37,7 @@ std::string_view errno_name(Errc code) noexcept {
     case Errc::limit: return "EAGAIN";
     case Errc::not_dir: return "ENOTDIR";
     case Errc::is_dir: return "EISDIR";
+    case Errc::io: return "EIO";
   }
   return "EIO";
 }

@@ -28,6 +28,7 @@ enum class Errc {
   limit,         // max.depth / max.descendants reached              -> EAGAIN
   not_dir,       // a directory operation on a control file          -> ENOTDIR
   is_dir,        // a file operation on a group directory            -> EISDIR
+  io,            // the state could not be saved                     -> EIO
 };
 
 struct Error {

@@ -115,7 +115,15 @@ Result<fs::Process> Enforcer::identify(Pid written, Pid writer_tid) {
     if (!up) break;
     p = up.value().ppid;
   }
-  return fs::Process{st.tgid, st.uid, st.euid, st.suid};
+  BOOST_OUTCOME_TRY(leader, read_status(st.tgid));
+  return fs::Process{st.tgid, st.uid, st.euid, st.suid, leader.start_time};
+}
+
+bool Enforcer::adopt(Pid pid, std::uint64_t start_time) {
+  auto st = read_status(pid);
+  if (!st || st.value().tgid != pid || st.value().start_time != start_time || st.value().state == 'Z') return false;
+  track(pid);
+  return true;
 }
 
 Result<Pid> Enforcer::thread_group(Pid tid) {

@@ -39,6 +39,7 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   void sync() override;
   Result<fs::Process> identify(Pid written, Pid writer_tid) override;
   Result<Pid> thread_group(Pid tid) override;
+  bool adopt(Pid pid, std::uint64_t start_time) override;
   bool alive(Pid pid) override;
   Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid writer_tid) override;
   Result<std::vector<fs::Fork>> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override;

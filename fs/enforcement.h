@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/hierarchy.h"
 
+#include <cstdint>
 #include <span>
 #include <vector>
 #include <sys/types.h>
@@ -23,6 +24,7 @@ struct Process {
   uid_t uid;  // real, effective and saved uid
   uid_t euid;
   uid_t suid;
+  std::uint64_t start_time;  // with tgid, names exactly one process
 };
 
 struct Fork {
@@ -58,6 +60,11 @@ class Enforcement {
 
   // The process (thread group) of a thread. Errors: no_process.
   virtual Result<Pid> thread_group(Pid tid) = 0;
+
+  // Takes back a member recorded before a restart: true when `pid` still
+  // names the process that started at `start_time` (a recycled pid does not).
+  // Its filters are still in place; nothing is injected.
+  virtual bool adopt(Pid pid, std::uint64_t start_time) = 0;
 
   // Whether a recorded member still exists; exited members leave their group.
   virtual bool alive(Pid pid) = 0;

@@ -63,8 +63,8 @@ struct Filesystem::Handle {
   std::vector<DirEntry> entries;      // directories: taken at opendir
 };
 
-Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Caller owner)
-    : hierarchy_(hierarchy), enforcement_(enforcement) {
+Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Caller owner, std::string state_path)
+    : hierarchy_(hierarchy), enforcement_(enforcement), state_path_(std::move(state_path)) {
   enforcement_.set_listener(this);
   const auto t = now();
   GroupMeta root{.dir = {0755, owner.uid, owner.gid, t, t}, .files = {}};
@@ -129,19 +129,26 @@ Result<Entry> Filesystem::lookup(fuse_ino_t parent, std::string_view name) const
 }
 
 Result<struct stat> Filesystem::setattr(fuse_ino_t ino, const struct stat& in, int to_set, const Caller&) {
-  std::unique_lock lock(meta_mu_);
-  BOOST_OUTCOME_TRY(stat_locked(ino));  // exists, and stays while we hold meta_mu_
-  const auto ref = decode_inode(ino);
-  auto& gm = meta_.find(ref.group)->second;
-  Meta& m = ref.kind == FileKind::dir ? gm.dir : gm.files[index_of(ref.kind)];
-  // default_permissions: the kernel has already checked ownership and
-  // CAP_CHOWN / CAP_FOWNER (setattr_prepare) before this request.
-  if (to_set & FUSE_SET_ATTR_MODE) m.mode = in.st_mode & 07777;
-  if (to_set & FUSE_SET_ATTR_UID) m.uid = in.st_uid;
-  if (to_set & FUSE_SET_ATTR_GID) m.gid = in.st_gid;
-  if (to_set & FUSE_SET_ATTR_MTIME) m.mtime = in.st_mtim;
-  if (to_set & FUSE_SET_ATTR_MTIME_NOW) m.mtime = now();
-  m.ctime = now();
+  std::lock_guard wlock(write_mu_);
+  {
+    std::unique_lock lock(meta_mu_);
+    BOOST_OUTCOME_TRY(stat_locked(ino));
+    const auto ref = decode_inode(ino);
+    auto& gm = meta_.find(ref.group)->second;  // exists while we hold meta_mu_
+    Meta& m = ref.kind == FileKind::dir ? gm.dir : gm.files[index_of(ref.kind)];
+    // default_permissions: the kernel has already checked ownership and
+    // CAP_CHOWN / CAP_FOWNER (setattr_prepare) before this request.
+    if (to_set & FUSE_SET_ATTR_MODE) m.mode = in.st_mode & 07777;
+    if (to_set & FUSE_SET_ATTR_UID) m.uid = in.st_uid;
+    if (to_set & FUSE_SET_ATTR_GID) m.gid = in.st_gid;
+    if (to_set & FUSE_SET_ATTR_MTIME) m.mtime = in.st_mtim;
+    if (to_set & FUSE_SET_ATTR_MTIME_NOW) m.mtime = now();
+    m.ctime = now();
+  }
+  if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+    BOOST_OUTCOME_TRY(persist());
+  }
+  std::shared_lock lock(meta_mu_);
   return stat_locked(ino);
 }
 
@@ -169,6 +176,7 @@ Result<Entry> Filesystem::mkdir(fuse_ino_t parent, std::string_view name, mode_t
     meta_.emplace(id, gm);
   }
   touch(ref.group, FileKind::dir);
+  BOOST_OUTCOME_TRY(persist());
   std::shared_lock lock(meta_mu_);
   BOOST_OUTCOME_TRY(st, stat_locked(id));
   return Entry{id, st};
@@ -187,7 +195,7 @@ Status Filesystem::rmdir(fuse_ino_t parent, std::string_view name) {
     meta_.erase(id);
   }
   touch(ref.group, FileKind::dir);
-  return outcome::success();
+  return persist();
 }
 
 Status Filesystem::rename(fuse_ino_t parent, std::string_view name, fuse_ino_t new_parent,
@@ -203,7 +211,7 @@ Status Filesystem::rename(fuse_ino_t parent, std::string_view name, fuse_ino_t n
   if (from.group != to.group) return make_error(Errc::permission, "a group can be renamed only within its parent");
   BOOST_OUTCOME_TRY(hierarchy_.rename(id, new_name));
   touch(from.group, FileKind::dir);
-  return outcome::success();
+  return persist();
 }
 
 Status Filesystem::create_file(fuse_ino_t parent, std::string_view name) const {
@@ -334,6 +342,8 @@ Status Filesystem::write_command(Handle& h, std::string_view data, const Caller&
                                                                     : grammar::ListFile::allow));
       std::lock_guard wlock(write_mu_);
       BOOST_OUTCOME_TRY(deny ? hierarchy_.deny(h.group, set) : hierarchy_.allow(h.group, set));
+      // Saved first: the policy is the truth even if a member cannot be reached.
+      BOOST_OUTCOME_TRY(persist());
       // An allow cannot loosen filters members already hold (README).
       return deny ? enforce_policy(h.group, writer) : outcome::success();
     }
@@ -341,8 +351,9 @@ Status Filesystem::write_command(Handle& h, std::string_view data, const Caller&
     case FileKind::max_descendants: {
       BOOST_OUTCOME_TRY(limit, grammar::parse_limit(data));
       std::lock_guard wlock(write_mu_);
-      return h.kind == FileKind::max_depth ? hierarchy_.set_max_depth(h.group, limit)
-                                           : hierarchy_.set_max_descendants(h.group, limit);
+      BOOST_OUTCOME_TRY(h.kind == FileKind::max_depth ? hierarchy_.set_max_depth(h.group, limit)
+                                                      : hierarchy_.set_max_descendants(h.group, limit));
+      return persist();
     }
     case FileKind::procs: return move_process(h, data, writer);
     case FileKind::stat:
@@ -419,6 +430,7 @@ void Filesystem::exited(Pid pid) {
   {
     std::lock_guard lock(forks_mu_);
     parent_of_.erase(pid);
+    start_times_.erase(pid);
   }
   auto group = hierarchy_.group_of(pid);
   if (!group) return;
@@ -440,8 +452,12 @@ Status Filesystem::move_process(Handle& h, std::string_view data, const Caller& 
   const std::array<GroupId, 2> chains{from, h.group};
   const auto before = populated_chain(chains);
   BOOST_OUTCOME_TRY(hierarchy_.attach(h.group, target.tgid));
+  {
+    std::lock_guard lock(forks_mu_);
+    start_times_[target.tgid] = target.start_time;
+  }
   events_changed(chains, before);
-  return outcome::success();
+  return persist();
 }
 
 Status Filesystem::may_move(const Handle& h, const Process& target, GroupId from) {
@@ -561,6 +577,80 @@ Result<unsigned> Filesystem::poll(std::uint64_t id, fuse_pollhandle* ph) {
   return mask;
 }
 
+
+State Filesystem::capture() const {
+  State state;
+  std::shared_lock mlock(meta_mu_);
+  std::lock_guard flock(const_cast<std::mutex&>(forks_mu_));
+  for (const auto& g : hierarchy_.snapshot()) {
+    auto path = hierarchy_.path(g.id);
+    auto meta = meta_.find(g.id);
+    if (!path || meta == meta_.end()) continue;
+    GroupRecord r{.path = path.value(), .allowed = g.allowed, .max_depth = g.max_depth,
+                  .max_descendants = g.max_descendants,
+                  .dir = {meta->second.dir.mode, meta->second.dir.uid, meta->second.dir.gid}, .files = {}};
+    for (std::size_t i = 0; i < r.files.size(); ++i)
+      r.files[i] = {meta->second.files[i].mode, meta->second.files[i].uid, meta->second.files[i].gid};
+    state.groups.push_back(std::move(r));
+    // Members moved by a write; children that joined by forking are not
+    // saved (their filters stay in place, they are not listed after a restart).
+    if (auto members = hierarchy_.members(g.id))
+      for (Pid pid : members.value())
+        if (auto t = start_times_.find(pid); t != start_times_.end())
+          state.members.push_back({pid, t->second, path.value()});
+  }
+  return state;
+}
+
+Status Filesystem::persist() {
+  if (state_path_.empty()) return outcome::success();
+  auto saved = save(state_path_, capture());
+  if (!saved) {
+    fmt::print(stderr, "syscgfs: error: saving the state failed: {}\n", saved.error().message);
+    return make_error(Errc::io, saved.error().message);
+  }
+  return outcome::success();
+}
+
+Status Filesystem::restore(const State& state) {
+  // decode() has checked the model's rules; limits go in last, since a
+  // limit may have been lowered below what already existed.
+  std::lock_guard wlock(write_mu_);
+  std::unordered_map<std::string, GroupId> ids{{"/", kRootGroup}};
+  for (const auto& r : state.groups) {
+    GroupId id = kRootGroup;
+    if (r.path != "/") {
+      const auto slash = r.path.rfind('/');
+      const GroupId parent = ids.at(slash == 0 ? std::string("/") : r.path.substr(0, slash));
+      BOOST_OUTCOME_TRY(created, hierarchy_.create(parent, r.path.substr(slash + 1)));
+      id = created;
+      BOOST_OUTCOME_TRY(narrowed, hierarchy_.allowed(parent));
+      narrowed.subtract(r.allowed);
+      if (!narrowed.empty()) {
+        BOOST_OUTCOME_TRY(hierarchy_.deny(id, narrowed));
+      }
+    }
+    ids[r.path] = id;
+    std::unique_lock lock(meta_mu_);
+    auto& gm = meta_[id];
+    const auto t = now();
+    gm.dir = {r.dir.mode, r.dir.uid, r.dir.gid, t, t};
+    for (std::size_t i = 0; i < gm.files.size(); ++i) gm.files[i] = {r.files[i].mode, r.files[i].uid, r.files[i].gid, t, t};
+  }
+  for (const auto& r : state.groups) {
+    BOOST_OUTCOME_TRY(hierarchy_.set_max_depth(ids.at(r.path), r.max_depth));
+    BOOST_OUTCOME_TRY(hierarchy_.set_max_descendants(ids.at(r.path), r.max_descendants));
+  }
+  for (const auto& m : state.members) {
+    // Re-adopted only if the pid still names the same process; its filters
+    // never went away.
+    if (!enforcement_.adopt(m.pid, m.start_time)) continue;
+    BOOST_OUTCOME_TRY(hierarchy_.attach(ids.at(m.path), m.pid));
+    std::lock_guard lock(forks_mu_);
+    start_times_[m.pid] = m.start_time;
+  }
+  return outcome::success();
+}
 
 Result<std::uint64_t> Filesystem::opendir(fuse_ino_t ino) {
   const auto ref = decode_inode(ino);

@@ -26,6 +26,7 @@
 
 #include "core/hierarchy.h"
 #include "fs/enforcement.h"
+#include "fs/state.h"
 
 #include <fuse_lowlevel.h>
 
@@ -100,7 +101,16 @@ struct DirEntry {
 
 class Filesystem final : public MembershipListener {
  public:
-  explicit Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Caller owner = {});
+  // With a `state_path`, every acknowledged change is saved there (state.h)
+  // before the reply; without one, nothing is persisted.
+  explicit Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Caller owner = {},
+                      std::string state_path = {});
+
+  // Rebuilds the tree, policies, limits, owners, modes and memberships from
+  // a saved state, on a fresh Filesystem, before mounting. Members whose pid
+  // no longer names the same process are dropped. Errors: invalid (the
+  // state contradicts the model: a set wider than its parent's, ...).
+  Status restore(const State& state);
   Filesystem(const Filesystem&) = delete;
   Filesystem& operator=(const Filesystem&) = delete;
   ~Filesystem();
@@ -168,6 +178,9 @@ class Filesystem final : public MembershipListener {
   void events_changed(std::span<const GroupId> chains, const std::vector<std::pair<GroupId, bool>>& before);
   std::vector<std::pair<GroupId, bool>> populated_chain(std::span<const GroupId> groups) const;
   void touch(GroupId group, FileKind kind);
+  // Saves the state if persistence is on; the caller holds write_mu_.
+  Status persist();
+  State capture() const;
   std::shared_ptr<Handle> handle(std::uint64_t id) const;
 
   Hierarchy& hierarchy_;
@@ -180,6 +193,8 @@ class Filesystem final : public MembershipListener {
   std::uint64_t next_handle_ = 1;
   std::mutex forks_mu_;
   std::unordered_map<Pid, Pid> parent_of_;  // members' parents, as reported by forks
+  std::unordered_map<Pid, std::uint64_t> start_times_;  // members moved by a write; guarded by forks_mu_
+  const std::string state_path_;
 };
 
 }  // namespace syscg::fs

@@ -9,6 +9,9 @@
 #include <fuse_lowlevel.h>
 
 #include <cerrno>
+#include <cstddef>
+#include <cstdio>
+#include <filesystem>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -40,6 +43,39 @@ std::string check_mountpoint(const char* path) {
   return {};
 }
 
+constexpr const char* kDefaultState = "/var/lib/syscg/state";
+
+struct SyscgOptions {
+  char* state = nullptr;
+  int fresh = 0;
+};
+const fuse_opt kSyscgOptions[] = {
+    {"state=%s", offsetof(SyscgOptions, state), 0},
+    {"fresh", offsetof(SyscgOptions, fresh), 1},
+    FUSE_OPT_END,
+};
+
+// Loads the saved state into the filesystem. A corrupt file stops the
+// daemon unless `fresh` says to set it aside (never silently discarded).
+// Returns a one-line problem, or "" on success.
+std::string restore_state(syscg::fs::Filesystem& filesystem, const std::string& path, bool fresh) {
+  if (const auto slash = path.rfind('/'); slash != std::string::npos && slash > 0)
+    std::filesystem::create_directories(path.substr(0, slash));
+  auto loaded = syscg::fs::load(path);
+  if (loaded && loaded.value()) {
+    if (auto restored = filesystem.restore(*loaded.value()); !restored) loaded = restored.error();
+  }
+  if (loaded) return {};
+  if (!fresh)
+    return fmt::format("{}: corrupt state ({}); start with -o fresh to set it aside and start empty", path,
+                       loaded.error().message);
+  const std::string aside = path + ".corrupt";
+  if (std::rename(path.c_str(), aside.c_str()) != 0) return fmt::format("{}: cannot set it aside", path);
+  fmt::print(stderr, "syscgfs: warning: {} was corrupt ({}); kept as {}, starting empty\n", path,
+             loaded.error().message, aside);
+  return {};
+}
+
 struct ArgsDeleter {
   void operator()(fuse_args* a) const { fuse_opt_free_args(a); }
 };
@@ -55,6 +91,11 @@ struct LoopConfigDeleter {
 int main(int argc, char** argv) {
   fuse_args args_storage = FUSE_ARGS_INIT(argc, argv);
   std::unique_ptr<fuse_args, ArgsDeleter> args(&args_storage);
+  // syscgfs's own options, taken out before libfuse sees the rest.
+  SyscgOptions own;
+  if (fuse_opt_parse(args.get(), &own, kSyscgOptions, nullptr) != 0) return 1;
+  std::unique_ptr<char, decltype(&std::free)> state_option(own.state, &std::free);
+  const std::string state_path = own.state ? own.state : kDefaultState;
   fuse_cmdline_opts opts{};
   if (fuse_parse_cmdline(args.get(), &opts) != 0) return 1;
   std::unique_ptr<char, decltype(&std::free)> mountpoint(opts.mountpoint, &std::free);
@@ -62,8 +103,11 @@ int main(int argc, char** argv) {
     fmt::print("usage: {} MOUNTPOINT [options]\n\n"
                "Mounts the syscg hierarchy: mkdir a group, write syscall numbers to\n"
                "syscalls.allow / syscalls.deny, move processes through cgroup.procs.\n"
-               "Always mounted with allow_other,default_permissions.\n\n",
-               argv[0]);
+               "Always mounted with allow_other,default_permissions.\n\n"
+               "syscgfs options:\n"
+               "    -o state=PATH          where the state is kept (default {})\n"
+               "    -o fresh               start empty, setting aside a corrupt state file\n\n",
+               argv[0], kDefaultState);
     fuse_cmdline_help();
     fuse_lowlevel_help();
     return 0;
@@ -86,7 +130,8 @@ int main(int argc, char** argv) {
 
   syscg::Hierarchy hierarchy;
   syscg::enforcer::Enforcer enforcer;
-  syscg::fs::Filesystem filesystem(hierarchy, enforcer, {getuid(), getgid(), getpid()});
+  syscg::fs::Filesystem filesystem(hierarchy, enforcer, {getuid(), getgid(), getpid()}, state_path);
+  if (auto problem = restore_state(filesystem, state_path, own.fresh != 0); !problem.empty()) return fail(problem);
 
   const auto& ops = syscg::fs::fuse_operations();
   std::unique_ptr<fuse_session, SessionDeleter> se(fuse_session_new(args.get(), &ops, sizeof ops, &filesystem));

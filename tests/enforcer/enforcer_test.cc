@@ -690,9 +690,10 @@ TEST(EnforcerDaemonTest, EnforcesWhenDaemonized) {
     ~Cleanup() {
       sh("fusermount3 -u -z '" + dir + "' 2>/dev/null; true");
       rmdir(dir.c_str());
+      unlink((dir + ".state").c_str());
     }
   } cleanup{dir};
-  const auto start = sh(syscgfs_binary() + " " + dir);
+  const auto start = sh(syscgfs_binary() + " " + dir + " -o state=" + dir + ".state");
   ASSERT_EQ(start.status, 0) << start.output;
   ASSERT_TRUE(is_mount_point(dir));
   ASSERT_EQ(sh("mkdir g && echo getppid > g/syscalls.deny", dir).status, 0);

@@ -34,6 +34,7 @@ class RecordingEnforcement : public Enforcement {
     return it->second.tgid;
   }
   bool alive(Pid pid) override { return !exited.contains(pid); }
+  bool adopt(Pid pid, std::uint64_t) override { return !exited.contains(pid); }
   void set_listener(MembershipListener* l) override { listener = l; }
   void sync() override { ++syncs; }
   Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid) override {
@@ -69,12 +70,12 @@ constexpr Caller kUser{1000, 1000, 2500};
 class FilesystemTest : public ::testing::Test {
  protected:
   FilesystemTest() : fs_(hierarchy_, fake_) {
-    fake_.processes[1000] = {1000, 0, 0, 0};
-    fake_.processes[2000] = {2000, 1000, 1000, 1000};
-    fake_.processes[2001] = {2000, 1000, 1000, 1000};  // a second thread of 2000
-    fake_.processes[3000] = {3000, 0, 0, 0};
-    fake_.processes[4000] = {4000, 0, 0, 0};
-    fake_.processes[2500] = {2500, 1000, 1000, 1000};
+    fake_.processes[1000] = {1000, 0, 0, 0, 10000};
+    fake_.processes[2000] = {2000, 1000, 1000, 1000, 20000};
+    fake_.processes[2001] = {2000, 1000, 1000, 1000, 20000};  // a second thread of 2000
+    fake_.processes[3000] = {3000, 0, 0, 0, 30000};
+    fake_.processes[4000] = {4000, 0, 0, 0, 40000};
+    fake_.processes[2500] = {2500, 1000, 1000, 1000, 25000};
   }
 
   fuse_ino_t mkdir(fuse_ino_t parent, const std::string& name, const Caller& who = kRoot) {

@@ -28,7 +28,8 @@ Mount::Mount(std::vector<std::string> extra_args) {
   dir_ = templ;
   chmod(dir_.c_str(), 0755);  // other users must reach the mount (delegation tests)
   log_path_ = dir_ + ".log";
-  std::vector<std::string> argv{syscgfs_binary(), dir_, "-f"};
+  // Each mount keeps its state beside it, never in the machine's default.
+  std::vector<std::string> argv{syscgfs_binary(), dir_, "-f", "-o", "state=" + state_path()};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   daemon_.emplace(argv, log_path_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -56,6 +57,7 @@ Mount::~Mount() {
   daemon_.reset();  // reaps
   rmdir(dir_.c_str());
   unlink(log_path_.c_str());
+  for (const auto& f : {state_path(), state_path() + ".tmp", state_path() + ".corrupt"}) unlink(f.c_str());
 }
 
 std::string Mount::log() const {

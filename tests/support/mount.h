@@ -23,6 +23,8 @@ class Mount {
   ~Mount();
 
   const std::string& dir() const { return dir_; }
+  // The daemon's state file (-o state=...), beside the mountpoint.
+  std::string state_path() const { return dir_ + ".state"; }
   std::string path(const std::string& rel) const { return dir_ + "/" + rel; }
   pid_t daemon_pid() const { return daemon_->pid(); }
   Child& daemon() { return *daemon_; }
