@@ -854,3 +854,104 @@ TEST_F(EnforcerReviewTest, EventsWakeWhenTheLastMemberExits) {
 
 }  // namespace
 }  // namespace syscg::test
+
+namespace syscg::test {
+namespace {
+
+// State that survives the daemon (issue 5 §6): a state file shared by
+// successive mounts.
+class PersistenceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root: mounts with allow_other and ptraces victims";
+    char templ[] = "/tmp/syscg-persist-XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    dir_ = templ;
+    state_ = dir_ + "/state";
+  }
+  void TearDown() override {
+    if (dir_.empty()) return;
+    for (const auto& f : {state_, state_ + ".tmp", state_ + ".corrupt", dir_ + "/log"}) unlink(f.c_str());
+    rmdir(dir_.c_str());
+  }
+  std::unique_ptr<Mount> mount(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"-o", "state=" + state_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<Mount>(args);
+  }
+
+  std::string dir_, state_;
+};
+
+TEST_F(PersistenceTest, ARestartKeepsTreePoliciesLimitsModesAndMembers) {
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  {
+    auto m = mount();
+    ASSERT_EQ(m->sh("mkdir g g/sub && chmod 0700 g && echo getppid > g/syscalls.deny && "
+                    "echo 3 > g/cgroup.max.depth && echo " + std::to_string(v.pid()) + " > g/sub/cgroup.procs")
+                  .status,
+              0);
+    ASSERT_EQ(v.ask("getppid"), "getppid EPERM");
+  }  // unmounted, daemon gone
+  auto m = mount();
+  EXPECT_EQ(m->sh("stat -c %a g").output, "700\n");
+  EXPECT_EQ(m->sh("cat g/syscalls.deny g/sub/syscalls.deny g/cgroup.max.depth").output, "110\n110\n3\n");
+  EXPECT_EQ(m->sh("cat g/sub/cgroup.procs").output, std::to_string(v.pid()) + "\n");  // re-adopted
+  EXPECT_EQ(v.ask("getppid"), "getppid EPERM");  // its filter never went away
+  EXPECT_EQ(m->sh("echo uname > g/syscalls.deny").status, 0);  // and it is tightened again
+  EXPECT_EQ(v.ask("uname"), "uname EPERM");
+}
+
+TEST_F(PersistenceTest, AnExitedMemberOrARecycledPidIsNotAdopted) {
+  pid_t gone;
+  {
+    Victim v({"serve"});
+    ASSERT_EQ(v.read_line(), "ready");
+    gone = v.pid();
+    auto m = mount();
+    ASSERT_EQ(m->sh("mkdir g && echo " + std::to_string(gone) + " > g/cgroup.procs").status, 0);
+  }  // the victim is killed and reaped with its Child
+  auto m = mount();
+  EXPECT_EQ(m->sh("cat g/cgroup.procs").output, "");
+}
+
+TEST_F(PersistenceTest, ACorruptStateStopsTheDaemonUnlessToldToStartFresh) {
+  std::ofstream(state_) << "syscg-state 1\ngroup 00\nend 0000000000000000\n";
+  char templ[] = "/tmp/syscgfs-corrupt-XXXXXX";
+  ASSERT_NE(mkdtemp(templ), nullptr);
+  const auto r = sh("timeout 10 " + syscgfs_binary() + " " + templ + " -o state=" + state_ + " 2>&1 >/dev/null", "/");
+  rmdir(templ);
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find("corrupt"), std::string::npos) << r.output;
+  auto m = mount({"-o", "fresh"});
+  EXPECT_EQ(m->sh("ls -d */ 2>/dev/null | wc -l").output, "0\n");
+  EXPECT_EQ(::access((state_ + ".corrupt").c_str(), F_OK), 0) << "the corrupt file must be kept aside";
+}
+
+TEST_F(PersistenceTest, AKillMinus9LosesNoAcknowledgedWrite) {
+  {
+    auto m = mount();
+    // Each line in the log is written only after both writes returned success.
+    const std::string storm = "for i in $(seq 1 400); do mkdir g$i 2>/dev/null && echo $((i % 300)) > g$i/syscalls.deny "
+                              "2>/dev/null && echo $i >> " + dir_ + "/log; done";
+    Child writer({"/bin/bash", "-c", "cd " + m->dir() + " && " + storm}, "/dev/null");
+    std::this_thread::sleep_for(300ms);
+    m->daemon().kill(SIGKILL);
+    ASSERT_GE(writer.wait_for(20s), 0);
+  }
+  auto m = mount();
+  std::ifstream log(dir_ + "/log");
+  int acknowledged = 0;
+  for (int i; log >> i;) {
+    ++acknowledged;
+    // Each group denied exactly one number (219 is refused, so never logged).
+    EXPECT_EQ(read_file(m->path("g" + std::to_string(i) + "/syscalls.deny")), std::to_string(i % 300) + "\n")
+        << "g" << i;
+  }
+  EXPECT_GT(acknowledged, 0) << "no write was acknowledged before the kill";
+}
+
+}  // namespace
+}  // namespace syscg::test
