@@ -95,7 +95,9 @@ int main(int argc, char** argv) {
   SyscgOptions own;
   if (fuse_opt_parse(args.get(), &own, kSyscgOptions, nullptr) != 0) return 1;
   std::unique_ptr<char, decltype(&std::free)> state_option(own.state, &std::free);
-  const std::string state_path = own.state ? own.state : kDefaultState;
+  // "-o state=none" keeps nothing (for benchmarks and experiments).
+  std::string state_path = own.state ? own.state : kDefaultState;
+  if (state_path == "none") state_path.clear();
   fuse_cmdline_opts opts{};
   if (fuse_parse_cmdline(args.get(), &opts) != 0) return 1;
   std::unique_ptr<char, decltype(&std::free)> mountpoint(opts.mountpoint, &std::free);
@@ -105,7 +107,7 @@ int main(int argc, char** argv) {
                "syscalls.allow / syscalls.deny, move processes through cgroup.procs.\n"
                "Always mounted with allow_other,default_permissions.\n\n"
                "syscgfs options:\n"
-               "    -o state=PATH          where the state is kept (default {})\n"
+               "    -o state=PATH          where the state is kept (default {}; none: nowhere)\n"
                "    -o fresh               start empty, setting aside a corrupt state file\n\n",
                argv[0], kDefaultState);
     fuse_cmdline_help();
@@ -131,7 +133,8 @@ int main(int argc, char** argv) {
   syscg::Hierarchy hierarchy;
   syscg::enforcer::Enforcer enforcer;
   syscg::fs::Filesystem filesystem(hierarchy, enforcer, {getuid(), getgid(), getpid()}, state_path);
-  if (auto problem = restore_state(filesystem, state_path, own.fresh != 0); !problem.empty()) return fail(problem);
+  if (!state_path.empty())
+    if (auto problem = restore_state(filesystem, state_path, own.fresh != 0); !problem.empty()) return fail(problem);
 
   const auto& ops = syscg::fs::fuse_operations();
   std::unique_ptr<fuse_session, SessionDeleter> se(fuse_session_new(args.get(), &ops, sizeof ops, &filesystem));
