@@ -79,7 +79,10 @@ std::string encode(const State& state) {
   std::string out(kHeader);
   for (const auto& g : state.groups) {
     std::string files;
-    for (const auto& f : g.files) files += " " + meta(f);
+    for (const auto& f : g.files) {
+      files += ' ';  // not `" " + meta(f)`: GCC 12 -O3 warns falsely (-Wrestrict) on it
+      files += meta(f);
+    }
     out += fmt::format("group {} {} {} {}{} {}\n", hex_set(g.allowed), limit(g.max_depth), limit(g.max_descendants),
                        meta(g.dir), files, g.path);
   }
