@@ -13,15 +13,19 @@ import re
 import subprocess
 
 
+def load_runs(path, aggregate=None):
+    """Each benchmark's entry by name (the given aggregate of repeated runs, or the single run), and the
+    run's context."""
+    data = json.loads(path.read_text())
+    keep = (lambda b: b.get("aggregate_name") == aggregate) if aggregate else (lambda b: b.get("run_type") == "iteration")
+    return {b["run_name"]: b for b in data["benchmarks"] if keep(b)}, data["context"]
+
+
 def load(path):
     """Median real_time per benchmark name, in ns, plus the run's context."""
-    data = json.loads(path.read_text())
-    medians = {}
-    for b in data["benchmarks"]:
-        if b.get("aggregate_name") == "median":
-            unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
-            medians[b["run_name"]] = b["real_time"] * unit
-    return medians, data["context"]
+    runs, ctx = load_runs(path, "median")
+    unit = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+    return {name: b["real_time"] * unit[b["time_unit"]] for name, b in runs.items()}, ctx
 
 
 def fmt_ns(ns):
@@ -81,14 +85,8 @@ plot '{dat}' using 1:2 with linespoints lw 2 title 'flattened (syscg)', \\
     return "\n".join(lines)
 
 
-def load_counters(path):
-    """Counters of each benchmark (single run, not repeated)."""
-    data = json.loads(path.read_text())
-    return {b["run_name"]: b for b in data["benchmarks"] if b.get("run_type") == "iteration"}, data["context"]
-
-
 def fs_section(results, docs):
-    runs, ctx = load_counters(results / "fs.json")
+    runs, ctx = load_runs(results / "fs.json")
 
     def row(label, name):
         b = next(v for k, v in runs.items() if k.startswith(name))
@@ -114,14 +112,8 @@ def fs_section(results, docs):
     return "\n".join(lines)
 
 
-def load_median_runs(path):
-    """The median aggregate of each benchmark, with its counters."""
-    data = json.loads(path.read_text())
-    return {b["run_name"]: b for b in data["benchmarks"] if b.get("aggregate_name") == "median"}, data["context"]
-
-
 def bpf_section(results, docs):
-    runs, ctx = load_counters(results / "bpf.json")
+    runs, ctx = load_runs(results / "bpf.json")
     lines = ["**Filter size** (instructions) for an allow-list with *n* random numbers denied, ours against "
              "libseccomp 2.5 compiling the same set (default, and `SCMP_FLTATR_CTL_OPTIMIZE=2` binary tree); "
              "path = instructions run for an allowed call, at most:", "",
@@ -139,7 +131,7 @@ def bpf_section(results, docs):
 
 
 def enforcer_section(results, docs):
-    runs, ctx = load_median_runs(results / "enforcer.json")
+    runs, ctx = load_runs(results / "enforcer.json", "median")
 
     def per_call(name):
         b = runs[name]

@@ -740,18 +740,7 @@ namespace {
 
 // Behaviours found in review: each was a way out of a tightening, or a way
 // to hurt a member or the daemon.
-class EnforcerReviewTest : public MountedTest {
- protected:
-  void mkgroup(const std::string& name, const std::string& deny_list = "") {
-    ASSERT_EQ(::mkdir(path(name).c_str(), 0755), 0) << name;
-    if (!deny_list.empty()) {
-      ASSERT_EQ(write_file(path(name + "/syscalls.deny"), deny_list + "\n"), 0);
-    }
-  }
-  int move(pid_t pid, const std::string& group) {
-    return write_file(path(group + "/cgroup.procs"), std::to_string(pid) + "\n");
-  }
-};
+class EnforcerReviewTest : public EnforcerTest {};
 
 TEST_F(EnforcerReviewTest, AMemberCanTightenItsOwnGroup) {
   mkgroup("g");
