@@ -13,10 +13,30 @@
 
 namespace syscg::enforcer {
 
-Enforcer::Enforcer(std::chrono::milliseconds stop_deadline) : self_(getpid()), tracer_(stop_deadline) {}
+namespace {
+
+std::string_view reason(NoListener why) {
+  switch (why) {
+    case NoListener::own_listener: return "own-listener";
+    case NoListener::threads_diverged: return "threads-diverged";
+    case NoListener::not_stopped: return "not-stopped";
+    case NoListener::lost: return "listener-lost";
+    case NoListener::none: break;
+  }
+  return "tightened";
+}
+
+}  // namespace
+
+Enforcer::Enforcer(std::chrono::milliseconds stop_deadline)
+    : self_(getpid()), supervisor_([this](pid_t tid, unsigned nr) { return decide(tid, nr); }),
+      tracer_(stop_deadline) {}
 
 void Enforcer::start() {
   self_ = getpid();  // the daemonized process
+  if (auto s = supervisor_.start(); !s)
+    fmt::print(stderr, "syscgfs: error: the supervisor did not start ({}); routed calls fail with ENOSYS\n",
+               s.error().message);
   tracer_.start();
   auto events = ProcEvents::start(*this);
   if (events) {
@@ -48,7 +68,7 @@ void Enforcer::track(Pid pid) {
 void Enforcer::forget(Pid pid) {
   std::lock_guard lock(pidfds_mu_);
   pidfds_.erase(pid);
-  enforced_.erase(pid);
+  filters_.erase(pid);
 }
 
 void Enforcer::forked(Pid parent, Pid child) {
@@ -61,7 +81,7 @@ void Enforcer::forked(Pid parent, Pid child) {
   if (!member) return;
   track(child);
   std::lock_guard lock(pidfds_mu_);
-  if (auto it = enforced_.find(parent); it != enforced_.end()) enforced_[child] = it->second;  // inherited
+  if (auto it = filters_.find(parent); it != filters_.end()) filters_[child] = it->second;  // inherited
 }
 
 void Enforcer::exited(Pid pid) {
@@ -76,7 +96,7 @@ void Enforcer::exited(Pid pid) {
       if (poll(&p, 1, 0) == 0) return;
       pidfds_.erase(it);
     }
-    enforced_.erase(pid);
+    filters_.erase(pid);
   }
   std::lock_guard lock(listener_mu_);
   if (listener_) listener_->exited(pid);
@@ -119,11 +139,44 @@ Result<fs::Process> Enforcer::identify(Pid written, Pid writer_tid) {
   return fs::Process{st.tgid, st.uid, st.euid, st.suid, leader.start_time};
 }
 
-bool Enforcer::adopt(Pid pid, std::uint64_t start_time) {
+bool Enforcer::adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowed) {
   auto st = read_status(pid);
   if (!st || st.value().tgid != pid || st.value().start_time != start_time || st.value().state == 'Z') return false;
   track(pid);
+  // Its filters enforce at least `allowed`. What they route went to the
+  // previous daemon's listener, closed when it ended: the kernel fails
+  // those calls with ENOSYS now, for good.
+  std::lock_guard lock(pidfds_mu_);
+  filters_[pid] = Filters{allowed, {}, {}, ~allowed, "daemon-restarted"};
   return true;
+}
+
+std::vector<fs::Loss> Enforcer::stricter(Pid pid, const SyscallSet& allowed) {
+  std::lock_guard lock(pidfds_mu_);
+  auto it = filters_.find(pid);
+  if (it == filters_.end()) return {};
+  const Filters& f = it->second;
+  std::vector<fs::Loss> out;
+  if (auto lost = allowed & f.tightened; !lost.empty()) out.push_back({lost, "tightened"});
+  if (auto lost = allowed & f.unsupervised; !lost.empty()) out.push_back({lost, f.why_unsupervised});
+  return out;
+}
+
+// Runs on the supervisor thread.
+bool Enforcer::decide(pid_t tid, unsigned nr) {
+  std::shared_lock barrier(decide_mu_);
+  std::lock_guard lock(listener_mu_);
+  if (!listener_ || tid <= 0) return false;
+  // Most callers are a process's main thread, whose tid is the process id.
+  if (auto v = listener_->trapped(tid, nr)) return *v;
+  auto st = read_status(tid);
+  if (!st) return false;
+  if (st.value().tgid != tid)
+    if (auto v = listener_->trapped(st.value().tgid, nr)) return *v;
+  // A child whose fork has not been reported yet: it is in its parent's
+  // group (and its parent is the member that handed it the filter).
+  if (auto v = listener_->trapped(st.value().ppid, nr)) return *v;
+  return false;
 }
 
 Result<Pid> Enforcer::thread_group(Pid tid) {
@@ -140,7 +193,7 @@ bool Enforcer::alive(Pid pid) {
       pollfd p{it->second.get(), POLLIN, 0};
       if (poll(&p, 1, 0) == 0) return true;
       pidfds_.erase(it);
-      enforced_.erase(pid);
+      filters_.erase(pid);
       return false;
     }
   }
@@ -148,13 +201,72 @@ bool Enforcer::alive(Pid pid) {
   return st && st.value().state != 'Z' && st.value().state != 'X';
 }
 
-Result<std::shared_ptr<const Program>> Enforcer::program_for(const SyscallSet& allowed) {
+Result<std::shared_ptr<const Program>> Enforcer::program_for(const SyscallSet& allowed, const SyscallSet& notify) {
   std::lock_guard lock(cache_mu_);
-  if (auto it = programs_.find(allowed); it != programs_.end()) return it->second;
-  BOOST_OUTCOME_TRY(program, bpf::compile(allowed));
+  const auto key = std::make_pair(allowed, notify);
+  if (auto it = programs_.find(key); it != programs_.end()) return it->second;
+  BOOST_OUTCOME_TRY(program, bpf::compile(allowed, notify));
   auto shared = std::make_shared<const Program>(std::move(program));
-  programs_.emplace(allowed, shared);
+  programs_.emplace(key, shared);
   return shared;
+}
+
+Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& allowed, std::optional<pid_t> self,
+                                             bool attach) {
+  // Shared by plan and settle, which run in turn on the tracer thread.
+  struct Step {
+    Filters before;
+    SyscallSet block;  // what the member can still call unasked but must not
+    bool supervised = false;
+  };
+  auto step = std::make_shared<Step>();
+  auto plan = [this, pid, allowed, attach, step]() -> Result<Tracer::Filters> {
+    {
+      std::lock_guard lock(pidfds_mu_);
+      if (auto it = filters_.find(pid); it != filters_.end()) step->before = it->second;
+    }
+    step->block = step->before.hard & ~allowed;
+    if (step->block.empty())  // nothing new to deny: no filter
+      return Tracer::Filters{attach ? std::make_shared<const Program>() : nullptr, nullptr};
+    // The new filter denies `block` and allows the rest: what earlier
+    // filters deny stays denied by them, and what they route stays the
+    // supervisor's to decide (the kernel takes the most restrictive verdict
+    // of all filters; USER_NOTIF is stricter than ALLOW).
+    Tracer::Filters f;
+    BOOST_OUTCOME_TRY(program, program_for(~step->block));
+    f.program = program;
+    // A listener of ours already in the chain: a second is impossible.
+    step->supervised = step->before.routed.empty();
+    if (step->supervised) {
+      BOOST_OUTCOME_TRY(supervised, program_for(~step->block, step->block));
+      f.supervised = supervised;
+    }
+    return f;
+  };
+  auto settle = [this, pid, attach, step](Result<Injection>& r) {
+    if (!r) return;
+    Filters now = step->before;
+    if (!step->block.empty()) {
+      now.hard &= ~step->block;
+      if (r.value().listener) {
+        now.routed |= step->block;
+        if (auto added = supervisor_.add(std::move(r.value().listener)); !added)
+          fmt::print(stderr, "syscgfs: error: {}; calls routed by {} fail with ENOSYS\n", added.error().message, pid);
+      } else if (step->supervised) {
+        now.unsupervised |= step->block;
+        now.why_unsupervised = reason(r.value().why);
+      } else {
+        now.tightened |= step->block;
+      }
+    }
+    std::lock_guard lock(pidfds_mu_);
+    filters_[pid] = now;
+    // Children forked before the filter reached their parent do not have
+    // it; those that are members are tightened on their own next.
+    if (!attach)
+      for (pid_t c : r.value().unfiltered) filters_[c] = step->before;
+  };
+  return tracer_.inject(pid, std::move(plan), std::move(settle), self, !attach);
 }
 
 Status Enforcer::attach(Pid pid, GroupId, const SyscallSet& allowed, Pid writer_tid) {
@@ -164,52 +276,32 @@ Status Enforcer::attach(Pid pid, GroupId, const SyscallSet& allowed, Pid writer_
     tracked_before = pidfds_.contains(pid);
   }
   track(pid);
-  std::shared_ptr<const Program> program = std::make_shared<const Program>();  // allow-all: no_new_privs only
-  if (bpf::needs_filter(allowed)) {
-    BOOST_OUTCOME_TRY(compiled, program_for(allowed));
-    program = compiled;
-  }
   std::optional<pid_t> self;
   if (auto writer = read_status(writer_tid); writer && writer.value().tgid == pid) self = writer_tid;
-  auto children = tracer_.inject(pid, *program, self);
-  if (!children) {
-    if (!tracked_before) forget(pid);  // a member that failed to move stays tracked
-    return children.error();
-  }
   // Children forked before the move are not members (cgroup semantics:
   // moving a process does not move its existing children).
-  std::lock_guard lock(pidfds_mu_);
-  auto [it, fresh] = enforced_.try_emplace(pid, allowed);
-  if (!fresh) it->second &= allowed;
+  if (auto done = enforce(pid, allowed, self, true); !done) {
+    if (!tracked_before) forget(pid);  // a member that failed to move stays tracked
+    return done.error();
+  }
   return outcome::success();
 }
 
 Result<std::vector<fs::Fork>> Enforcer::policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) {
+  // Decisions in flight finish first; those after this see the new policy.
+  { std::unique_lock barrier(decide_mu_); }
   std::vector<fs::Fork> forks;
   std::optional<Error> first_error;
   const auto writer = thread_group(writer_tid);
   for (const auto& m : members) {
-    {
-      // Nothing to do unless the new set is stricter than what the member's
-      // filters already allow (an allow, or a deny of what it cannot use).
-      std::lock_guard lock(pidfds_mu_);
-      if (auto it = enforced_.find(m.pid); it != enforced_.end() && it->second.is_subset_of(m.allowed)) continue;
-    }
-    if (!bpf::needs_filter(m.allowed)) continue;
-    BOOST_OUTCOME_TRY(program, program_for(m.allowed));
     std::optional<pid_t> self;
     if (writer && writer.value() == m.pid) self = writer_tid;
     // A member that cannot be stopped now gets the filter when it stops
     // (defer): it runs no user code before that.
-    auto children = tracer_.inject(m.pid, *program, self, true);
+    auto children = enforce(m.pid, m.allowed, self, false);
     if (!children) {
       if (children.error().code != Errc::no_process && !first_error) first_error = children.error();
       continue;  // the others must still be tightened
-    }
-    {
-      std::lock_guard lock(pidfds_mu_);
-      auto [it, fresh] = enforced_.try_emplace(m.pid, m.allowed);
-      if (!fresh) it->second &= m.allowed;
     }
     for (pid_t c : children.value()) forks.push_back({m.pid, c});
   }

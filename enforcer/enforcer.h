@@ -4,7 +4,17 @@
 //  - attach(): compiles the group's set (bpf::compile) and has the target
 //    install it by ptrace injection (tracer.h), before the cgroup.procs write
 //    returns; a set that allows everything needs no filter.
-//  - policy_changed(): stacks the new filter on every listed member.
+//  - policy_changed(): stacks a filter on every listed member that can still
+//    make a call its group now denies.
+//  - Live loosening: a member's first restriction is a supervised filter:
+//    the numbers it denies return USER_NOTIF, and the supervisor
+//    (supervisor.h) answers each from the member's group's current policy,
+//    so a later allow gives them back. A chain holds one listener and
+//    filters are append-only, so later restrictions are ERRNO filters, each
+//    denying only what the member could still call unasked; what they deny
+//    is lost for good and reported by stricter().
+//  - Per member it records what its filters do (Filters below); children
+//    inherit their parent's record with its filters.
 //  - Fork and exit tracking through the process-events connector
 //    (proc_events.h): children of members are reported to the listener.
 //  - It never stays attached between operations: strace and gdb keep working.
@@ -16,6 +26,7 @@
 #pragma once
 
 #include "enforcer/proc_events.h"
+#include "enforcer/supervisor.h"
 #include "enforcer/tracer.h"
 #include "enforcer/unique_fd.h"
 #include "fs/enforcement.h"
@@ -23,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <sys/types.h>
 
 namespace syscg::enforcer {
@@ -39,29 +51,49 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   void sync() override;
   Result<fs::Process> identify(Pid written, Pid writer_tid) override;
   Result<Pid> thread_group(Pid tid) override;
-  bool adopt(Pid pid, std::uint64_t start_time) override;
+  bool adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowed) override;
+  std::vector<fs::Loss> stricter(Pid pid, const SyscallSet& allowed) override;
   bool alive(Pid pid) override;
   Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid writer_tid) override;
   Result<std::vector<fs::Fork>> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override;
 
  private:
+  // What a member's filters do, as far as syscg installed them. The four
+  // sets are disjoint and together hold every number.
+  struct Filters {
+    SyscallSet hard = SyscallSet::all();  // run without asking
+    SyscallSet routed;                    // asked of the supervisor: follow the group's policy
+    SyscallSet tightened;                 // denied by ERRNO filters stacked later: lost
+    SyscallSet unsupervised;              // denied at a restriction that got no listener: lost
+    std::string_view why_unsupervised;
+  };
+
+  // Has `pid` enforce `allowed` (attach: also when nothing is to be
+  // tightened, for no_new_privs and to prove it can be reached).
+  Result<std::vector<pid_t>> enforce(Pid pid, const SyscallSet& allowed, std::optional<pid_t> self, bool attach);
+  bool decide(pid_t tid, unsigned nr);
   void forked(Pid parent, Pid child) override;
   void exited(Pid pid) override;
   void lost() override;
   void rescan();
   void track(Pid pid);  // opens and keeps a pidfd for pid
   void forget(Pid pid);
-  Result<std::shared_ptr<const Program>> program_for(const SyscallSet& allowed);
+  Result<std::shared_ptr<const Program>> program_for(const SyscallSet& allowed, const SyscallSet& notify = {});
 
   pid_t self_;
   std::mutex listener_mu_;
   fs::MembershipListener* listener_ = nullptr;
   std::mutex cache_mu_;
-  std::map<SyscallSet, std::shared_ptr<const Program>> programs_;
+  std::map<std::pair<SyscallSet, SyscallSet>, std::shared_ptr<const Program>> programs_;
   std::atomic<bool> lost_{false};
   std::mutex pidfds_mu_;
   std::map<Pid, UniqueFd> pidfds_;
-  std::map<Pid, SyscallSet> enforced_;  // what each member's filters allow; guarded by pidfds_mu_
+  std::map<Pid, Filters> filters_;  // guarded by pidfds_mu_; written on the tracer thread
+  // A policy change waits for the decisions in flight (taken shared by the
+  // supervisor for decide + answer), so none answers from the old policy
+  // after the change is acknowledged.
+  std::shared_mutex decide_mu_;
+  Supervisor supervisor_;  // before tracer_: settled injections hand it listeners
   Tracer tracer_;
   std::unique_ptr<ProcEvents> events_;  // last: its thread calls into this object
 };

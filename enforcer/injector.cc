@@ -159,7 +159,7 @@ bool finish_detaches() {
     auto stopped = d.seized.poll_stop();
     if (!stopped) return true;            // gone
     if (!stopped.value()) return false;   // not yet
-    if (auto rc = d.seized.install(d.program, true); !rc || rc.value() != 0) {
+    if (auto rc = d.seized.install(d.program, true); !rc || rc.value().rc != 0) {
       // It must not run on without the filter its group now demands.
       kill(d.seized.tid(), SIGKILL);
       fmt::print(stderr, "syscgfs: error: deferred filter for {} failed; killed it\n", d.seized.tid());
@@ -267,7 +267,7 @@ Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, lo
   return static_cast<long>(after.rax);
 }
 
-Result<long> Seized::install(const Program& program, bool tsync) {
+Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pid_t listener_of) {
   user_regs_struct saved{};
   if (ptrace_req(PTRACE_GETREGS, tid_, nullptr, &saved) != 0) return sys_error(Errc::no_process, "PTRACE_GETREGS");
   // Everything held but SIGTRAP: the kernel forces the single-step trap, and
@@ -293,7 +293,7 @@ Result<long> Seized::install(const Program& program, bool tsync) {
     return sys_error(Errc::no_process, "PTRACE_SETSIGMASK");
   ptrace_req(PTRACE_SETOPTIONS, tid_, nullptr, reinterpret_cast<void*>(PTRACE_O_EXITKILL));
 
-  auto result = [&]() -> Result<long> {
+  auto result = [&]() -> Result<Installed> {
     BOOST_OUTCOME_TRY(write_memory(tid_, scratch, image.data(), bytes));
     // no_new_privs on every member: seccomp needs it without CAP_SYS_ADMIN,
     // and with it a member that later execs a setuid program gains nothing,
@@ -301,15 +301,27 @@ Result<long> Seized::install(const Program& program, bool tsync) {
     // privileged (the attack the kernel's no_new_privs rule exists for).
     BOOST_OUTCOME_TRY(nnp, call(saved, gadget, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1));
     if (nnp != 0) return make_error(Errc::permission, fmt::format("injected prctl failed: {}", nnp));
-    if (program.empty()) return 0L;  // a group that allows everything: no filter
-    const unsigned long flags = tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0;
+    if (program.empty()) return Installed{};  // a group that allows everything: no filter
+    unsigned long flags = tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0;
+    // NEW_LISTENER with TSYNC needs TSYNC_ESRCH: a diverging thread is then
+    // -ESRCH instead of a thread id, which would collide with the fd.
+    if (listener_of > 0) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
     BOOST_OUTCOME_TRY(rc, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
+    if (listener_of > 0 && (rc == -ESRCH || rc == -EBUSY)) return Installed{rc, {}};
     if (rc < 0) {
       const int e = static_cast<int>(-rc);
       return make_error(e == ENOMEM ? Errc::limit : Errc::invalid,
                         fmt::format("injected seccomp failed: {}", std::strerror(e)));
     }
-    return rc;
+    if (listener_of <= 0) return Installed{rc, {}};
+    // rc is the listener's fd in the target. Every other thread is stopped,
+    // so nothing can fork a copy of it away before the close below.
+    Installed out;
+    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, listener_of, 0)));
+    if (pidfd) out.listener = UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), rc, 0)));
+    BOOST_OUTCOME_TRY(closed, call(saved, gadget, SYS_close, static_cast<std::uint64_t>(rc)));
+    if (closed != 0) return make_error(Errc::invalid, fmt::format("injected close failed: {}", closed));
+    return out;  // without a listener the routed numbers fail with ENOSYS: closed, not open
   }();
 
   // Restore exactly, whatever happened above (unless the target is gone).
@@ -329,9 +341,50 @@ Result<long> Seized::install(const Program& program, bool tsync) {
   return result;
 }
 
-Status inject_process(pid_t tgid, const Program& program, std::optional<pid_t> self_writer, Deadline deadline,
-                      const std::function<void(const Status&)>& after_interrupt, std::vector<pid_t>* unfiltered,
-                      bool defer) {
+namespace {
+
+// Stops every thread of tgid but `first` (held already), re-listing until no
+// new thread appears; threads that exit meanwhile are skipped.
+Result<std::vector<Seized>> stop_others(pid_t tgid, pid_t first, Deadline deadline) {
+  std::vector<Seized> out;
+  std::set<pid_t> held{first};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (pid_t t : threads_of(tgid)) {
+      if (held.contains(t)) continue;
+      held.insert(t);
+      auto s = Seized::seize(t);
+      if (!s && s.error().code == Errc::no_process) continue;
+      BOOST_OUTCOME_TRY(s);
+      if (auto stop = s.value().interrupt(); !stop) continue;  // exited
+      if (auto stop = s.value().wait_stop(deadline); !stop) {
+        if (stop.error().code == Errc::no_process) continue;
+        return stop.error();
+      }
+      out.push_back(std::move(s.value()));
+      grew = true;
+    }
+  }
+  return out;
+}
+
+// With every thread stopped: the filter into each one on its own.
+Status install_each(Seized& first, std::vector<Seized>& others, const Program& program) {
+  BOOST_OUTCOME_TRY(one, first.install(program, false));
+  if (one.rc != 0) return make_error(Errc::invalid, "seccomp without TSYNC returned a thread id");
+  for (auto& s : others) {
+    BOOST_OUTCOME_TRY(each, s.install(program, false));
+    if (each.rc != 0) return make_error(Errc::invalid, "seccomp without TSYNC returned a thread id");
+  }
+  return outcome::success();
+}
+
+}  // namespace
+
+Result<Injection> inject_process(pid_t tgid, const Program& program, const Program* supervised,
+                                 std::optional<pid_t> self_writer, Deadline deadline,
+                                 const std::function<void(const Status&)>& after_interrupt, bool defer) {
+  Injection out;
   // Stop the thread that will run the injection: the writer itself for a
   // self-move (it is the one about to return to user space), else the leader.
   const pid_t first = self_writer.value_or(tgid);
@@ -346,49 +399,58 @@ Status inject_process(pid_t tgid, const Program& program, std::optional<pid_t> s
   if (auto stop = seized.value().wait_stop(deadline); !stop) {
     if (defer && stop.error().code == Errc::limit) {
       deferred_injections.push_back({std::move(seized.value()), program});
-      return outcome::success();
+      if (supervised) out.why = NoListener::not_stopped;
+      return out;
     }
     return stop.error();
   }
+
+  if (supervised && !supervised->empty()) {
+    // The listener will sit in the fd table for two injected calls: no
+    // thread may run meanwhile (a fork would copy it to a child that could
+    // then answer its own notifications).
+    auto others = stop_others(tgid, first, deadline);
+    if (others) {
+      const auto children = children_of(tgid);  // stable: every thread is stopped
+      out.unfiltered.assign(children.begin(), children.end());
+      BOOST_OUTCOME_TRY(got, seized.value().install(*supervised, true, tgid));
+      if (got.rc == 0) {
+        out.listener = std::move(got.listener);
+        if (!out.listener) out.why = NoListener::lost;
+        return out;
+      }
+      out.why = got.rc == -EBUSY ? NoListener::own_listener : NoListener::threads_diverged;
+      if (got.rc == -EBUSY) {
+        BOOST_OUTCOME_TRY(plain, seized.value().install(program, true));
+        if (plain.rc == 0) return out;
+      }
+      BOOST_OUTCOME_TRY(install_each(seized.value(), others.value(), program));
+      return out;
+    }
+    if (others.error().code != Errc::limit) return others.error();
+    out.why = NoListener::not_stopped;  // the threads that did stop are let go
+  }
+
   // Children forked so far run without the new filter; with this thread
   // stopped, a single-threaded process cannot add to them.
   const auto before = children_of(tgid);
-  BOOST_OUTCOME_TRY(rc, seized.value().install(program, true));
-  if (rc == 0) {
-    if (unfiltered) {
-      unfiltered->assign(before.begin(), before.end());
-      // Other threads ran until TSYNC reached them and may have forked in
-      // that window: report every new child too (the caller keeps members).
-      for (pid_t c : children_of(tgid))
-        if (!before.contains(c)) unfiltered->push_back(c);
-    }
-    return outcome::success();
+  BOOST_OUTCOME_TRY(got, seized.value().install(program, true));
+  if (got.rc == 0) {
+    out.unfiltered.assign(before.begin(), before.end());
+    // Other threads ran until TSYNC reached them and may have forked in
+    // that window: report every new child too (the caller keeps members).
+    for (pid_t c : children_of(tgid))
+      if (!before.contains(c)) out.unfiltered.push_back(c);
+    return out;
   }
 
   // TSYNC refused: thread rc's filters diverge from ours. Stop every thread
-  // (re-listing until stable) and inject each one on its own.
-  std::vector<Seized> all;
-  all.push_back(std::move(seized.value()));
-  std::set<pid_t> held{first};
-  for (bool grew = true; grew;) {
-    grew = false;
-    for (pid_t t : threads_of(tgid)) {
-      if (held.contains(t)) continue;
-      BOOST_OUTCOME_TRY(s, Seized::seize(t));
-      BOOST_OUTCOME_TRY(s.interrupt());
-      BOOST_OUTCOME_TRY(s.wait_stop(deadline));
-      held.insert(t);
-      all.push_back(std::move(s));
-      grew = true;
-    }
-  }
+  // and inject each one on its own.
+  BOOST_OUTCOME_TRY(others, stop_others(tgid, first, deadline));
   const auto children = children_of(tgid);  // every thread is stopped now
-  for (auto& s : all) {
-    BOOST_OUTCOME_TRY(one, s.install(program, false));
-    if (one != 0) return make_error(Errc::invalid, "seccomp without TSYNC returned a thread id");
-  }
-  if (unfiltered) unfiltered->assign(children.begin(), children.end());
-  return outcome::success();
+  BOOST_OUTCOME_TRY(install_each(seized.value(), others, program));
+  out.unfiltered.assign(children.begin(), children.end());
+  return out;
 }
 
 }  // namespace syscg::enforcer

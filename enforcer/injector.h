@@ -1,10 +1,14 @@
 // Making a running process install a seccomp filter on itself, by ptrace
 // syscall injection. Only a task can install a filter on itself, so the
 // target executes, through one of its own `syscall` instructions:
-//   prctl(PR_SET_NO_NEW_PRIVS, 1)      where it lacks CAP_SYS_ADMIN
+//   prctl(PR_SET_NO_NEW_PRIVS, 1)
 //   seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog)
 // and is then restored exactly: registers, signal mask, the stack bytes the
-// program was staged in.
+// program was staged in. A supervised filter (one that routes numbers to
+// USER_NOTIF) is installed with NEW_LISTENER | TSYNC | TSYNC_ESRCH while
+// every thread of the target is stopped; the daemon takes the listener with
+// pidfd_getfd and the target then executes close() on its copy, so no
+// process but the daemon ever holds it.
 //
 // Contract:
 //  - Every function here must run on the one tracer thread (ptrace requests
@@ -22,6 +26,7 @@
 
 #include "core/error.h"
 #include "core/hierarchy.h"
+#include "enforcer/unique_fd.h"
 
 #include <linux/filter.h>
 #include <sys/types.h>
@@ -55,9 +60,18 @@ class Seized {
   Status wait_stop(Deadline deadline);
   // Non-blocking: true once the stop has arrived. Errors: no_process.
   Result<bool> poll_stop();
-  // Runs the injection in the stopped thread; returns seccomp()'s result:
-  // 0, or with TSYNC the id of a thread whose filters diverge (> 0).
-  Result<long> install(const Program& program, bool tsync);
+  struct Installed {
+    // seccomp()'s result: 0; with TSYNC the id of a thread whose filters
+    // diverge (> 0); with a listener -ESRCH (diverging threads) or -EBUSY
+    // (the chain holds a listener already). Other failures are errors.
+    long rc = 0;
+    UniqueFd listener;  // the daemon's copy, when one was asked for and taken
+  };
+  // Runs the injection in the stopped thread. With `listener_of` (the
+  // target's process id), asks for a listener (TSYNC must be true and every
+  // other thread of the process stopped), takes it into the daemon and
+  // closes it in the target. An empty program sets no_new_privs only.
+  Result<Installed> install(const Program& program, bool tsync, pid_t listener_of = 0);
 
  private:
   explicit Seized(pid_t tid) : tid_(tid) {}
@@ -89,13 +103,29 @@ bool finish_detaches();
 // whose write to cgroup.procs is pending) it lets the FUSE reply go out at
 // the only safe moment: the writer cannot stop until its write is answered,
 // and a reply sent before the interrupt would let it run unfiltered.
-// `unfiltered`, when given, receives the children the process had forked
-// before the filter reached it: they do not inherit it. With `defer`, a
-// target that does not stop by the deadline gets its filter when it does
+// Injection::unfiltered receives the children the process had forked before
+// the filter reached it: they do not inherit it. With `defer`, a target
+// that does not stop by the deadline gets the plain filter when it does
 // stop (see finish_detaches) and the call succeeds; without, it fails with
 // limit (EAGAIN).
-Status inject_process(pid_t tgid, const Program& program, std::optional<pid_t> self_writer, Deadline deadline,
-                      const std::function<void(const Status&)>& after_interrupt,
-                      std::vector<pid_t>* unfiltered = nullptr, bool defer = false);
+//
+// With `supervised` (the same verdicts as `program`, but routing its denied
+// numbers to USER_NOTIF), every thread is stopped and the supervised filter
+// goes in with a listener. Where that is impossible the plain `program` goes
+// in and Injection::why says why: the chain holds a listener already (the
+// process brought its own; one per chain), the threads' filters diverge
+// (TSYNC cannot give them one filter), or a thread could not be stopped (it
+// could fork while the listener sits in the fd table).
+enum class NoListener : std::uint8_t { none, own_listener, threads_diverged, not_stopped, lost };
+
+struct Injection {
+  std::vector<pid_t> unfiltered;  // children forked before the filter reached their parent
+  UniqueFd listener;              // the supervised filter's listener
+  NoListener why = NoListener::none;
+};
+
+Result<Injection> inject_process(pid_t tgid, const Program& program, const Program* supervised,
+                                 std::optional<pid_t> self_writer, Deadline deadline,
+                                 const std::function<void(const Status&)>& after_interrupt, bool defer = false);
 
 }  // namespace syscg::enforcer

@@ -58,31 +58,39 @@ void Tracer::run() {
   }
 }
 
-Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, const Program& program, std::optional<pid_t> self_writer,
+Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, std::optional<pid_t> self_writer,
                                           bool defer) {
   auto interrupted = std::make_shared<std::promise<Status>>();
   auto done = std::make_shared<std::promise<Result<std::vector<pid_t>>>>();
   auto interrupted_future = interrupted->get_future();
   auto done_future = done->get_future();
-  post([=, this] {
+  post([=, this, plan = std::move(plan), settle = std::move(settle)] {
+    auto filters = plan();
+    if (!filters || !filters.value().program) {
+      // Nothing to install (or nothing possible): the target is not touched.
+      interrupted->set_value(filters ? Status(outcome::success()) : Status(filters.error()));
+      if (filters) done->set_value(std::vector<pid_t>{});
+      else done->set_value(filters.error());
+      return;
+    }
     const auto deadline = std::chrono::steady_clock::now() + deadline_;
     bool answered = false;
-    std::vector<pid_t> unfiltered;
-    auto status = inject_process(
-        tgid, program, self_writer, deadline,
+    auto result = inject_process(
+        tgid, *filters.value().program, filters.value().supervised.get(), self_writer, deadline,
         [&](const Status& s) {
           answered = static_cast<bool>(s);
           interrupted->set_value(s);
         },
-        &unfiltered, defer);
-    if (!status && self_writer && answered) {
+        defer);
+    if (!result && self_writer && answered) {
       // The write was answered already: the target must not run on unfiltered.
       kill(tgid, SIGKILL);
       fmt::print(stderr, "syscgfs: error: injection into {} failed after its own write ({}); killed it\n", tgid,
-                 status.error().message);
+                 result.error().message);
     }
-    if (status) done->set_value(std::move(unfiltered));
-    else done->set_value(status.error());
+    settle(result);
+    if (result) done->set_value(std::move(result.value().unfiltered));
+    else done->set_value(result.error());
   });
   if (!self_writer) return done_future.get();
   BOOST_OUTCOME_TRY(interrupted_future.get());

@@ -13,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -29,15 +30,26 @@ class Tracer {
   Tracer& operator=(const Tracer&) = delete;
   ~Tracer();  // finishes queued jobs, then joins (if started)
 
-  // Makes process `tgid` enforce `program`. For a self-move (`self_writer`
-  // is the writer's thread id) it returns as soon as the target is seized
-  // and interrupted, so the caller can answer the write; the injection then
-  // completes on this thread, and a target whose injection fails after that
-  // point is killed (fail closed). Otherwise it returns once the filter is
-  // in, with the children forked before it (they lack the filter).
-  // With `defer`, a target that cannot be stopped in time gets its filter
-  // when it stops, before it runs any user instruction (inject_process).
-  Result<std::vector<pid_t>> inject(pid_t tgid, const Program& program, std::optional<pid_t> self_writer,
+  // What to install, decided on this thread right before the target is
+  // touched (so a plan always sees the outcome of every earlier job).
+  struct Filters {
+    std::shared_ptr<const Program> program;     // null: nothing to do; empty: no_new_privs only
+    std::shared_ptr<const Program> supervised;  // optional: see inject_process
+  };
+  using Plan = std::function<Result<Filters>()>;
+  // Runs on this thread with the outcome, before inject() returns (or, for
+  // a self-move, before the next job); it may take the listener.
+  using Settle = std::function<void(Result<Injection>&)>;
+
+  // Makes process `tgid` enforce what `plan` says. For a self-move
+  // (`self_writer` is the writer's thread id) it returns as soon as the
+  // target is seized and interrupted, so the caller can answer the write;
+  // the injection then completes on this thread, and a target whose
+  // injection fails after that point is killed (fail closed). Otherwise it
+  // returns once the filter is in, with the children forked before it (they
+  // lack the filter). With `defer`, a target that cannot be stopped in time
+  // gets its filter when it stops, before it runs any user instruction.
+  Result<std::vector<pid_t>> inject(pid_t tgid, Plan plan, Settle settle, std::optional<pid_t> self_writer,
                                     bool defer = false);
 
  private:

@@ -12,6 +12,8 @@
 #include "core/hierarchy.h"
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <span>
 #include <vector>
 #include <sys/types.h>
@@ -32,6 +34,13 @@ struct Fork {
   Pid child;
 };
 
+// Numbers a member cannot use although its group now allows them, and why
+// (a token the README explains: "tightened", "own-listener", ...).
+struct Loss {
+  SyscallSet numbers;
+  std::string_view reason;
+};
+
 // How the enforcer reports processes that join or leave on their own:
 // children forked by members are members too (cgroup semantics), and exited
 // processes leave. Implemented by syscgfs; may be called from any thread.
@@ -41,6 +50,10 @@ class MembershipListener {
   // Returns true when the child is now a member (its parent is one).
   virtual bool forked(Pid parent, Pid child) = 0;
   virtual void exited(Pid pid) = 0;
+  // A member's call to `nr` reached the supervisor: whether its group
+  // allows it now (denials are counted there). nullopt when `tgid` is not a
+  // member (the caller then looks further, or denies).
+  virtual std::optional<bool> trapped(Pid tgid, unsigned nr) = 0;
 };
 
 class Enforcement {
@@ -63,8 +76,14 @@ class Enforcement {
 
   // Takes back a member recorded before a restart: true when `pid` still
   // names the process that started at `start_time` (a recycled pid does not).
-  // Its filters are still in place; nothing is injected.
-  virtual bool adopt(Pid pid, std::uint64_t start_time) = 0;
+  // Its filters are still in place (they enforce at least `allowed`, its
+  // group's saved set); nothing is injected. What they deny cannot be given
+  // back any more: stricter() reports it once the group allows it.
+  virtual bool adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowed) = 0;
+
+  // What member `pid` cannot use of `allowed` (its group's current set),
+  // because filters cannot be removed; empty when it can use all of it.
+  virtual std::vector<Loss> stricter(Pid pid, const SyscallSet& allowed) = 0;
 
   // Whether a recorded member still exists; exited members leave their group.
   virtual bool alive(Pid pid) = 0;

@@ -1,16 +1,20 @@
 #include "fs/filesystem.h"
 
 #include "core/grammar.h"
+#include "core/syscall_table.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <fcntl.h>
 #include <poll.h>
 #include <set>
 
 namespace syscg::fs {
+static_assert(kControlFiles.size() == kStateFiles);
+
 namespace {
 
 timespec now() {
@@ -32,7 +36,9 @@ std::size_t index_of(FileKind kind) {
 }
 
 bool is_policy_file(FileKind k) { return k == FileKind::syscalls_allow || k == FileKind::syscalls_deny; }
-bool is_read_only(FileKind k) { return k == FileKind::stat || k == FileKind::events; }
+bool is_read_only(FileKind k) {
+  return k == FileKind::stat || k == FileKind::events || k == FileKind::stricter || k == FileKind::denied;
+}
 
 Error not_a_group_dir() { return make_error(Errc::not_dir, "a control file is not a directory"); }
 Error root_policy() { return make_error(Errc::permission, "the root group's policy cannot be changed"); }
@@ -63,9 +69,10 @@ struct Filesystem::Handle {
   std::vector<DirEntry> entries;      // directories: taken at opendir
 };
 
-Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Caller owner, std::string state_path)
-    : hierarchy_(hierarchy), enforcement_(enforcement), state_path_(std::move(state_path)) {
+Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Options options)
+    : hierarchy_(hierarchy), enforcement_(enforcement), options_(std::move(options)) {
   enforcement_.set_listener(this);
+  const Caller& owner = options_.owner;
   const auto t = now();
   GroupMeta root{.dir = {0755, owner.uid, owner.gid, t, t}, .files = {}};
   for (std::size_t i = 0; i < kControlFiles.size(); ++i) {
@@ -194,6 +201,10 @@ Status Filesystem::rmdir(fuse_ino_t parent, std::string_view name) {
     std::unique_lock lock(meta_mu_);
     meta_.erase(id);
   }
+  {
+    std::lock_guard lock(denials_mu_);
+    denials_.erase(id);
+  }
   touch(ref.group, FileKind::dir);
   return persist();
 }
@@ -282,6 +293,26 @@ Result<std::string> Filesystem::render(GroupId group, FileKind kind) {
       for (Pid p : members) fmt::format_to(std::back_inserter(out), "{}\n", p);
       return out;
     }
+    case FileKind::stricter: {
+      prune_exited(group);
+      BOOST_OUTCOME_TRY(members, hierarchy_.members(group));
+      std::string out;
+      for (Pid p : members)
+        for (const auto& loss : enforcement_.stricter(p, info.allowed)) {
+          std::string numbers = grammar::format_syscall_list(loss.numbers);
+          if (numbers.ends_with('\n')) numbers.pop_back();
+          fmt::format_to(std::back_inserter(out), "{} {} {}\n", p, numbers, loss.reason);
+        }
+      return out;
+    }
+    case FileKind::denied: {
+      std::string out;
+      std::lock_guard lock(denials_mu_);
+      if (auto it = denials_.find(group); it != denials_.end())
+        for (const auto& [nr, count] : it->second)
+          fmt::format_to(std::back_inserter(out), "{} {} {}\n", nr, syscall_table::name(nr).value_or("-"), count);
+      return out;
+    }
     case FileKind::dir: break;
   }
   return make_error(Errc::is_dir, "a group directory");
@@ -357,7 +388,9 @@ Status Filesystem::write_command(Handle& h, std::string_view data, const Caller&
     }
     case FileKind::procs: return move_process(h, data, writer);
     case FileKind::stat:
-    case FileKind::events: return make_error(Errc::access, "a read-only control file");
+    case FileKind::events:
+    case FileKind::stricter:
+    case FileKind::denied: return make_error(Errc::access, "a read-only control file");
     case FileKind::dir: break;
   }
   return make_error(Errc::is_dir, "a group directory");
@@ -424,6 +457,24 @@ bool Filesystem::forked(Pid parent, Pid child) {
   if (!hierarchy_.attach(*group, child)) return false;
   events_changed(chain, before);
   return true;
+}
+
+std::optional<bool> Filesystem::trapped(Pid tgid, unsigned nr) {
+  const auto group = hierarchy_.group_of(tgid);
+  if (!group) return std::nullopt;
+  if (hierarchy_.check(*group, nr)) return true;
+  std::uint64_t count;
+  {
+    std::lock_guard lock(denials_mu_);
+    count = ++denials_[*group][nr];
+  }
+  if (options_.log_denial && std::has_single_bit(count)) {
+    const auto path = hierarchy_.path(*group);
+    options_.log_denial(fmt::format("syscgfs: denied: process {} in {} called {} ({}); {} denial(s) of it there",
+                                    tgid, path ? path.value() : "?", nr, syscall_table::name(nr).value_or("unnamed"),
+                                    count));
+  }
+  return false;
 }
 
 void Filesystem::exited(Pid pid) {
@@ -603,8 +654,8 @@ State Filesystem::capture() const {
 }
 
 Status Filesystem::persist() {
-  if (state_path_.empty()) return outcome::success();
-  auto saved = save(state_path_, capture());
+  if (options_.state_path.empty()) return outcome::success();
+  auto saved = save(options_.state_path, capture());
   if (!saved) {
     fmt::print(stderr, "syscgfs: error: saving the state failed: {}\n", saved.error().message);
     return make_error(Errc::io, saved.error().message);
@@ -644,7 +695,8 @@ Status Filesystem::restore(const State& state) {
   for (const auto& m : state.members) {
     // Re-adopted only if the pid still names the same process; its filters
     // never went away.
-    if (!enforcement_.adopt(m.pid, m.start_time)) continue;
+    BOOST_OUTCOME_TRY(allowed, hierarchy_.allowed(ids.at(m.path)));
+    if (!enforcement_.adopt(m.pid, m.start_time, allowed)) continue;
     BOOST_OUTCOME_TRY(hierarchy_.attach(ids.at(m.path), m.pid));
     std::lock_guard lock(forks_mu_);
     start_times_[m.pid] = m.start_time;

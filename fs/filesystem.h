@@ -20,7 +20,8 @@
 //
 // Locking, in this order: write_mu_ (serialises every mutation together with
 // its Enforcement call) -> meta_mu_ (modes, owners, times, event counters) ->
-// handles_mu_ -> Hierarchy's internal lock; forks_mu_ is a leaf. Reads never take write_mu_, so a
+// handles_mu_ -> Hierarchy's internal lock; forks_mu_ and denials_mu_ are
+// leaves. Reads never take write_mu_, so a
 // process being stopped by the enforcer can still stat and read the mount.
 #pragma once
 
@@ -34,7 +35,9 @@
 #include <cstdint>
 #include <ctime>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -54,6 +57,8 @@ enum class FileKind : std::uint8_t {
   max_descendants,
   stat,
   events,
+  stricter,
+  denied,
 };
 
 struct ControlFile {
@@ -63,7 +68,13 @@ struct ControlFile {
   bool in_root;  // the root group has this file too
 };
 
-inline constexpr std::array<ControlFile, 7> kControlFiles{{
+// Append only: the state file keeps files' owners and modes in this order.
+//  - syscalls.stricter: "PID NUMBERS REASON" per member that cannot use
+//    NUMBERS although the group allows them (seccomp filters cannot be
+//    removed); REASON is a token the README explains.
+//  - syscalls.denied: "NR NAME COUNT" per number denied to the group's
+//    members by the supervisor, since the daemon started.
+inline constexpr std::array<ControlFile, 9> kControlFiles{{
     {"cgroup.events", FileKind::events, 0444, false},
     {"cgroup.max.depth", FileKind::max_depth, 0644, true},
     {"cgroup.max.descendants", FileKind::max_descendants, 0644, true},
@@ -71,6 +82,8 @@ inline constexpr std::array<ControlFile, 7> kControlFiles{{
     {"cgroup.stat", FileKind::stat, 0444, true},
     {"syscalls.allow", FileKind::syscalls_allow, 0644, true},
     {"syscalls.deny", FileKind::syscalls_deny, 0644, true},
+    {"syscalls.stricter", FileKind::stricter, 0444, true},
+    {"syscalls.denied", FileKind::denied, 0444, true},
 }};
 
 inline constexpr fuse_ino_t kFileInoBit = fuse_ino_t{1} << 63;
@@ -99,12 +112,19 @@ struct DirEntry {
   mode_t type;  // S_IFDIR or S_IFREG
 };
 
+struct Options {
+  Caller owner;  // of the root group
+  // When set, every acknowledged change is saved there (state.h) before the
+  // reply; when empty, nothing is persisted.
+  std::string state_path;
+  // When set, receives a line per denial the supervisor reports, at the
+  // 1st, 2nd, 4th, 8th, ... denial of a number in a group (bounded volume).
+  std::function<void(const std::string&)> log_denial;
+};
+
 class Filesystem final : public MembershipListener {
  public:
-  // With a `state_path`, every acknowledged change is saved there (state.h)
-  // before the reply; without one, nothing is persisted.
-  explicit Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Caller owner = {},
-                      std::string state_path = {});
+  explicit Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Options options = {});
 
   // Rebuilds the tree, policies, limits, owners, modes and memberships from
   // a saved state, on a fresh Filesystem, before mounting. Members whose pid
@@ -145,6 +165,8 @@ class Filesystem final : public MembershipListener {
   // exited processes leave.
   bool forked(Pid parent, Pid child) override;
   void exited(Pid pid) override;
+  // Decides from the member's group's current set; counts denials.
+  std::optional<bool> trapped(Pid tgid, unsigned nr) override;
 
 
  private:
@@ -194,7 +216,9 @@ class Filesystem final : public MembershipListener {
   std::mutex forks_mu_;
   std::unordered_map<Pid, Pid> parent_of_;  // members' parents, as reported by forks
   std::unordered_map<Pid, std::uint64_t> start_times_;  // members moved by a write; guarded by forks_mu_
-  const std::string state_path_;
+  std::mutex denials_mu_;  // a leaf
+  std::unordered_map<GroupId, std::map<unsigned, std::uint64_t>> denials_;
+  const Options options_;
 };
 
 }  // namespace syscg::fs

@@ -19,6 +19,7 @@
 #include <string>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 namespace {
@@ -48,10 +49,12 @@ constexpr const char* kDefaultState = "/var/lib/syscg/state";
 struct SyscgOptions {
   char* state = nullptr;
   int fresh = 0;
+  int log_denials = 0;
 };
 const fuse_opt kSyscgOptions[] = {
     {"state=%s", offsetof(SyscgOptions, state), 0},
     {"fresh", offsetof(SyscgOptions, fresh), 1},
+    {"log_denials", offsetof(SyscgOptions, log_denials), 1},
     FUSE_OPT_END,
 };
 
@@ -108,7 +111,8 @@ int main(int argc, char** argv) {
                "Always mounted with allow_other,default_permissions.\n\n"
                "syscgfs options:\n"
                "    -o state=PATH          where the state is kept (default {}; none: nowhere)\n"
-               "    -o fresh               start empty, setting aside a corrupt state file\n\n",
+               "    -o fresh               start empty, setting aside a corrupt state file\n"
+               "    -o log_denials         log denials the supervisor answers (stderr with -f, else syslog)\n\n",
                argv[0], kDefaultState);
     fuse_cmdline_help();
     fuse_lowlevel_help();
@@ -132,7 +136,15 @@ int main(int argc, char** argv) {
 
   syscg::Hierarchy hierarchy;
   syscg::enforcer::Enforcer enforcer;
-  syscg::fs::Filesystem filesystem(hierarchy, enforcer, {getuid(), getgid(), getpid()}, state_path);
+  syscg::fs::Options fs_options{{getuid(), getgid(), getpid()}, state_path, {}};
+  if (own.log_denials) {
+    // In the background stderr is /dev/null (fuse_daemonize): use syslog.
+    if (opts.foreground)
+      fs_options.log_denial = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+    else
+      fs_options.log_denial = [](const std::string& line) { syslog(LOG_NOTICE, "%s", line.c_str()); };
+  }
+  syscg::fs::Filesystem filesystem(hierarchy, enforcer, std::move(fs_options));
   if (!state_path.empty())
     if (auto problem = restore_state(filesystem, state_path, own.fresh != 0); !problem.empty()) return fail(problem);
 

@@ -118,13 +118,18 @@ Result<State> decode(std::string_view text) {
       g.max_descendants = *n;
       g.dir = *dm;
       for (auto& f : g.files) {
+        fields >> std::ws;
+        if (fields.peek() == '/') {  // an older file: fewer control files
+          f = {0444, g.dir.uid, g.dir.gid};
+          continue;
+        }
         std::string m;
         fields >> m;
         auto fm = parse_meta(m);
         if (!fm) return corrupt(lineno, "malformed file mode");
         f = *fm;
       }
-      fields.get();  // the space before the path
+      fields >> std::ws;  // the space before the path
       std::getline(fields, g.path);
       if (!g.path.starts_with("/")) return corrupt(lineno, "malformed group path");
       state.groups.push_back(std::move(g));

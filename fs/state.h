@@ -29,6 +29,8 @@
 
 namespace syscg::fs {
 
+inline constexpr std::size_t kStateFiles = 9;  // == kControlFiles.size()
+
 struct OwnerMode {
   mode_t mode;
   uid_t uid;
@@ -41,7 +43,9 @@ struct GroupRecord {
   int max_depth;
   int max_descendants;
   OwnerMode dir;
-  std::array<OwnerMode, 7> files;  // in kControlFiles order
+  // In kControlFiles order. A file written by an older syscgfs lists fewer:
+  // the missing (newer, read-only) files get 0444 and the directory's owner.
+  std::array<OwnerMode, kStateFiles> files;
 };
 
 struct MemberRecord {

@@ -17,36 +17,49 @@ constexpr std::uint32_t kX32Bit = 0x40000000;
 constexpr std::uint32_t kAllow = SECCOMP_RET_ALLOW;
 constexpr std::uint32_t kDeny = SECCOMP_RET_ERRNO | EPERM;
 constexpr std::uint32_t kNoSys = SECCOMP_RET_ERRNO | ENOSYS;
+constexpr std::uint32_t kNotify = SECCOMP_RET_USER_NOTIF;
 
 // The exempt numbers are verdicts of their own, so they always form
 // single-number runs and their argument checks sit on their paths alone.
-enum class Verdict : std::uint8_t { allow, deny, seccomp_exempt, prctl_exempt };
+// An exempt number that is routed to the supervisor is a verdict of its own
+// too: its exact-args check ends in USER_NOTIF instead of ERRNO.
+enum class Verdict : std::uint8_t {
+  allow,
+  deny,
+  notify,
+  seccomp_exempt,
+  prctl_exempt,
+  seccomp_exempt_notify,
+  prctl_exempt_notify
+};
 
 struct Run {
   unsigned first;  // the run covers [first, next run's first)
   Verdict verdict;
 };
 
-Verdict verdict(const SyscallSet& allowed, unsigned nr) {
+Verdict verdict(const SyscallSet& allowed, const SyscallSet& notify, unsigned nr) {
   if (allowed.test(nr)) return Verdict::allow;
-  if (nr == kSeccompNr) return Verdict::seccomp_exempt;
-  if (nr == kPrctlNr) return Verdict::prctl_exempt;
-  return Verdict::deny;
+  const bool routed = notify.test(nr);
+  if (nr == kSeccompNr) return routed ? Verdict::seccomp_exempt_notify : Verdict::seccomp_exempt;
+  if (nr == kPrctlNr) return routed ? Verdict::prctl_exempt_notify : Verdict::prctl_exempt;
+  return routed ? Verdict::notify : Verdict::deny;
 }
 
-std::vector<Run> runs_of(const SyscallSet& allowed) {
+std::vector<Run> runs_of(const SyscallSet& allowed, const SyscallSet& notify) {
   std::vector<Run> runs;
   for (unsigned nr = 0; nr < kSyscallWidth; ++nr) {
-    const Verdict v = verdict(allowed, nr);
+    const Verdict v = verdict(allowed, notify, nr);
     if (runs.empty() || runs.back().verdict != v) runs.push_back({nr, v});
   }
   return runs;
 }
 
-// Allows the call iff each (offset, value) word matches, else denies. A
-// 64-bit argument is checked as two words, so high bits cannot smuggle a
-// different value past a low-half comparison.
-void emit_exact_args(Assembler& a, std::span<const std::pair<std::uint32_t, std::uint32_t>> words) {
+// Allows the call iff each (offset, value) word matches, else returns
+// `otherwise`. A 64-bit argument is checked as two words, so high bits cannot
+// smuggle a different value past a low-half comparison.
+void emit_exact_args(Assembler& a, std::span<const std::pair<std::uint32_t, std::uint32_t>> words,
+                     std::uint32_t otherwise) {
   const std::string allow = a.fresh("allow");
   const std::string deny = a.fresh("deny");
   for (std::size_t i = 0; i < words.size(); ++i) {
@@ -59,7 +72,7 @@ void emit_exact_args(Assembler& a, std::span<const std::pair<std::uint32_t, std:
   a.label(allow);
   a.ret(kAllow);
   a.label(deny);
-  a.ret(kDeny);
+  a.ret(otherwise);
 }
 
 void emit_leaf(Assembler& a, Verdict v) {
@@ -70,16 +83,21 @@ void emit_leaf(Assembler& a, Verdict v) {
     case Verdict::deny:
       a.ret(kDeny);
       return;
-    case Verdict::seccomp_exempt: {
+    case Verdict::notify:
+      a.ret(kNotify);
+      return;
+    case Verdict::seccomp_exempt:
+    case Verdict::seccomp_exempt_notify: {
       const std::pair<std::uint32_t, std::uint32_t> words[] = {{arg_low(0), kSeccompSetModeFilter},
                                                                {arg_high(0), 0}};
-      emit_exact_args(a, words);
+      emit_exact_args(a, words, v == Verdict::seccomp_exempt ? kDeny : kNotify);
       return;
     }
-    case Verdict::prctl_exempt: {
+    case Verdict::prctl_exempt:
+    case Verdict::prctl_exempt_notify: {
       const std::pair<std::uint32_t, std::uint32_t> words[] = {
           {arg_low(0), kPrSetNoNewPrivs}, {arg_high(0), 0}, {arg_low(1), 1}, {arg_high(1), 0}};
-      emit_exact_args(a, words);
+      emit_exact_args(a, words, v == Verdict::prctl_exempt ? kDeny : kNotify);
       return;
     }
   }
@@ -107,7 +125,7 @@ void emit_search(Assembler& a, std::span<const Run> runs) {
 
 bool needs_filter(const SyscallSet& allowed) { return !allowed.full(); }
 
-Result<Program> compile(const SyscallSet& allowed) {
+Result<Program> compile(const SyscallSet& allowed, const SyscallSet& notify) {
   Assembler a;
   a.ld_abs(kOffsetArch);
   a.jeq(AUDIT_ARCH_X86_64, "native", "foreign");
@@ -126,7 +144,7 @@ Result<Program> compile(const SyscallSet& allowed) {
   a.ret(kNoSys);
 
   a.label("table");
-  const auto runs = runs_of(allowed);
+  const auto runs = runs_of(allowed, notify);
   emit_search(a, runs);
   return a.finish();
 }

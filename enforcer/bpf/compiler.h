@@ -12,7 +12,8 @@
 //     for an unknown number, so that libc's probes for newer calls fall back.
 //  4. A balanced binary search over the runs of equal verdict of 0..511: jge
 //     on the first number of a run, never jeq chains; every leaf returns
-//     ALLOW (member) or ERRNO(EPERM) (non-member). Numbers without a name
+//     ALLOW (member) or ERRNO(EPERM) (non-member), or USER_NOTIF for the
+//     non-members in `notify` (routed to a supervisor). Numbers without a name
 //     in syscg's table are compiled as the set says too: they may be calls
 //     of a kernel newer than that table.
 //
@@ -23,7 +24,8 @@
 //    args[0] == 1 (low 32 bits 1, high 32 bits 0), is allowed;
 //  - prctl (157) denied: exactly prctl(PR_SET_NO_NEW_PRIVS, 1, ...), i.e.
 //    args[0] == 38 and args[1] == 1 (both halves of each checked), is allowed;
-//  every other use of those two calls returns ERRNO(EPERM). Both calls can
+//  every other use of those two calls returns ERRNO(EPERM) (USER_NOTIF when
+//  the number is in `notify`). Both calls can
 //  only restrict their caller (the kernel runs every attached filter and the
 //  most restrictive verdict wins, so a new filter never loosens an older
 //  one), and syscg tightens a running group by injecting exactly these two
@@ -54,8 +56,10 @@ bool needs_filter(const SyscallSet& allowed);
 
 // The filter for a group whose members may make exactly the calls in
 // `allowed` (compiled as given: keeping kRestartSyscall in it is the model's
-// job). Fails only if the assembler rejects the program, which the fixed
-// shape rules out.
-Result<Program> compile(const SyscallSet& allowed);
+// job). Numbers outside `allowed` that are in `notify` return USER_NOTIF
+// (the kernel asks the filter's listener) instead of ERRNO(EPERM); `notify`
+// is ignored where `allowed` holds the number. Fails only if the assembler
+// rejects the program, which the fixed shape rules out.
+Result<Program> compile(const SyscallSet& allowed, const SyscallSet& notify = {});
 
 }  // namespace syscg::bpf

@@ -35,7 +35,16 @@ class RecordingEnforcement : public Enforcement {
     return it->second.tgid;
   }
   bool alive(Pid pid) override { return !exited.contains(pid); }
-  bool adopt(Pid pid, std::uint64_t) override { return !exited.contains(pid); }
+  bool adopt(Pid pid, std::uint64_t, const SyscallSet& allowed) override {
+    adopted[pid] = allowed;
+    return !exited.contains(pid);
+  }
+  std::vector<Loss> stricter(Pid pid, const SyscallSet& allowed) override {
+    std::vector<Loss> out;
+    if (auto it = lost.find(pid); it != lost.end())
+      if (auto numbers = it->second & allowed; !numbers.empty()) out.push_back({numbers, "tightened"});
+    return out;
+  }
   void set_listener(MembershipListener* l) override { listener = l; }
   void sync() override { ++syncs; }
   Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid) override {
@@ -58,6 +67,8 @@ class RecordingEnforcement : public Enforcement {
   std::set<Pid> exited;
   std::optional<Errc> refuse_attach;
   std::map<Pid, Pid> unfiltered_children;  // parent -> a child it forked before being tightened
+  std::map<Pid, SyscallSet> adopted;       // restored members and their groups' sets
+  std::map<Pid, SyscallSet> lost;          // what stricter() reports, as "tightened"
   MembershipListener* listener = nullptr;
   int syncs = 0;
   std::vector<Attach> attaches;
@@ -254,7 +265,7 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
   const std::string path = std::string(dir) + "/state";
   {
     Hierarchy h;
-    Filesystem saved(h, fake_, {}, path);
+    Filesystem saved(h, fake_, Options{{}, path, {}});
     auto web = saved.mkdir(FUSE_ROOT_ID, "web", 0750, kUser).value().ino;
     auto sub = saved.mkdir(web, "sub", 0755, kRoot).value().ino;
     auto deny = saved.open(saved.lookup(web, "syscalls.deny").value().ino, O_WRONLY, kRoot).value();

@@ -6,7 +6,10 @@
 //                            and print the result (blocked in read meanwhile);
 //                            the line "signals" prints how many SIGRTMIN it
 //                            has received; "vfork MS" vforks a child that
-//                            sleeps MS (the reply comes after it ends)
+//                            sleeps MS (the reply comes after it ends);
+//                            "listener" installs an allow-all filter with a
+//                            seccomp listener of its own and keeps it
+//                            (print "listener ok|ERR")
 //   victim threads N [diverge]  N threads calling getppid; stdin "report"
 //                            prints one result per thread; with "diverge" the
 //                            first thread installs a private allow-all filter
@@ -19,7 +22,8 @@
 //   victim vfork MS          vfork a child that sleeps MS: the parent
 //                            cannot stop meanwhile
 //   victim trace PID         PTRACE_SEIZE PID and hold it until stdin closes
-// CALL: getppid, uname, int80_getppid (i386 getppid through int 0x80).
+// CALL: getppid, uname, int80_getppid (i386 getppid through int 0x80),
+// execve (of a path that does not exist: ENOENT means the call ran).
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -65,6 +69,9 @@ std::string call(const std::string& name) {
   } else if (name == "uname") {
     utsname u{};
     r = syscall(SYS_uname, &u);
+  } else if (name == "execve") {
+    char* const argv[] = {nullptr};
+    r = syscall(SYS_execve, "/nonexistent/syscg-victim", argv, argv);
   } else if (name == "int80_getppid") {
     r = int80(64);  // i386 __NR_getppid
     if (r < 0 && r > -4096) {
@@ -143,6 +150,14 @@ int main(int argc, char** argv) {
           _exit(0);
         }
         say("vforked");
+        continue;
+      }
+      if (line == "listener") {
+        sock_filter allow{BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW};
+        sock_fprog prog{1, &allow};
+        const bool ok = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+                        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog) >= 0;
+        say(std::string("listener ") + (ok ? "ok" : errname(errno)));
         continue;
       }
       say(line + " " + (line == "signals" ? std::to_string(rt_signals.load()) : call(line)));
