@@ -140,6 +140,20 @@ std::string format_syscall_list(const SyscallSet& set) {
   return out;
 }
 
+std::string format_syscall_ranges(const SyscallSet& set) {
+  std::string out;
+  for (unsigned nr = 0; nr < kSyscallWidth; ++nr) {
+    if (!set.test(nr)) continue;
+    unsigned last = nr;
+    while (last + 1 < kSyscallWidth && set.test(last + 1)) ++last;
+    if (!out.empty()) out.push_back(',');
+    if (last == nr) fmt::format_to(std::back_inserter(out), "{}", nr);
+    else fmt::format_to(std::back_inserter(out), "{}-{}", nr, last);
+    nr = last;
+  }
+  return out;
+}
+
 Result<int> parse_limit(std::string_view text) {
   BOOST_OUTCOME_TRY(check_size(text));
   const auto s = strip(text);

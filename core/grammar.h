@@ -39,6 +39,9 @@ enum class ListFile { allow, deny };
 
 Result<SyscallSet> parse_syscall_list(std::string_view text, ListFile file);
 std::string format_syscall_list(const SyscallSet& set);
+// One token, no newline: runs as ranges joined by commas ("59,62-64"), a
+// form parse_syscall_list reads back; "" for the empty set.
+std::string format_syscall_ranges(const SyscallSet& set);
 
 Result<int> parse_limit(std::string_view text);
 std::string format_limit(int limit);

@@ -298,11 +298,9 @@ Result<std::string> Filesystem::render(GroupId group, FileKind kind) {
       BOOST_OUTCOME_TRY(members, hierarchy_.members(group));
       std::string out;
       for (Pid p : members)
-        for (const auto& loss : enforcement_.stricter(p, info.allowed)) {
-          std::string numbers = grammar::format_syscall_list(loss.numbers);
-          if (numbers.ends_with('\n')) numbers.pop_back();
-          fmt::format_to(std::back_inserter(out), "{} {} {}\n", p, numbers, loss.reason);
-        }
+        for (const auto& loss : enforcement_.stricter(p, info.allowed))
+          fmt::format_to(std::back_inserter(out), "{} {} {}\n", p, grammar::format_syscall_ranges(loss.numbers),
+                         loss.reason);
       return out;
     }
     case FileKind::denied: {

@@ -159,6 +159,44 @@ TEST(BpfCompiler, EveryNumberGetsItsSetsVerdict) {
   }
 }
 
+// Supervised filters (live loosening): denied numbers in `notify` return
+// USER_NOTIF, the rest of the shape is unchanged.
+TEST(BpfCompiler, RoutedNumbersReturnUserNotif) {
+  constexpr std::uint32_t kNotify = SECCOMP_RET_USER_NOTIF;
+  const std::vector<std::pair<SyscallSet, SyscallSet>> cases{
+      {without(SyscallSet::all(), {59}), with(SyscallSet::none(), {59})},
+      {SyscallSet::none(), SyscallSet::all()},  // everything routed (notify is ignored where allowed)
+      {testing::alternating(0), testing::random_set(3, 0.5)},
+      {without(testing::random_set(4, 0.7), {kSeccompNr, kPrctlNr}), with(testing::random_set(5, 0.5), {kSeccompNr})},
+      {without(SyscallSet::all(), {kSeccompNr, kPrctlNr, 1}), with(SyscallSet::none(), {kSeccompNr, kPrctlNr})},
+  };
+  for (const auto& [allowed, notify] : cases) {
+    auto compiled = compile(allowed, notify);
+    ASSERT_TRUE(compiled.has_value()) << compiled.error().message;
+    const Program& p = compiled.value();
+    ASSERT_TRUE(validate(p).has_value()) << disassemble(p);
+    EXPECT_LE(p.size(), kSizeBound) << disassemble(p);
+    Checker check(p);
+    for (std::uint32_t nr = 0; nr < kSyscallWidth; ++nr) {
+      const std::uint32_t denied = notify.test(nr) ? kNotify : kEperm;
+      const Trace t = check.expect(call(nr), allowed.test(nr) ? kAllow : denied);
+      if (!exempt_path(allowed, nr) && t.loads != std::vector<std::uint32_t>{kOffsetArch, kOffsetNr})
+        check.fail(fmt::format("nr {}: loads more than arch and nr", nr));
+      check.expect(call(kX32 | nr), kEperm);  // never routed: the supervisor sees native numbers only
+      check.expect(call(nr, {}, AUDIT_ARCH_I386), kEperm);
+    }
+    check.expect(call(kSyscallWidth), kEnosys);
+    if (!allowed.test(kSeccompNr)) {
+      check.expect(call(kSeccompNr, {1, 0, 0}), kAllow);  // the injection's own call still passes
+      check.expect(call(kSeccompNr, {3, 0, 0}), notify.test(kSeccompNr) ? kNotify : kEperm);
+    }
+    if (!allowed.test(kPrctlNr)) {
+      check.expect(call(kPrctlNr, {38, 1}), kAllow);
+      check.expect(call(kPrctlNr, {22, 2}), notify.test(kPrctlNr) ? kNotify : kEperm);
+    }
+  }
+}
+
 TEST(BpfCompiler, SeccompExemptionWhenDenied) {
   for (const auto& set :
        {without(SyscallSet::all(), {kSeccompNr}), SyscallSet::none(), testing::alternating(0),

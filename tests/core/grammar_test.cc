@@ -346,5 +346,13 @@ TEST(GrammarGroupName, InvalidNames) {
   }
 }
 
+TEST(GrammarSyscallList, RangesFormatAsOneTokenThatParsesBack) {
+  EXPECT_EQ(format_syscall_ranges(SyscallSet::none()), "");
+  auto s = parse_syscall_list("59 62-64 0 511", ListFile::deny).value();
+  EXPECT_EQ(format_syscall_ranges(s), "0,59,62-64,511");
+  EXPECT_EQ(parse_syscall_list(format_syscall_ranges(s), ListFile::deny).value(), s);
+  EXPECT_EQ(format_syscall_ranges(SyscallSet::all()), "0-511");
+}
+
 }  // namespace
 }  // namespace syscg::grammar

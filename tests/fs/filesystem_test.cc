@@ -4,6 +4,7 @@
 #include "fs/filesystem.h"
 #include "fs/state.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -296,6 +297,77 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
   rmdir(dir);
 }
 
+TEST_F(FilesystemTest, RestoreHandsTheSeamEachMembersSavedSet) {
+  char dir[] = "/tmp/syscg-restore-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/state";
+  {
+    Hierarchy h;
+    Filesystem saved(h, fake_, Options{{}, path, {}});
+    auto web = saved.mkdir(FUSE_ROOT_ID, "web", 0755, kRoot).value().ino;
+    auto deny = saved.open(saved.lookup(web, "syscalls.deny").value().ino, O_WRONLY, kRoot).value();
+    ASSERT_TRUE(saved.write(deny, "execve", kRoot));
+    saved.release(deny);
+    auto procs = saved.open(saved.lookup(web, "cgroup.procs").value().ino, O_WRONLY, kRoot).value();
+    ASSERT_TRUE(saved.write(procs, "3000", kRoot));
+    saved.release(procs);
+  }
+  auto state = load(path);
+  ASSERT_TRUE(state && state.value());
+  Hierarchy h;
+  Filesystem restored(h, fake_);
+  ASSERT_TRUE(restored.restore(*state.value()));
+  ASSERT_TRUE(fake_.adopted.contains(3000));
+  EXPECT_FALSE(fake_.adopted[3000].test(59));
+  EXPECT_TRUE(fake_.adopted[3000].test(60));
+  unlink(path.c_str());
+  rmdir(dir);
+}
+
+TEST_F(FilesystemTest, StricterListsWhatMembersCannotUseOfTheirGroupsSet) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  ASSERT_EQ(write(web, "cgroup.procs", "1000"), 0);
+  ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
+  EXPECT_EQ(read(web, "syscalls.stricter"), "");
+  fake_.lost[1000] = grammar::parse_syscall_list("59 62-64", grammar::ListFile::deny).value();
+  EXPECT_EQ(read(web, "syscalls.stricter"), "1000 59,62-64 tightened\n");
+  ASSERT_EQ(write(web, "syscalls.deny", "62"), 0);  // only what the group allows counts
+  EXPECT_EQ(read(web, "syscalls.stricter"), "1000 59,63-64 tightened\n");
+  EXPECT_EQ(write(web, "syscalls.stricter", "1"), EACCES);
+  fake_.exited.insert(1000);  // exited members are not listed
+  EXPECT_EQ(read(web, "syscalls.stricter"), "");
+}
+
+TEST_F(FilesystemTest, TrappedCallsAreDecidedFromTheCurrentPolicyAndDenialsCounted) {
+  std::vector<std::string> logged;
+  Hierarchy h;
+  Filesystem fs(h, fake_, Options{{}, {}, [&](const std::string& line) { logged.push_back(line); }});
+  const auto web = fs.mkdir(FUSE_ROOT_ID, "web", 0755, kRoot).value().ino;
+  const auto write_to = [&](const char* file, const char* text) {
+    auto hd = fs.open(fs.lookup(web, file).value().ino, O_WRONLY, kRoot).value();
+    const bool ok = static_cast<bool>(fs.write(hd, text, kRoot));
+    fs.release(hd);
+    return ok;
+  };
+  const auto denied = [&] {
+    auto hd = fs.open(fs.lookup(web, "syscalls.denied").value().ino, O_RDONLY, kRoot).value();
+    auto text = fs.read(hd, 0, 4096).value();
+    fs.release(hd);
+    return text;
+  };
+  ASSERT_TRUE(write_to("cgroup.procs", "1000"));
+  EXPECT_EQ(fs.trapped(1000, 59), std::optional<bool>(true));
+  ASSERT_TRUE(write_to("syscalls.deny", "59"));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(fs.trapped(1000, 59), std::optional<bool>(false));
+  EXPECT_EQ(fs.trapped(4000, 59), std::nullopt) << "not a member";
+  EXPECT_EQ(denied(), "59 execve 5\n");
+  ASSERT_EQ(logged.size(), 3u) << "the 1st, 2nd and 4th denial";
+  EXPECT_NE(logged[0].find("process 1000 in /web called 59 (execve)"), std::string::npos) << logged[0];
+  ASSERT_TRUE(write_to("syscalls.allow", "59"));
+  EXPECT_EQ(fs.trapped(1000, 59), std::optional<bool>(true));
+  EXPECT_EQ(denied(), "59 execve 5\n") << "counts stay";
+}
+
 TEST_F(FilesystemTest, PolicyWritesWithoutMembersDoNotCallTheSeam) {
   const auto web = mkdir(FUSE_ROOT_ID, "web");
   ASSERT_EQ(write(web, "syscalls.deny", "1-10"), 0);
@@ -440,6 +512,26 @@ TEST(FilesystemState, CorruptFilesAreRefusedNeverHalfRead) {
   auto lost = sample_state();
   lost.members[0].path = "/nowhere";
   EXPECT_FALSE(decode(encode(lost)));
+}
+
+// A file written before syscalls.stricter and syscalls.denied existed lists
+// 7 files per group; the two new read-only files get 0444 and the
+// directory's owner.
+TEST(FilesystemState, OlderFilesWithFewerControlFilesStillLoad) {
+  std::string body = "syscg-state 1\n";
+  const std::string seven = " 644:0:0 644:0:0 644:0:0 644:0:0 444:0:0 644:0:0 644:0:0";
+  std::string all(kSyscallWidth / 4, 'f');
+  body += "group " + all + " max max 755:0:0" + seven + " /\n";
+  body += "group " + all + " max max 750:1000:1000" + seven + " /web site\n";
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, as the format says
+  for (unsigned char c : body) h = (h ^ c) * 0x100000001b3ULL;
+  auto back = decode(body + fmt::format("end {:016x}\n", h));
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_EQ(back.value().groups.size(), 2u);
+  EXPECT_EQ(back.value().groups[1].path, "/web site");
+  EXPECT_EQ(back.value().groups[1].files[8].mode, 0444u);
+  EXPECT_EQ(back.value().groups[1].files[8].uid, 1000u);
+  EXPECT_EQ(back.value().groups[1].files[6].mode, 0644u);
 }
 
 TEST(FilesystemState, SaveAndLoadAFile) {
