@@ -5,8 +5,10 @@
 //    and as a member of a group at depth 0..64 (one filter compiled from the
 //    flattened set; and, "stacked", one more filter per level as if tightened
 //    at every level). Also a denied call, and a ptrace-based filter.
-//  - Through a real mount: attach latency (write to cgroup.procs until the
-//    filter is in) and the time to tighten a group of 1, 10 and 100 members.
+//  - Through a real mount: a call routed to the supervisor (denied, and
+//    allowed again), attach latency (write to cgroup.procs until the filter
+//    is in: a first restriction, with its listener; a move that needs no new
+//    filter) and the time to tighten a group of 1, 10 and 100 members.
 // Filters are installed only in forked children and victims, never here.
 #include "core/hierarchy.h"
 #include "enforcer/bpf/compiler.h"
@@ -30,6 +32,7 @@
 #include <sys/user.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -92,13 +95,17 @@ class Caller {
   pid_t pid_;
 };
 
-void measure(benchmark::State& state, const std::vector<Program>& filters) {
-  Caller caller(filters);
+void measure(benchmark::State& state, Caller& caller) {
   for (auto _ : state) {
     caller.request();
     state.SetIterationTime(caller.answer_seconds());
   }
   state.counters["calls_per_iter"] = kCallsPerIteration;
+}
+
+void measure(benchmark::State& state, const std::vector<Program>& filters) {
+  Caller caller(filters);
+  measure(state, caller);
 }
 
 // The set of a group at `depth` below the root, each level denying one more
@@ -195,10 +202,12 @@ void write_file(const std::string& path, const std::string& text) {
   close(fd);
 }
 
-template <class Op>
-void percentiles(benchmark::State& state, Op op) {
+// Times op() per iteration (manual time); setup() runs before, untimed.
+template <class Op, class Setup = void (*)()>
+void percentiles(benchmark::State& state, Op op, Setup setup = [] {}) {
   std::vector<double> us;
   for (auto _ : state) {
+    setup();
     const auto t0 = Clock::now();
     op();
     const double s = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -210,26 +219,44 @@ void percentiles(benchmark::State& state, Op op) {
   state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
 }
 
+// getppid routed to the supervisor: the member's first restriction denied
+// it. Arg 0: still denied (answered EPERM); 1: allowed again (CONTINUE).
+void BM_SupervisedCall(benchmark::State& state) {
+  const bool allowed_again = state.range(0) != 0;
+  const auto g = mount().path(fmt::format("supervised{}", state.range(0)));
+  mkdir(g.c_str(), 0755);
+  Caller caller({});
+  write_file(g + "/cgroup.procs", fmt::format("{}\n", caller.pid()));
+  write_file(g + "/syscalls.deny", "getppid\n");
+  if (allowed_again) write_file(g + "/syscalls.allow", "getppid\n");
+  measure(state, caller);
+}
+BENCHMARK(BM_SupervisedCall)->Arg(0)->Arg(1)->UseManualTime();
+
+// Arg 0: a process's first restriction (every thread stopped, a supervised
+// filter and its listener installed): a fresh victim each time. Arg 1: a
+// move between two groups with the same set (no new filter; no_new_privs
+// only, which also proves the target can be reached).
 void BM_Attach(benchmark::State& state) {
-  const auto a = mount().path("attach_a"), b = mount().path("attach_b");
+  const bool first = state.range(0) == 0;
+  const auto a = mount().path(fmt::format("attach{}_a", state.range(0)));
+  const auto b = mount().path(fmt::format("attach{}_b", state.range(0)));
   mkdir(a.c_str(), 0755);
   mkdir(b.c_str(), 0755);
   write_file(a + "/syscalls.deny", "uname\n");
   write_file(b + "/syscalls.deny", "uname\n");
   auto victims = std::make_unique<Victims>(1);
   int moves = 0;
-  percentiles(state, [&] {
-    // Each move stacks one filter; a fresh victim every 200 stays far from
-    // the kernel's per-task instruction budget.
-    if (++moves % 200 == 0) {
-      state.PauseTiming();
-      victims = std::make_unique<Victims>(1);
-      state.ResumeTiming();
-    }
-    write_file((moves % 2 ? a : b) + "/cgroup.procs", fmt::format("{}\n", victims->children[0].pid()));
-  });
+  percentiles(
+      state,
+      [&] { write_file((++moves % 2 ? a : b) + "/cgroup.procs", fmt::format("{}\n", victims->children[0].pid())); },
+      [&] {
+        if (!first) return;
+        victims = std::make_unique<Victims>(1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));  // exec'd and blocked in nanosleep
+      });
 }
-BENCHMARK(BM_Attach)->UseManualTime()->Iterations(600)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Attach)->Arg(0)->Arg(1)->UseManualTime()->Iterations(300)->Unit(benchmark::kMicrosecond);
 
 void BM_Tighten(benchmark::State& state) {
   const int members = static_cast<int>(state.range(0));
