@@ -211,6 +211,21 @@ Result<std::shared_ptr<const Program>> Enforcer::program_for(const SyscallSet& a
   return shared;
 }
 
+Enforcer::Filters Enforcer::after(const Filters& before, const SyscallSet& block, NoListener why, bool errno_only) {
+  Filters now = before;
+  if (block.empty()) return now;
+  now.hard &= ~block;
+  if (errno_only) {
+    now.tightened |= block;
+  } else if (why == NoListener::none) {
+    now.routed |= block;
+  } else {
+    now.unsupervised |= block;
+    now.why_unsupervised = reason(why);
+  }
+  return now;
+}
+
 Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& allowed, std::optional<pid_t> self,
                                              bool attach) {
   // Shared by plan and settle, which run in turn on the tracer thread.
@@ -241,30 +256,28 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& allowed,
       BOOST_OUTCOME_TRY(supervised, program_for(~step->block, step->block));
       f.supervised = supervised;
     }
+    // Children it forks once the filter is in inherit it, and their fork
+    // events may arrive before settle: they copy the expected record.
+    std::lock_guard lock(pidfds_mu_);
+    filters_[pid] = after(step->before, step->block, step->supervised ? NoListener::none : NoListener::lost,
+                          !step->supervised);
     return f;
   };
   auto settle = [this, pid, attach, step](Result<Injection>& r) {
-    if (!r) return;
-    Filters now = step->before;
-    if (!step->block.empty()) {
-      now.hard &= ~step->block;
-      if (r.value().listener) {
-        now.routed |= step->block;
-        if (auto added = supervisor_.add(std::move(r.value().listener)); !added)
-          fmt::print(stderr, "syscgfs: error: {}; calls routed by {} fail with ENOSYS\n", added.error().message, pid);
-      } else if (step->supervised) {
-        now.unsupervised |= step->block;
-        now.why_unsupervised = reason(r.value().why);
-      } else {
-        now.tightened |= step->block;
-      }
-    }
     std::lock_guard lock(pidfds_mu_);
-    filters_[pid] = now;
+    if (!r) {
+      filters_[pid] = step->before;  // nothing went in
+      return;
+    }
+    const bool listened = static_cast<bool>(r.value().listener);
+    if (listened)
+      if (auto added = supervisor_.add(std::move(r.value().listener)); !added)
+        fmt::print(stderr, "syscgfs: error: {}; calls routed by {} fail with ENOSYS\n", added.error().message, pid);
+    filters_[pid] = after(step->before, step->block, listened ? NoListener::none : r.value().why, !step->supervised);
     // Children forked before the filter reached their parent do not have
     // it; those that are members are tightened on their own next.
-    if (!attach)
-      for (pid_t c : r.value().unfiltered) filters_[c] = step->before;
+    for (pid_t c : r.value().unfiltered)
+      if (!attach || filters_.contains(c)) filters_[c] = step->before;
   };
   return tracer_.inject(pid, std::move(plan), std::move(settle), self, !attach);
 }

@@ -71,6 +71,9 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   // Has `pid` enforce `allowed` (attach: also when nothing is to be
   // tightened, for no_new_privs and to prove it can be reached).
   Result<std::vector<pid_t>> enforce(Pid pid, const SyscallSet& allowed, std::optional<pid_t> self, bool attach);
+  // The record once `block` is denied: routed when a listener went in
+  // (why == none), else lost for `why`; `errno_only`: a later restriction.
+  static Filters after(const Filters& before, const SyscallSet& block, NoListener why, bool errno_only);
   bool decide(pid_t tid, unsigned nr);
   void forked(Pid parent, Pid child) override;
   void exited(Pid pid) override;
