@@ -181,9 +181,26 @@ BENCHMARK(BM_PtraceFilter)->UseManualTime()->Iterations(50);
 
 // ---- Through a real mount ----
 
+// Without persistence: these rows measure enforcement; fs_bench shows what
+// saving the state before every reply adds.
 syscg::test::Mount& mount() {
-  static auto m = std::make_unique<syscg::test::Mount>();
+  static auto m = std::make_unique<syscg::test::Mount>(std::vector<std::string>{"-o", "state=none"});
   return *m;
+}
+
+// A new group directory per benchmark run (repetitions must not find the
+// previous run's policy), created with `deny` when given.
+std::string fresh_group(const std::string& prefix, const std::string& deny = "") {
+  static int runs = 0;
+  const auto g = mount().path(fmt::format("{}_{}", prefix, ++runs));
+  mkdir(g.c_str(), 0755);
+  if (!deny.empty()) {
+    const int fd = open((g + "/syscalls.deny").c_str(), O_WRONLY);
+    if (fd < 0 || write(fd, deny.data(), deny.size()) != static_cast<ssize_t>(deny.size()))
+      throw std::runtime_error("deny " + deny);
+    close(fd);
+  }
+  return g;
 }
 
 // `victim sleep` processes (blocked in nanosleep), killed and reaped on
@@ -223,8 +240,7 @@ void percentiles(benchmark::State& state, Op op, Setup setup = [] {}) {
 // it. Arg 0: still denied (answered EPERM); 1: allowed again (CONTINUE).
 void BM_SupervisedCall(benchmark::State& state) {
   const bool allowed_again = state.range(0) != 0;
-  const auto g = mount().path(fmt::format("supervised{}", state.range(0)));
-  mkdir(g.c_str(), 0755);
+  const auto g = fresh_group("supervised");
   Caller caller({});
   write_file(g + "/cgroup.procs", fmt::format("{}\n", caller.pid()));
   write_file(g + "/syscalls.deny", "getppid\n");
@@ -239,12 +255,7 @@ BENCHMARK(BM_SupervisedCall)->Arg(0)->Arg(1)->UseManualTime();
 // only, which also proves the target can be reached).
 void BM_Attach(benchmark::State& state) {
   const bool first = state.range(0) == 0;
-  const auto a = mount().path(fmt::format("attach{}_a", state.range(0)));
-  const auto b = mount().path(fmt::format("attach{}_b", state.range(0)));
-  mkdir(a.c_str(), 0755);
-  mkdir(b.c_str(), 0755);
-  write_file(a + "/syscalls.deny", "uname\n");
-  write_file(b + "/syscalls.deny", "uname\n");
+  const auto a = fresh_group("attach", "uname\n"), b = fresh_group("attach", "uname\n");
   auto victims = std::make_unique<Victims>(1);
   int moves = 0;
   percentiles(
@@ -260,8 +271,7 @@ BENCHMARK(BM_Attach)->Arg(0)->Arg(1)->UseManualTime()->Iterations(300)->Unit(ben
 
 void BM_Tighten(benchmark::State& state) {
   const int members = static_cast<int>(state.range(0));
-  const auto g = mount().path(fmt::format("tighten{}", members));
-  mkdir(g.c_str(), 0755);
+  const auto g = fresh_group("tighten");
   Victims victims(members);
   for (auto& c : victims.children) write_file(g + "/cgroup.procs", fmt::format("{}\n", c.pid()));
   unsigned nr = 0;
