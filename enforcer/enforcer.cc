@@ -20,6 +20,8 @@ std::string_view reason(NoListener why) {
     case NoListener::own_listener: return "own-listener";
     case NoListener::threads_diverged: return "threads-diverged";
     case NoListener::not_stopped: return "not-stopped";
+    case NoListener::shared_files: return "shared-files";
+    case NoListener::unsupported: return "kernel-too-old";
     case NoListener::lost: return "listener-lost";
     case NoListener::none: break;
   }
@@ -29,7 +31,7 @@ std::string_view reason(NoListener why) {
 }  // namespace
 
 Enforcer::Enforcer(std::chrono::milliseconds stop_deadline)
-    : self_(getpid()), supervisor_([this](pid_t tid, unsigned nr) { return decide(tid, nr); }),
+    : self_(getpid()), supervisor_([this](pid_t tid, unsigned nr) { return decide(tid, nr); }, decide_mu_),
       tracer_(stop_deadline) {}
 
 void Enforcer::start() {
@@ -69,6 +71,7 @@ void Enforcer::forget(Pid pid) {
   std::lock_guard lock(pidfds_mu_);
   pidfds_.erase(pid);
   filters_.erase(pid);
+  unfiltered_.erase(pid);
 }
 
 void Enforcer::forked(Pid parent, Pid child) {
@@ -81,7 +84,14 @@ void Enforcer::forked(Pid parent, Pid child) {
   if (!member) return;
   track(child);
   std::lock_guard lock(pidfds_mu_);
-  if (auto it = filters_.find(parent); it != filters_.end()) filters_[child] = it->second;  // inherited
+  // It has what its parent had when it forked: the parent's record, unless
+  // the parent was tightened after the fork (settle left the record then).
+  if (auto early = unfiltered_.find(child); early != unfiltered_.end()) {
+    filters_[child] = early->second;
+    unfiltered_.erase(early);
+  } else if (auto it = filters_.find(parent); it != filters_.end()) {
+    filters_[child] = it->second;
+  }
 }
 
 void Enforcer::exited(Pid pid) {
@@ -97,6 +107,7 @@ void Enforcer::exited(Pid pid) {
       pidfds_.erase(it);
     }
     filters_.erase(pid);
+    unfiltered_.erase(pid);
   }
   std::lock_guard lock(listener_mu_);
   if (listener_) listener_->exited(pid);
@@ -162,20 +173,26 @@ std::vector<fs::Loss> Enforcer::stricter(Pid pid, const SyscallSet& allowed) {
   return out;
 }
 
-// Runs on the supervisor thread.
+void Enforcer::barrier() { std::unique_lock wait_for_answers(decide_mu_); }
+
+// Runs on the supervisor thread, which holds decide_mu_ shared.
 bool Enforcer::decide(pid_t tid, unsigned nr) {
-  std::shared_lock barrier(decide_mu_);
-  std::lock_guard lock(listener_mu_);
-  if (!listener_ || tid <= 0) return false;
+  if (tid <= 0) return false;  // not visible in our pid namespace
+  auto ask = [&](Pid tgid) -> std::optional<bool> {
+    std::lock_guard lock(listener_mu_);
+    return listener_ ? listener_->trapped(tgid, nr) : std::optional<bool>(false);
+  };
   // Most callers are a process's main thread, whose tid is the process id.
-  if (auto v = listener_->trapped(tid, nr)) return *v;
+  if (auto v = ask(tid)) return *v;
   auto st = read_status(tid);
   if (!st) return false;
   if (st.value().tgid != tid)
-    if (auto v = listener_->trapped(st.value().tgid, nr)) return *v;
-  // A child whose fork has not been reported yet: it is in its parent's
-  // group (and its parent is the member that handed it the filter).
-  if (auto v = listener_->trapped(st.value().ppid, nr)) return *v;
+    if (auto v = ask(st.value().tgid)) return *v;
+  // A child whose fork event has not been handled yet: handle it (the
+  // kernel queues the event before the child runs) and ask again. Never
+  // its current parent: an orphan's is a subreaper, in any group.
+  sync();
+  if (auto v = ask(st.value().tgid)) return *v;
   return false;
 }
 
@@ -233,6 +250,7 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& allowed,
     Filters before;
     SyscallSet block;  // what the member can still call unasked but must not
     bool supervised = false;
+    std::uint64_t id = 0;  // the tag of the expected record
   };
   auto step = std::make_shared<Step>();
   auto plan = [this, pid, allowed, attach, step]() -> Result<Tracer::Filters> {
@@ -259,25 +277,43 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& allowed,
     // Children it forks once the filter is in inherit it, and their fork
     // events may arrive before settle: they copy the expected record.
     std::lock_guard lock(pidfds_mu_);
-    filters_[pid] = after(step->before, step->block, step->supervised ? NoListener::none : NoListener::lost,
-                          !step->supervised);
+    step->id = ++steps_;
+    auto& expected = filters_[pid];
+    expected = after(step->before, step->block, step->supervised ? NoListener::none : NoListener::lost,
+                     !step->supervised);
+    expected.step = step->id;
     return f;
   };
   auto settle = [this, pid, attach, step](Result<Injection>& r) {
+    std::optional<Status> added;
+    if (r && r.value().listener) added = supervisor_.add(std::move(r.value().listener));
     std::lock_guard lock(pidfds_mu_);
     if (!r) {
       filters_[pid] = step->before;  // nothing went in
       return;
     }
-    const bool listened = static_cast<bool>(r.value().listener);
-    if (listened)
-      if (auto added = supervisor_.add(std::move(r.value().listener)); !added)
-        fmt::print(stderr, "syscgfs: error: {}; calls routed by {} fail with ENOSYS\n", added.error().message, pid);
-    filters_[pid] = after(step->before, step->block, listened ? NoListener::none : r.value().why, !step->supervised);
+    NoListener why = r.value().why;
+    if (added && !*added) {
+      fmt::print(stderr, "syscgfs: error: {}; calls routed by {} fail with ENOSYS\n", added->error().message, pid);
+      why = NoListener::lost;
+    } else if (!added && step->supervised && why == NoListener::none) {
+      why = NoListener::lost;  // a listener was asked for, none came
+    }
+    auto& now = filters_[pid];
+    now = after(step->before, step->block, why, !step->supervised);
+    now.step = step->id;
     // Children forked before the filter reached their parent do not have
-    // it; those that are members are tightened on their own next.
-    for (pid_t c : r.value().unfiltered)
-      if (!attach || filters_.contains(c)) filters_[c] = step->before;
+    // it. Those whose record is a copy of this step's expected one get the
+    // record they do have; those not seen yet get it when their fork event
+    // comes. Members among them are tightened on their own next.
+    for (pid_t c : r.value().unfiltered) {
+      auto it = filters_.find(c);
+      if (it != filters_.end()) {
+        if (it->second.step == step->id) it->second = step->before;
+      } else if (!attach) {
+        unfiltered_[c] = step->before;
+      }
+    }
   };
   return tracer_.inject(pid, std::move(plan), std::move(settle), self, !attach);
 }
@@ -301,8 +337,6 @@ Status Enforcer::attach(Pid pid, GroupId, const SyscallSet& allowed, Pid writer_
 }
 
 Result<std::vector<fs::Fork>> Enforcer::policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) {
-  // Decisions in flight finish first; those after this see the new policy.
-  { std::unique_lock barrier(decide_mu_); }
   std::vector<fs::Fork> forks;
   std::optional<Error> first_error;
   const auto writer = thread_group(writer_tid);

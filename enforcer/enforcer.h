@@ -53,6 +53,7 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   Result<Pid> thread_group(Pid tid) override;
   bool adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowed) override;
   std::vector<fs::Loss> stricter(Pid pid, const SyscallSet& allowed) override;
+  void barrier() override;
   bool alive(Pid pid) override;
   Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid writer_tid) override;
   Result<std::vector<fs::Fork>> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override;
@@ -66,6 +67,9 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
     SyscallSet tightened;                 // denied by ERRNO filters stacked later: lost
     SyscallSet unsupervised;              // denied at a restriction that got no listener: lost
     std::string_view why_unsupervised;
+    // Which enforce step wrote the record (children copy it): settle fixes
+    // up only the copies of its own expected record.
+    std::uint64_t step = 0;
   };
 
   // Has `pid` enforce `allowed` (attach: also when nothing is to be
@@ -92,9 +96,13 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   std::mutex pidfds_mu_;
   std::map<Pid, UniqueFd> pidfds_;
   std::map<Pid, Filters> filters_;  // guarded by pidfds_mu_; written on the tracer thread
-  // A policy change waits for the decisions in flight (taken shared by the
-  // supervisor for decide + answer), so none answers from the old policy
-  // after the change is acknowledged.
+  // Children that did not get their parent's new filter, with the record
+  // they do have, for a fork event that arrives after the parent settled.
+  std::map<Pid, Filters> unfiltered_;  // guarded by pidfds_mu_
+  std::uint64_t steps_ = 0;            // guarded by pidfds_mu_
+  // barrier() waits for the decisions in flight (the supervisor holds it
+  // shared for decide + answer), so none answers from an old policy after
+  // a change is acknowledged.
   std::shared_mutex decide_mu_;
   Supervisor supervisor_;  // before tracer_: settled injections hand it listeners
   Tracer tracer_;

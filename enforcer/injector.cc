@@ -1,5 +1,7 @@
 #include "enforcer/injector.h"
 
+#include "enforcer/supervisor.h"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -8,7 +10,9 @@
 #include <dirent.h>
 #include <fstream>
 #include <list>
+#include <linux/kcmp.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <set>
 #include <sstream>
 #include <string>
@@ -228,7 +232,7 @@ Result<std::uint64_t> Seized::find_gadget(const user_regs_struct& regs) {
 }
 
 Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, long nr, std::uint64_t a0,
-                          std::uint64_t a1, std::uint64_t a2) {
+                          std::uint64_t a1, std::uint64_t a2, int serve) {
   user_regs_struct r = base;
   r.rip = gadget;
   r.rax = static_cast<std::uint64_t>(nr);
@@ -243,7 +247,20 @@ Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, lo
   for (;;) {
     int status = 0;
     pid_t waited;
-    while ((waited = waitpid(tid_, &status, __WALL)) < 0 && errno == EINTR) {
+    if (serve >= 0) {
+      // The new filter may route this very call to its listener, which no
+      // one else serves yet: answer it here while waiting for the trap.
+      pollfd p{serve, POLLIN, 0};
+      if (poll(&p, 1, 1) > 0)
+        answer_one(serve, [&](const seccomp_notif& req) {
+          return req.pid == static_cast<__u32>(tid_) && req.data.nr == nr && req.data.args[0] == a0;
+        });
+      while ((waited = waitpid(tid_, &status, __WALL | WNOHANG)) < 0 && errno == EINTR) {
+      }
+      if (waited == 0) continue;
+    } else {
+      while ((waited = waitpid(tid_, &status, __WALL)) < 0 && errno == EINTR) {
+      }
     }
     if (waited != tid_) return sys_error(Errc::no_process, "waitpid");
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -307,20 +324,29 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     // -ESRCH instead of a thread id, which would collide with the fd.
     if (listener_of > 0) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
     BOOST_OUTCOME_TRY(rc, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
-    if (listener_of > 0 && (rc == -ESRCH || rc == -EBUSY)) return Installed{rc, {}};
+    if (listener_of > 0 && (rc == -ESRCH || rc == -EBUSY || rc == -EINVAL)) return Installed{rc, {}};
     if (rc < 0) {
       const int e = static_cast<int>(-rc);
       return make_error(e == ENOMEM ? Errc::limit : Errc::invalid,
                         fmt::format("injected seccomp failed: {}", std::strerror(e)));
     }
     if (listener_of <= 0) return Installed{rc, {}};
-    // rc is the listener's fd in the target. Every other thread is stopped,
-    // so nothing can fork a copy of it away before the close below.
+    // rc is the listener's fd in the target. Every other thread is stopped
+    // and no other process shares the fd table (checked by the caller), so
+    // nothing can take a copy before the close below.
     Installed out;
     UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, listener_of, 0)));
     if (pidfd) out.listener = UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), rc, 0)));
-    BOOST_OUTCOME_TRY(closed, call(saved, gadget, SYS_close, static_cast<std::uint64_t>(rc)));
-    if (closed != 0) return make_error(Errc::invalid, fmt::format("injected close failed: {}", closed));
+    auto closed = call(saved, gadget, SYS_close, static_cast<std::uint64_t>(rc), 0, 0, out.listener.get());
+    if (!closed || closed.value() != 0) {
+      // The listener would stay with the target, which could answer its
+      // own notifications: it must not run on (fail closed). E.g. a filter
+      // of its own denies close.
+      if (tid_ > 0) kill(tid_, SIGKILL);
+      return make_error(Errc::permission,
+                        fmt::format("the listener could not be closed in {} ({}); killed it", listener_of,
+                                    closed ? std::strerror(static_cast<int>(-closed.value())) : closed.error().message));
+    }
     return out;  // without a listener the routed numbers fail with ENOSYS: closed, not open
   }();
 
@@ -368,6 +394,26 @@ Result<std::vector<Seized>> stop_others(pid_t tgid, pid_t first, Deadline deadli
   return out;
 }
 
+// Whether another process shares tgid's fd table (clone(CLONE_FILES)
+// without CLONE_THREAD): it could take a listener while it sits there.
+// Threads are not listed in /proc, so every entry is another process.
+bool shares_files(pid_t tgid) {
+  DIR* d = opendir("/proc");
+  if (!d) return true;  // cannot tell: assume the worst
+  bool shared = false;
+  while (dirent* e = readdir(d)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0 || pid == tgid) continue;
+    const long r = syscall(SYS_kcmp, tgid, pid, KCMP_FILES, 0, 0);
+    if (r == 0 || (r < 0 && errno == ENOSYS)) {
+      shared = true;
+      break;
+    }
+  }
+  closedir(d);
+  return shared;
+}
+
 // With every thread stopped: the filter into each one on its own.
 Status install_each(Seized& first, std::vector<Seized>& others, const Program& program) {
   BOOST_OUTCOME_TRY(one, first.install(program, false));
@@ -410,7 +456,9 @@ Result<Injection> inject_process(pid_t tgid, const Program& program, const Progr
     // thread may run meanwhile (a fork would copy it to a child that could
     // then answer its own notifications).
     auto others = stop_others(tgid, first, deadline);
-    if (others) {
+    if (others && shares_files(tgid)) {
+      out.why = NoListener::shared_files;
+    } else if (others) {
       const auto children = children_of(tgid);  // stable: every thread is stopped
       out.unfiltered.assign(children.begin(), children.end());
       BOOST_OUTCOME_TRY(got, seized.value().install(*supervised, true, tgid));
@@ -419,16 +467,20 @@ Result<Injection> inject_process(pid_t tgid, const Program& program, const Progr
         if (!out.listener) out.why = NoListener::lost;
         return out;
       }
-      out.why = got.rc == -EBUSY ? NoListener::own_listener : NoListener::threads_diverged;
-      if (got.rc == -EBUSY) {
+      out.why = got.rc == -EBUSY    ? NoListener::own_listener
+                : got.rc == -EINVAL ? NoListener::unsupported
+                                    : NoListener::threads_diverged;
+      if (got.rc != -ESRCH) {
         BOOST_OUTCOME_TRY(plain, seized.value().install(program, true));
         if (plain.rc == 0) return out;
       }
       BOOST_OUTCOME_TRY(install_each(seized.value(), others.value(), program));
       return out;
+    } else if (others.error().code != Errc::limit) {
+      return others.error();
+    } else {
+      out.why = NoListener::not_stopped;  // the threads that did stop are let go
     }
-    if (others.error().code != Errc::limit) return others.error();
-    out.why = NoListener::not_stopped;  // the threads that did stop are let go
   }
 
   // Children forked so far run without the new filter; with this thread

@@ -62,21 +62,26 @@ class Seized {
   Result<bool> poll_stop();
   struct Installed {
     // seccomp()'s result: 0; with TSYNC the id of a thread whose filters
-    // diverge (> 0); with a listener -ESRCH (diverging threads) or -EBUSY
-    // (the chain holds a listener already). Other failures are errors.
+    // diverge (> 0); with a listener -ESRCH (diverging threads), -EBUSY
+    // (the chain holds a listener already) or -EINVAL (a kernel older than
+    // 5.7, without TSYNC_ESRCH). Other failures are errors.
     long rc = 0;
     UniqueFd listener;  // the daemon's copy, when one was asked for and taken
   };
   // Runs the injection in the stopped thread. With `listener_of` (the
   // target's process id), asks for a listener (TSYNC must be true and every
   // other thread of the process stopped), takes it into the daemon and
-  // closes it in the target. An empty program sets no_new_privs only.
+  // closes it in the target; if that close fails the target is killed (it
+  // must never keep the listener). An empty program sets no_new_privs only.
   Result<Installed> install(const Program& program, bool tsync, pid_t listener_of = 0);
 
  private:
   explicit Seized(pid_t tid) : tid_(tid) {}
+  // With `serve` (a listener of the filter just installed), a notification
+  // the call raises meanwhile is answered: CONTINUE exactly for this
+  // thread's `nr` with `a0`, EPERM otherwise.
   Result<long> call(const user_regs_struct& base, std::uint64_t gadget, long nr, std::uint64_t a0,
-                    std::uint64_t a1 = 0, std::uint64_t a2 = 0);
+                    std::uint64_t a1 = 0, std::uint64_t a2 = 0, int serve = -1);
   Result<std::uint64_t> find_gadget(const user_regs_struct& regs);
 
   pid_t tid_;
@@ -116,7 +121,18 @@ bool finish_detaches();
 // process brought its own; one per chain), the threads' filters diverge
 // (TSYNC cannot give them one filter), or a thread could not be stopped (it
 // could fork while the listener sits in the fd table).
-enum class NoListener : std::uint8_t { none, own_listener, threads_diverged, not_stopped, lost };
+// Also: the fd table is shared with another process (clone(CLONE_FILES)),
+// which could take the listener; the kernel cannot combine a listener with
+// TSYNC (before 5.7).
+enum class NoListener : std::uint8_t {
+  none,
+  own_listener,
+  threads_diverged,
+  not_stopped,
+  shared_files,
+  unsupported,
+  lost
+};
 
 struct Injection {
   std::vector<pid_t> unfiltered;  // children forked before the filter reached their parent

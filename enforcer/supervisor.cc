@@ -24,7 +24,7 @@ Error sys_error(std::string what) {
 
 }  // namespace
 
-Supervisor::Supervisor(Decide decide) : decide_(std::move(decide)) {}
+Supervisor::Supervisor(Decide decide, std::shared_mutex& barrier) : decide_(std::move(decide)), barrier_(barrier) {}
 
 Supervisor::~Supervisor() {
   if (thread_.joinable()) {
@@ -36,6 +36,7 @@ Supervisor::~Supervisor() {
 }
 
 Status Supervisor::start() {
+  std::lock_guard lock(mu_);
   if (thread_.joinable()) return outcome::success();
   epoll_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_) return sys_error("epoll_create1");
@@ -45,15 +46,6 @@ Status Supervisor::start() {
   ev.events = EPOLLIN;
   ev.data.fd = wake_.get();
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) != 0) return sys_error("epoll_ctl");
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [fd, owned] : listeners_) {
-      epoll_event le{};
-      le.events = EPOLLIN;
-      le.data.fd = fd;
-      epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &le);
-    }
-  }
   thread_ = std::thread([this] { run(); });
   return outcome::success();
 }
@@ -61,7 +53,8 @@ Status Supervisor::start() {
 Status Supervisor::add(UniqueFd listener) {
   const int fd = listener.get();
   std::lock_guard lock(mu_);
-  if (epoll_) {
+  if (!thread_.joinable()) return make_error(Errc::io, "the supervisor is not running");
+  {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
@@ -104,36 +97,39 @@ void Supervisor::run() {
 }
 
 void Supervisor::serve(int fd) {
+  // The decision depends on the syscall number alone, which the kernel
+  // copied from the blocked task's registers into the request: nothing the
+  // task (or another thread of it) could rewrite between our check and the
+  // call's execution. That is why CONTINUE is safe here, despite
+  // seccomp_unotify(2)'s warning about argument-rewriting races: we never
+  // look at arguments in user memory.
+  std::shared_lock hold(barrier_);
+  answer_one(fd, [this](const seccomp_notif& req) {
+    return req.data.arch == AUDIT_ARCH_X86_64 && req.data.nr >= 0 &&
+           decide_(static_cast<pid_t>(req.pid), static_cast<unsigned>(req.data.nr));
+  });
+}
+
+bool answer_one(int listener, const std::function<bool(const seccomp_notif&)>& allow) {
   // The kernel's structures may be larger than our headers': size them as
   // it says, and zero the receive buffer (it insists).
   static const seccomp_notif_sizes sizes = [] {
     seccomp_notif_sizes s{};
-    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &s) != 0) s = {sizeof(seccomp_notif), sizeof(seccomp_notif_resp), 0};
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &s) != 0)
+      s = {sizeof(seccomp_notif), sizeof(seccomp_notif_resp), 0};
     return s;
   }();
   std::vector<unsigned char> req_buf(std::max<std::size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)));
   std::vector<unsigned char> resp_buf(std::max<std::size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp)));
   auto* req = reinterpret_cast<seccomp_notif*>(req_buf.data());
-  if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) return;  // ENOENT: the caller was interrupted or died
-
-  // The decision depends on the syscall number alone, which the kernel
-  // copied from the blocked task's registers into `req`: nothing the task
-  // (or another thread of it) could rewrite between our check and the
-  // call's execution. That is why CONTINUE is safe here, despite
-  // seccomp_unotify(2)'s warning about argument-rewriting races: we never
-  // look at arguments in user memory.
-  const bool native = req->data.arch == AUDIT_ARCH_X86_64;
-  const bool allowed = native && req->data.nr >= 0 && decide_(static_cast<pid_t>(req->pid),
-                                                              static_cast<unsigned>(req->data.nr));
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) return false;
   auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf.data());
   resp->id = req->id;
-  if (allowed) {
-    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-  } else {
-    resp->error = -EPERM;
-  }
+  if (allow(*req)) resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  else resp->error = -EPERM;
   // ENOENT: the task was interrupted meanwhile; it will ask again.
-  (void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
+  (void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+  return true;
 }
 
 }  // namespace syscg::enforcer

@@ -85,6 +85,11 @@ class Enforcement {
   // because filters cannot be removed; empty when it can use all of it.
   virtual std::vector<Loss> stricter(Pid pid, const SyscallSet& allowed) = 0;
 
+  // Returns once every supervisor decision in flight has been answered;
+  // later decisions see the hierarchy as it is now. syscgfs calls it after
+  // a deny or a move is committed, before acknowledging it.
+  virtual void barrier() = 0;
+
   // Whether a recorded member still exists; exited members leave their group.
   virtual bool alive(Pid pid) = 0;
 

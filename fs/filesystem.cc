@@ -371,9 +371,12 @@ Status Filesystem::write_command(Handle& h, std::string_view data, const Caller&
                                                                     : grammar::ListFile::allow));
       std::lock_guard wlock(write_mu_);
       BOOST_OUTCOME_TRY(deny ? hierarchy_.deny(h.group, set) : hierarchy_.allow(h.group, set));
+      // No supervisor answer from the old policy after this one returns.
+      if (deny) enforcement_.barrier();
       // Saved first: the policy is the truth even if a member cannot be reached.
       BOOST_OUTCOME_TRY(persist());
-      // An allow cannot loosen filters members already hold (README).
+      // An allow needs nothing more: what members' supervised filters route
+      // follows the policy; what their other filters deny is lost (README).
       return deny ? enforce_policy(h.group, writer) : outcome::success();
     }
     case FileKind::max_depth:
@@ -501,6 +504,7 @@ Status Filesystem::move_process(Handle& h, std::string_view data, const Caller& 
   const std::array<GroupId, 2> chains{from, h.group};
   const auto before = populated_chain(chains);
   BOOST_OUTCOME_TRY(hierarchy_.attach(h.group, target.tgid));
+  enforcement_.barrier();  // routed calls are now decided by the new group
   {
     std::lock_guard lock(forks_mu_);
     start_times_[target.tgid] = target.start_time;

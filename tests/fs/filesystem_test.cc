@@ -47,6 +47,7 @@ class RecordingEnforcement : public Enforcement {
     return out;
   }
   void set_listener(MembershipListener* l) override { listener = l; }
+  void barrier() override { ++barriers; }
   void sync() override { ++syncs; }
   Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid) override {
     attaches.push_back({pid, group, allowed});
@@ -72,6 +73,7 @@ class RecordingEnforcement : public Enforcement {
   std::map<Pid, SyscallSet> lost;          // what stricter() reports, as "tightened"
   MembershipListener* listener = nullptr;
   int syncs = 0;
+  int barriers = 0;
   std::vector<Attach> attaches;
   std::vector<std::vector<MemberPolicy>> changes;
 };
