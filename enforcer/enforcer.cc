@@ -1,11 +1,14 @@
 #include "enforcer/enforcer.h"
 
 #include "enforcer/bpf/compiler.h"
+#include "enforcer/bpf/interpreter.h"
 #include "enforcer/procfs.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
 #include <dirent.h>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -154,12 +157,44 @@ bool Enforcer::adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowe
   auto st = read_status(pid);
   if (!st || st.value().tgid != pid || st.value().start_time != start_time || st.value().state == 'Z') return false;
   track(pid);
-  // Its filters enforce at least `allowed`. What they route went to the
-  // previous daemon's listener, closed when it ended: the kernel fails
-  // those calls with ENOSYS now, for good.
+  // What its filters do now, read back from the kernel; failing that, they
+  // enforce at least `allowed` (what the previous daemon saw to).
+  Filters f = read_filters(pid).value_or(Filters{allowed, {}, {}, ~allowed, "daemon-restarted"});
   std::lock_guard lock(pidfds_mu_);
-  filters_[pid] = Filters{allowed, {}, {}, ~allowed, "daemon-restarted"};
+  filters_[pid] = f;
   return true;
+}
+
+// Runs before the daemon's threads exist (restore), so it attaches from
+// the calling thread and lets go before returning.
+std::optional<Enforcer::Filters> Enforcer::read_filters(Pid pid) {
+  auto seized = Seized::seize(pid);
+  if (!seized || !seized.value().interrupt()) return std::nullopt;
+  if (!seized.value().wait_stop(std::chrono::steady_clock::now() + std::chrono::seconds(1))) return std::nullopt;
+  auto programs = seized.value().filters();
+  if (!programs) return std::nullopt;
+  // The kernel runs every filter and keeps the most restrictive action
+  // (compared as signed: KILL_PROCESS < KILL_THREAD < TRAP < ERRNO <
+  // USER_NOTIF < TRACE < LOG < ALLOW). Arguments 0: the number's verdict.
+  Filters f{SyscallSet::none(), {}, {}, {}, "daemon-restarted"};
+  for (unsigned nr = 0; nr < kSyscallWidth; ++nr) {
+    seccomp_data d{};
+    d.nr = static_cast<int>(nr);
+    d.arch = AUDIT_ARCH_X86_64;
+    std::int32_t strictest = static_cast<std::int32_t>(SECCOMP_RET_ALLOW);
+    for (const auto& p : programs.value()) {
+      auto r = bpf::run(p, d);
+      if (!r) return std::nullopt;  // a filter our interpreter cannot run
+      strictest = std::min(strictest, static_cast<std::int32_t>(r.value() & SECCOMP_RET_ACTION_FULL));
+    }
+    const auto action = static_cast<std::uint32_t>(strictest);
+    // What a listener of the previous daemon answered now fails with
+    // ENOSYS; anything else that is not an allow is a filter's for good.
+    if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG) (void)f.hard.set(nr);
+    else if (action == SECCOMP_RET_USER_NOTIF) (void)f.unsupervised.set(nr);
+    else (void)f.tightened.set(nr);
+  }
+  return f;
 }
 
 std::vector<fs::Loss> Enforcer::stricter(Pid pid, const SyscallSet& allowed) {

@@ -79,6 +79,8 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   // (why == none), else lost for `why`; `errno_only`: a later restriction.
   static Filters after(const Filters& before, const SyscallSet& block, NoListener why, bool errno_only);
   bool decide(pid_t tid, unsigned nr);
+  // A re-adopted member's record, from the filters the kernel holds for it.
+  static std::optional<Filters> read_filters(Pid pid);
   void forked(Pid parent, Pid child) override;
   void exited(Pid pid) override;
   void lost() override;

@@ -165,8 +165,9 @@ bool finish_detaches() {
     if (!stopped.value()) return false;   // not yet
     if (auto rc = d.seized.install(d.program, true); !rc || rc.value().rc != 0) {
       // It must not run on without the filter its group now demands.
-      kill(d.seized.tid(), SIGKILL);
-      fmt::print(stderr, "syscgfs: error: deferred filter for {} failed; killed it\n", d.seized.tid());
+      const pid_t tid = d.seized.tid();
+      d.seized.kill_and_reap();
+      fmt::print(stderr, "syscgfs: error: deferred filter for {} failed; killed it\n", tid);
     }
     return true;  // the Seized detaches as it goes
   });
@@ -342,7 +343,7 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
       // The listener would stay with the target, which could answer its
       // own notifications: it must not run on (fail closed). E.g. a filter
       // of its own denies close.
-      if (tid_ > 0) kill(tid_, SIGKILL);
+      kill_and_reap();
       return make_error(Errc::permission,
                         fmt::format("the listener could not be closed in {} ({}); killed it", listener_of,
                                     closed ? std::strerror(static_cast<int>(-closed.value())) : closed.error().message));
@@ -359,12 +360,42 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
                           ptrace_req(PTRACE_SETSIGMASK, tid_, reinterpret_cast<void*>(sizeof saved_mask),
                                      &saved_mask) == 0;
     if (!restored) {
-      kill(tid_, SIGKILL);
+      kill_and_reap();
       return make_error(Errc::invalid, "the target could not be restored after injection; killed it");
     }
     ptrace_req(PTRACE_SETOPTIONS, tid_, nullptr, nullptr);
   }
   return result;
+}
+
+void Seized::kill_and_reap() {
+  if (tid_ <= 0) return;
+  // Its parent can reap it only once we, its tracer, have seen it die.
+  ::kill(tid_, SIGKILL);
+  int status = 0;
+  for (;;) {
+    const pid_t r = waitpid(tid_, &status, __WALL);
+    if (r < 0 && errno == EINTR) continue;
+    if (r != tid_ || WIFEXITED(status) || WIFSIGNALED(status)) break;
+  }
+  tid_ = -1;
+}
+
+Result<std::vector<Program>> Seized::filters() {
+  // The kernel numbers them from the newest (0) back.
+  std::vector<Program> newest_first;
+  for (unsigned long i = 0;; ++i) {
+    const long n = ptrace_req(PTRACE_SECCOMP_GET_FILTER, tid_, reinterpret_cast<void*>(i), nullptr);
+    if (n < 0) {
+      if (errno == ENOENT) break;  // past the oldest
+      return sys_error(errno == ESRCH ? Errc::no_process : Errc::permission, "PTRACE_SECCOMP_GET_FILTER");
+    }
+    Program p(static_cast<std::size_t>(n));
+    if (ptrace_req(PTRACE_SECCOMP_GET_FILTER, tid_, reinterpret_cast<void*>(i), p.data()) != n)
+      return sys_error(Errc::permission, "PTRACE_SECCOMP_GET_FILTER");
+    newest_first.push_back(std::move(p));
+  }
+  return std::vector<Program>(newest_first.rbegin(), newest_first.rend());
 }
 
 namespace {

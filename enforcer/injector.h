@@ -74,6 +74,12 @@ class Seized {
   // closes it in the target; if that close fails the target is killed (it
   // must never keep the listener). An empty program sets no_new_privs only.
   Result<Installed> install(const Program& program, bool tsync, pid_t listener_of = 0);
+  // The thread's seccomp filters, oldest first (PTRACE_SECCOMP_GET_FILTER;
+  // the thread must be stopped). Errors: permission, no_process.
+  Result<std::vector<Program>> filters();
+  // Fail closed: SIGKILL, then wait for its death (its parent can reap it
+  // only once its tracer has seen it die); nothing is left to detach.
+  void kill_and_reap();
 
  private:
   explicit Seized(pid_t tid) : tid_(tid) {}
@@ -83,6 +89,7 @@ class Seized {
   Result<long> call(const user_regs_struct& base, std::uint64_t gadget, long nr, std::uint64_t a0,
                     std::uint64_t a1 = 0, std::uint64_t a2 = 0, int serve = -1);
   Result<std::uint64_t> find_gadget(const user_regs_struct& regs);
+
 
   pid_t tid_;
   int pending_signal_ = 0;  // a signal-delivery-stop's signal, re-sent at detach

@@ -899,6 +899,24 @@ TEST_F(PersistenceTest, ARestartKeepsTreePoliciesLimitsModesAndMembers) {
   EXPECT_EQ(m->sh("cat g/sub/syscalls.stricter").output, std::to_string(v.pid()) + " 110 daemon-restarted\n");
 }
 
+TEST_F(PersistenceTest, NumbersLostWithTheOldSupervisorAreReportedAfterARestart) {
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  {
+    auto m = mount();
+    ASSERT_EQ(m->sh("mkdir g && echo getppid > g/syscalls.deny && echo " + std::to_string(v.pid()) +
+                    " > g/cgroup.procs && echo getppid > g/syscalls.allow")
+                  .status,
+              0);
+    ASSERT_EQ(v.ask("getppid"), "getppid ok");  // routed, and allowed again
+  }
+  auto m = mount();
+  // The new daemon reads the member's filters back from the kernel: getppid
+  // is routed to a listener that closed with the old daemon.
+  EXPECT_EQ(v.ask("getppid"), "getppid ENOSYS");
+  EXPECT_EQ(m->sh("cat g/syscalls.stricter").output, std::to_string(v.pid()) + " 110 daemon-restarted\n");
+}
+
 TEST_F(PersistenceTest, AnExitedMemberOrARecycledPidIsNotAdopted) {
   pid_t gone;
   {
@@ -1107,6 +1125,119 @@ TEST_F(LiveLooseningTest, WithTheSupervisorGoneRoutedCallsStayDenied) {
   // The kernel fails a notification nobody can answer: fail closed.
   EXPECT_EQ(v.ask("getppid"), "getppid ENOSYS");
   EXPECT_EQ(v.ask("uname"), "uname ok");
+}
+
+}  // namespace
+}  // namespace syscg::test
+
+namespace syscg::test {
+namespace {
+
+// Found in review of live loosening: ways for a member to keep or steal
+// its listener, and records that went wrong.
+class LiveLooseningReviewTest : public EnforcerTest {
+ protected:
+  std::string stricter(const std::string& group) { return read_file(path(group + "/syscalls.stricter")); }
+  // Listeners (seccomp notify fds) that process `pid` holds.
+  static int listeners_held(pid_t pid) {
+    int held = 0;
+    const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    for (pid_t fd : numeric_entries(dir)) {
+      char link[256] = {};
+      if (readlink((dir + "/" + std::to_string(fd)).c_str(), link, sizeof link - 1) > 0 &&
+          std::string(link).find("seccomp notify") != std::string::npos)
+        ++held;
+    }
+    return held;
+  }
+};
+
+TEST_F(LiveLooseningReviewTest, AGroupDenyingCloseCanBeJoinedAndLoosened) {
+  // The injected close() of the listener goes through the new filter, which
+  // routes close to that very listener: the injector answers it itself.
+  mkgroup("g", "close,getppid");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_MOVED(v.pid(), "g");
+  EXPECT_EQ(listeners_held(v.pid()), 0);
+  EXPECT_EQ(v.ask("getppid"), "getppid EPERM");
+  ASSERT_EQ(allow("g", "getppid"), 0);
+  EXPECT_EQ(v.ask("getppid"), "getppid ok");
+}
+
+TEST_F(LiveLooseningReviewTest, AMemberThatRefusesToCloseTheListenerIsKilled) {
+  mkgroup("g");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_MOVED(v.pid(), "g");  // allows everything: no filter yet
+  const std::string trap = v.ask("closetrap");  // its own filter refuses close(next fd)
+  ASSERT_TRUE(trap.ends_with(" ok")) << trap;
+  EXPECT_NE(deny("g", "getppid"), 0) << "the tightening cannot complete";
+  // It would hold a listener it could answer itself: fail closed.
+  EXPECT_GE(v.child().wait_for(5s), 0) << "the member still runs";
+  EXPECT_EQ(members("g"), std::vector<pid_t>{});
+}
+
+TEST_F(LiveLooseningReviewTest, AProcessSharingTheFdTableNeverSeesTheListener) {
+  mkgroup("g", "getppid");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  const std::string r = v.ask("clonefiles");  // a process copying fd N, all the time
+  ASSERT_TRUE(r.starts_with("clonefiles ")) << r;
+  const pid_t sibling = std::atoi(r.substr(r.rfind(' ') + 1).c_str());
+  ASSERT_MOVED(v.pid(), "g");
+  EXPECT_EQ(listeners_held(sibling), 0);
+  EXPECT_EQ(v.ask("getppid"), "getppid EPERM");
+  ASSERT_EQ(allow("g", "getppid"), 0);
+  EXPECT_EQ(v.ask("getppid"), "getppid EPERM") << "no listener: an ERRNO filter";
+  EXPECT_EQ(stricter("g"), std::to_string(v.pid()) + " 110 shared-files\n");
+  kill(sibling, SIGKILL);
+}
+
+TEST_F(LiveLooseningReviewTest, TighteningAParentLeavesAChildsOwnRecordAlone) {
+  mkgroup("a");
+  mkgroup("b", "getppid");
+  Victim parent({"serve"});
+  ASSERT_EQ(parent.read_line(), "ready");
+  ASSERT_MOVED(parent.pid(), "a");
+  // A child victim on FIFOs, forked by the member (so a member of a).
+  char dir[] = "/tmp/syscg-fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string in = std::string(dir) + "/in", out = std::string(dir) + "/out";
+  ASSERT_EQ(mkfifo(in.c_str(), 0600), 0);
+  ASSERT_EQ(mkfifo(out.c_str(), 0600), 0);
+  const std::string spawned = parent.ask("spawn " + in + " " + out);
+  ASSERT_TRUE(spawned.starts_with("spawned ")) << spawned;
+  const pid_t child = std::atoi(spawned.c_str() + 8);
+  const int to_child = open(in.c_str(), O_WRONLY | O_CLOEXEC);
+  FILE* from_child = fopen(out.c_str(), "re");
+  unlink(in.c_str());
+  unlink(out.c_str());
+  rmdir(dir);
+  ASSERT_TRUE(to_child >= 0 && from_child);
+  auto ask = [&](const std::string& call) {
+    const std::string line = call + "\n";
+    if (write(to_child, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return std::string("<send>");
+    char buf[256] = {};
+    if (!fgets(buf, sizeof buf, from_child)) return std::string("<eof>");
+    std::string s = buf;
+    if (s.ends_with('\n')) s.pop_back();
+    return s;
+  };
+  char ready[64] = {};
+  ASSERT_TRUE(fgets(ready, sizeof ready, from_child));
+  ASSERT_MOVED(child, "b");  // the child's own first restriction: getppid routed
+  EXPECT_EQ(ask("getppid"), "getppid EPERM");
+  ASSERT_EQ(deny("a", "uname"), 0);  // the parent's first restriction
+  ASSERT_EQ(allow("b", "getppid"), 0);
+  EXPECT_EQ(ask("getppid"), "getppid ok");
+  ASSERT_EQ(deny("b", "getppid,uname"), 0);
+  ASSERT_EQ(allow("b", "getppid"), 0);
+  EXPECT_EQ(ask("getppid"), "getppid ok") << "getppid is routed for the child: the allow reaches it";
+  EXPECT_EQ(stricter("b"), "");
+  close(to_child);
+  fclose(from_child);
+  kill(child, SIGKILL);
 }
 
 }  // namespace

@@ -9,7 +9,15 @@
 //                            sleeps MS (the reply comes after it ends);
 //                            "listener" installs an allow-all filter with a
 //                            seccomp listener of its own and keeps it
-//                            (print "listener ok|ERR")
+//                            (print "listener ok|ERR"); "closetrap"
+//                            installs a filter of its own refusing close(N)
+//                            for N its next fd (print "closetrap N ok");
+//                            "clonefiles" starts a process (not a thread)
+//                            sharing its fd table, which keeps copying fd N
+//                            and serves any seccomp listener it gets (print
+//                            "clonefiles N PID"); "spawn IN OUT" forks a
+//                            `victim serve` on the FIFOs IN and OUT (print
+//                            "spawned PID")
 //   victim threads N [diverge]  N threads calling getppid; stdin "report"
 //                            prints one result per thread; with "diverge" the
 //                            first thread installs a private allow-all filter
@@ -26,6 +34,9 @@
 // execve (of a path that does not exist: ENOENT means the call ran).
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -127,6 +138,51 @@ int threads(int n, bool diverge) {
   return 0;
 }
 
+int lowest_free_fd() {
+  const int fd = dup(0);
+  close(fd);
+  return fd;
+}
+
+bool is_listener(int fd) {
+  char link[256] = {};
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  if (readlink(path.c_str(), link, sizeof link - 1) < 0) return false;
+  return std::string(link).find("seccomp notify") != std::string::npos;
+}
+
+// Answers every notification on `fd` with CONTINUE, forever: what a process
+// holding a member's listener could do.
+[[noreturn]] void serve_listener(int fd) {
+  for (;;) {
+    alignas(seccomp_notif) unsigned char req_buf[512] = {};
+    auto* req = reinterpret_cast<seccomp_notif*>(req_buf);
+    if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
+      if (errno == ENOENT || errno == EINTR) continue;
+      _exit(9);
+    }
+    alignas(seccomp_notif_resp) unsigned char resp_buf[512] = {};
+    auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf);
+    resp->id = req->id;
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    (void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, resp);
+  }
+}
+
+// A filter of its own: close(n) fails with EPERM, everything else runs.
+bool close_trap(int n) {
+  sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(n), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(sizeof f / sizeof f[0]), f};
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -150,6 +206,43 @@ int main(int argc, char** argv) {
           _exit(0);
         }
         say("vforked");
+        continue;
+      }
+      if (line == "closetrap") {
+        const int n = lowest_free_fd();
+        say("closetrap " + std::to_string(n) + (close_trap(n) ? " ok" : " ERR"));
+        continue;
+      }
+      if (line == "clonefiles") {
+        const int n = lowest_free_fd();
+        const long c = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+        if (c == 0) {
+          for (;;) {
+            const int got = fcntl(n, F_DUPFD, 200);
+            if (got >= 0) {
+              if (is_listener(got)) serve_listener(got);
+              close(got);
+            }
+          }
+        }
+        say("clonefiles " + std::to_string(n) + " " + std::to_string(c));
+        continue;
+      }
+      if (line.starts_with("spawn ")) {
+        const std::string rest = line.substr(6);
+        const auto sp = rest.find(' ');
+        const std::string in = rest.substr(0, sp), out = rest.substr(sp + 1);
+        const pid_t c = fork();
+        if (c == 0) {
+          const int i = open(in.c_str(), O_RDONLY), o = open(out.c_str(), O_WRONLY);
+          dup2(i, 0);
+          dup2(o, 1);
+          close(i);
+          close(o);
+          execl("/proc/self/exe", "victim", "serve", nullptr);
+          _exit(127);
+        }
+        say("spawned " + std::to_string(c));
         continue;
       }
       if (line == "listener") {
