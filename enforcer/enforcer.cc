@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <dirent.h>
@@ -25,6 +26,7 @@ std::string_view reason(NoListener why) {
     case NoListener::not_stopped: return "not-stopped";
     case NoListener::shared_files: return "shared-files";
     case NoListener::unsupported: return "kernel-too-old";
+    case NoListener::refused: return "daemon-restarted";
     case NoListener::lost: return "listener-lost";
     case NoListener::none: break;
   }
@@ -182,15 +184,21 @@ std::optional<Enforcer::Filters> Enforcer::read_filters(Pid pid) {
     d.nr = static_cast<int>(nr);
     d.arch = AUDIT_ARCH_X86_64;
     std::int32_t strictest = static_cast<std::int32_t>(SECCOMP_RET_ALLOW);
+    bool by_args = false;  // some path looks at arguments: other arguments may pass
     for (const auto& p : programs.value()) {
-      auto r = bpf::run(p, d);
+      bpf::Trace trace;
+      auto r = bpf::run(p, d, &trace);
       if (!r) return std::nullopt;  // a filter our interpreter cannot run
+      by_args |= std::any_of(trace.loads.begin(), trace.loads.end(),
+                             [](std::uint32_t off) { return off >= offsetof(seccomp_data, args); });
       strictest = std::min(strictest, static_cast<std::int32_t>(r.value() & SECCOMP_RET_ACTION_FULL));
     }
     const auto action = static_cast<std::uint32_t>(strictest);
     // What a listener of the previous daemon answered now fails with
     // ENOSYS; anything else that is not an allow is a filter's for good.
-    if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG) (void)f.hard.set(nr);
+    // Where arguments decide, it counts as callable: a later deny then
+    // stacks a filter for it (denying too much is safe, too little not).
+    if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG || by_args) (void)f.hard.set(nr);
     else if (action == SECCOMP_RET_USER_NOTIF) (void)f.unsupervised.set(nr);
     else (void)f.tightened.set(nr);
   }

@@ -134,7 +134,9 @@ Seized::Seized(Seized&& o) noexcept : tid_(o.tid_), pending_signal_(o.pending_si
 Seized::~Seized() {
   if (tid_ <= 0) return;
   if (stopped_) {
-    ptrace_req(PTRACE_DETACH, tid_, nullptr, reinterpret_cast<void*>(static_cast<long>(pending_signal_)));
+    // A tracee killed meanwhile cannot be detached: reap it later.
+    if (ptrace_req(PTRACE_DETACH, tid_, nullptr, reinterpret_cast<void*>(static_cast<long>(pending_signal_))) != 0)
+      pending_detaches.push_back(tid_);
     return;
   }
   // Not stopped: PTRACE_DETACH would fail. Detach once the stop arrives.
@@ -325,7 +327,7 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     // -ESRCH instead of a thread id, which would collide with the fd.
     if (listener_of > 0) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
     BOOST_OUTCOME_TRY(rc, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
-    if (listener_of > 0 && (rc == -ESRCH || rc == -EBUSY || rc == -EINVAL)) return Installed{rc, {}};
+    if (listener_of > 0 && (rc == -ESRCH || rc == -EBUSY || rc == -EINVAL || rc == -EPERM)) return Installed{rc, {}};
     if (rc < 0) {
       const int e = static_cast<int>(-rc);
       return make_error(e == ENOMEM ? Errc::limit : Errc::invalid,
@@ -370,14 +372,11 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
 
 void Seized::kill_and_reap() {
   if (tid_ <= 0) return;
-  // Its parent can reap it only once we, its tracer, have seen it die.
+  // Its parent can reap it only once we, its tracer, have seen it die; a
+  // leader is reapable only after its other (traced) threads, so the rest
+  // is left to finish_detaches rather than waited for here.
   ::kill(tid_, SIGKILL);
-  int status = 0;
-  for (;;) {
-    const pid_t r = waitpid(tid_, &status, __WALL);
-    if (r < 0 && errno == EINTR) continue;
-    if (r != tid_ || WIFEXITED(status) || WIFSIGNALED(status)) break;
-  }
+  pending_detaches.push_back(tid_);
   tid_ = -1;
 }
 
@@ -500,6 +499,7 @@ Result<Injection> inject_process(pid_t tgid, const Program& program, const Progr
       }
       out.why = got.rc == -EBUSY    ? NoListener::own_listener
                 : got.rc == -EINVAL ? NoListener::unsupported
+                : got.rc == -EPERM  ? NoListener::refused
                                     : NoListener::threads_diverged;
       if (got.rc != -ESRCH) {
         BOOST_OUTCOME_TRY(plain, seized.value().install(program, true));

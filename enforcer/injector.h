@@ -77,8 +77,8 @@ class Seized {
   // The thread's seccomp filters, oldest first (PTRACE_SECCOMP_GET_FILTER;
   // the thread must be stopped). Errors: permission, no_process.
   Result<std::vector<Program>> filters();
-  // Fail closed: SIGKILL, then wait for its death (its parent can reap it
-  // only once its tracer has seen it die); nothing is left to detach.
+  // Fail closed: SIGKILL; its death is collected by finish_detaches (its
+  // parent can reap it only once its tracer has seen it die).
   void kill_and_reap();
 
  private:
@@ -138,6 +138,7 @@ enum class NoListener : std::uint8_t {
   not_stopped,
   shared_files,
   unsupported,
+  refused,  // the chain forbids new listeners: a supervised filter of a previous daemon
   lost
 };
 

@@ -30,7 +30,9 @@ enum class Verdict : std::uint8_t {
   seccomp_exempt,
   prctl_exempt,
   seccomp_exempt_notify,
-  prctl_exempt_notify
+  prctl_exempt_notify,
+  seccomp_guarded,         // allowed, in a supervised filter: no listener of one's own
+  seccomp_exempt_guarded,  // denied, not routed, in a supervised filter
 };
 
 struct Run {
@@ -39,6 +41,10 @@ struct Run {
 };
 
 Verdict verdict(const SyscallSet& allowed, const SyscallSet& notify, unsigned nr) {
+  if (nr == kSeccompNr && !notify.empty()) {  // a supervised filter guards 317 in every case
+    if (allowed.test(nr)) return Verdict::seccomp_guarded;
+    return notify.test(nr) ? Verdict::seccomp_exempt_notify : Verdict::seccomp_exempt_guarded;
+  }
   if (allowed.test(nr)) return Verdict::allow;
   const bool routed = notify.test(nr);
   if (nr == kSeccompNr) return routed ? Verdict::seccomp_exempt_notify : Verdict::seccomp_exempt;
@@ -86,11 +92,33 @@ void emit_leaf(Assembler& a, Verdict v) {
     case Verdict::notify:
       a.ret(kNotify);
       return;
-    case Verdict::seccomp_exempt:
-    case Verdict::seccomp_exempt_notify: {
+    case Verdict::seccomp_exempt: {
       const std::pair<std::uint32_t, std::uint32_t> words[] = {{arg_low(0), kSeccompSetModeFilter},
                                                                {arg_high(0), 0}};
-      emit_exact_args(a, words, v == Verdict::seccomp_exempt ? kDeny : kNotify);
+      emit_exact_args(a, words, kDeny);
+      return;
+    }
+    case Verdict::seccomp_exempt_notify:
+    case Verdict::seccomp_guarded:
+    case Verdict::seccomp_exempt_guarded: {
+      // SET_MODE_FILTER without NEW_LISTENER is allowed, with it denied; any
+      // other use as the number's verdict says.
+      const std::string set_mode = a.fresh("set_mode"), other = a.fresh("other"), flags = a.fresh("flags");
+      const std::string listener = a.fresh("listener"), plain = a.fresh("plain");
+      a.ld_abs(arg_low(0));
+      a.jeq(kSeccompSetModeFilter, set_mode, other);
+      a.label(set_mode);
+      a.ld_abs(arg_high(0));
+      a.jeq(0, flags, other);
+      a.label(flags);
+      a.ld_abs(arg_low(1));  // flags is an unsigned int: the kernel reads the low half only
+      a.jset(kSeccompFlagNewListener, listener, plain);
+      a.label(listener);
+      a.ret(kDeny);
+      a.label(plain);
+      a.ret(kAllow);
+      a.label(other);
+      a.ret(v == Verdict::seccomp_guarded ? kAllow : v == Verdict::seccomp_exempt_guarded ? kDeny : kNotify);
       return;
     }
     case Verdict::prctl_exempt:

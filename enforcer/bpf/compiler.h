@@ -25,7 +25,13 @@
 //  - prctl (157) denied: exactly prctl(PR_SET_NO_NEW_PRIVS, 1, ...), i.e.
 //    args[0] == 38 and args[1] == 1 (both halves of each checked), is allowed;
 //  every other use of those two calls returns ERRNO(EPERM) (USER_NOTIF when
-//  the number is in `notify`). Both calls can
+//  the number is in `notify`). A SUPERVISED filter (`notify` not empty)
+//  also denies seccomp(SET_MODE_FILTER) with SECCOMP_FILTER_FLAG_NEW_LISTENER
+//  (args[1] bit 3), whether 317 is allowed or not: a chain holds one
+//  listener, ours, so while the supervisor lives the kernel says EBUSY
+//  anyway; once it is gone, a listener of the member's own would win the
+//  tie between equal USER_NOTIF verdicts (the newest filter's does) and
+//  could let routed calls through, instead of the kernel's ENOSYS. Both calls can
 //  only restrict their caller (the kernel runs every attached filter and the
 //  most restrictive verdict wins, so a new filter never loosens an older
 //  one), and syscg tightens a running group by injecting exactly these two
@@ -49,6 +55,7 @@ inline constexpr unsigned kSeccompNr = 317;
 inline constexpr unsigned kPrctlNr = 157;
 inline constexpr std::uint32_t kSeccompSetModeFilter = 1;  // SECCOMP_SET_MODE_FILTER
 inline constexpr std::uint32_t kPrSetNoNewPrivs = 38;      // PR_SET_NO_NEW_PRIVS
+inline constexpr std::uint32_t kSeccompFlagNewListener = 8;  // SECCOMP_FILTER_FLAG_NEW_LISTENER
 
 // False when `allowed` allows every number: such a group gets no filter at
 // all (zero overhead).

@@ -180,16 +180,20 @@ TEST(BpfCompiler, RoutedNumbersReturnUserNotif) {
     for (std::uint32_t nr = 0; nr < kSyscallWidth; ++nr) {
       const std::uint32_t denied = notify.test(nr) ? kNotify : kEperm;
       const Trace t = check.expect(call(nr), allowed.test(nr) ? kAllow : denied);
-      if (!exempt_path(allowed, nr) && t.loads != std::vector<std::uint32_t>{kOffsetArch, kOffsetNr})
+      if (!exempt_path(allowed, nr) && nr != kSeccompNr && t.loads != std::vector<std::uint32_t>{kOffsetArch, kOffsetNr})
         check.fail(fmt::format("nr {}: loads more than arch and nr", nr));
       check.expect(call(kX32 | nr), kEperm);  // never routed: the supervisor sees native numbers only
       check.expect(call(nr, {}, AUDIT_ARCH_I386), kEperm);
     }
     check.expect(call(kSyscallWidth), kEnosys);
-    if (!allowed.test(kSeccompNr)) {
-      check.expect(call(kSeccompNr, {1, 0, 0}), kAllow);  // the injection's own call still passes
-      check.expect(call(kSeccompNr, {3, 0, 0}), notify.test(kSeccompNr) ? kNotify : kEperm);
-    }
+    // No listener of one's own beside ours, whether 317 is allowed or not.
+    const std::uint32_t new_listener = kSeccompFlagNewListener;
+    check.expect(call(kSeccompNr, {1, new_listener, 0}), kEperm);
+    check.expect(call(kSeccompNr, {1, new_listener | 1, 0}), kEperm);
+    check.expect(call(kSeccompNr, {1, 1, 0}), kAllow);  // TSYNC: the injection's own call still passes
+    check.expect(call(kSeccompNr, {1, 0, 0}), kAllow);
+    check.expect(call(kSeccompNr, {3, 0, 0}),
+                 allowed.test(kSeccompNr) ? kAllow : notify.test(kSeccompNr) ? kNotify : kEperm);
     if (!allowed.test(kPrctlNr)) {
       check.expect(call(kPrctlNr, {38, 1}), kAllow);
       check.expect(call(kPrctlNr, {22, 2}), notify.test(kPrctlNr) ? kNotify : kEperm);

@@ -892,11 +892,12 @@ TEST_F(PersistenceTest, ARestartKeepsTreePoliciesLimitsModesAndMembers) {
   EXPECT_EQ(v.ask("getppid"), "getppid ENOSYS");
   EXPECT_EQ(m->sh("echo uname > g/syscalls.deny").status, 0);  // it is tightened again,
   EXPECT_EQ(v.ask("uname"), "uname EPERM");
-  // under the new supervisor, which can give uname back; getppid is lost.
+  // by an ERRNO filter: the old supervised filter refuses a second listener
+  // (one of the member's own could otherwise answer what it routed).
   ASSERT_EQ(m->sh("echo getppid,uname > g/syscalls.allow && echo getppid,uname > g/sub/syscalls.allow").status, 0);
-  EXPECT_EQ(v.ask("uname"), "uname ok");
+  EXPECT_EQ(v.ask("uname"), "uname EPERM");
   EXPECT_EQ(v.ask("getppid"), "getppid ENOSYS");
-  EXPECT_EQ(m->sh("cat g/sub/syscalls.stricter").output, std::to_string(v.pid()) + " 110 daemon-restarted\n");
+  EXPECT_EQ(m->sh("cat g/sub/syscalls.stricter").output, std::to_string(v.pid()) + " 63,110 daemon-restarted\n");
 }
 
 TEST_F(PersistenceTest, NumbersLostWithTheOldSupervisorAreReportedAfterARestart) {
@@ -1080,6 +1081,21 @@ TEST_F(LiveLooseningTest, ThreadsWithDivergingFiltersFallBackAndAreReported) {
   ASSERT_EQ(allow("g", "getppid"), 0);
   EXPECT_EQ(v.ask("report"), "EPERM EPERM ");
   EXPECT_EQ(stricter("g"), std::to_string(v.pid()) + " 110 threads-diverged\n");
+}
+
+TEST_F(LiveLooseningTest, WithTheSupervisorGoneAMemberCannotAnswerItsOwnCalls) {
+  // Once our listener is gone, a listener of the member's own would win
+  // the tie between equal USER_NOTIF verdicts: supervised filters refuse
+  // NEW_LISTENER, even where the group allows seccomp.
+  mkgroup("g", "getppid");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_MOVED(v.pid(), "g");
+  EXPECT_EQ(v.ask("listener"), "listener EPERM") << "refused by our filter (else EBUSY: ours is there)";
+  mount_->daemon().kill(SIGKILL);
+  ASSERT_GE(mount_->daemon().wait_for(5s), 0);
+  EXPECT_EQ(v.ask("listener"), "listener EPERM");
+  EXPECT_EQ(v.ask("getppid"), "getppid ENOSYS");
 }
 
 TEST_F(LiveLooseningTest, DenialsAreCountedPerGroupAndNumber) {
