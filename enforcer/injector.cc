@@ -326,7 +326,19 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     // NEW_LISTENER with TSYNC needs TSYNC_ESRCH: a diverging thread is then
     // -ESRCH instead of a thread id, which would collide with the fd.
     if (listener_of > 0) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+    // While the listener sits in the target's fd table, any process allowed
+    // to ptrace the target (same uid, Yama permitting) could take it with
+    // pidfd_getfd: a non-dumpable target needs CAP_SYS_PTRACE for that.
+    long dumpable = 1;
+    if (listener_of > 0) {
+      BOOST_OUTCOME_TRY(was, call(saved, gadget, SYS_prctl, PR_GET_DUMPABLE, 0));
+      BOOST_OUTCOME_TRY(off, call(saved, gadget, SYS_prctl, PR_SET_DUMPABLE, 0));
+      if (was < 0 || off != 0) return Installed{-EPERM, {}};
+      dumpable = was;
+    }
     BOOST_OUTCOME_TRY(rc, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
+    if (listener_of > 0 && rc < 0)  // no listener: dumpable again (unfiltered prctl)
+      (void)call(saved, gadget, SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable));
     if (listener_of > 0 && (rc == -ESRCH || rc == -EBUSY || rc == -EINVAL || rc == -EPERM)) return Installed{rc, {}};
     if (rc < 0) {
       const int e = static_cast<int>(-rc);
@@ -350,6 +362,9 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
                         fmt::format("the listener could not be closed in {} ({}); killed it", listener_of,
                                     closed ? std::strerror(static_cast<int>(-closed.value())) : closed.error().message));
     }
+    // Through the new filter, which may route prctl: answered like close.
+    (void)call(saved, gadget, SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable), 0,
+               out.listener.get());
     return out;  // without a listener the routed numbers fail with ENOSYS: closed, not open
   }();
 
@@ -431,14 +446,19 @@ bool shares_files(pid_t tgid) {
   DIR* d = opendir("/proc");
   if (!d) return true;  // cannot tell: assume the worst
   bool shared = false;
+  // Every task, not just leaders: a leader may have unshared its table
+  // while another of its threads still uses ours.
   while (dirent* e = readdir(d)) {
     const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
     if (pid <= 0 || pid == tgid) continue;
-    const long r = syscall(SYS_kcmp, tgid, pid, KCMP_FILES, 0, 0);
-    if (r == 0 || (r < 0 && errno == ENOSYS)) {
-      shared = true;
-      break;
+    for (pid_t t : threads_of(pid)) {
+      const long r = syscall(SYS_kcmp, tgid, t, KCMP_FILES, 0, 0);
+      if (r == 0 || (r < 0 && errno == ENOSYS)) {
+        shared = true;
+        break;
+      }
     }
+    if (shared) break;
   }
   closedir(d);
   return shared;
