@@ -181,7 +181,11 @@ def enforcer_section(results, docs):
         t = next(v for k, v in runs.items() if k.startswith(f"BM_Tighten/{n}/"))
         lines.append(f"| tighten a group of {n} member{'s' if n > 1 else ''} (`echo N > syscalls.deny`) | "
                      f"{t['p50_us'] / 1e3:.2f} ms | {t['p99_us'] / 1e3:.2f} ms |")
-    lines += ["", context_line(ctx).replace("pinned to one core", "pinned to one core"), "",
+    lines += ["", "A first restriction stops every thread, checks with `kcmp` over every task on the machine that no "
+              "other process shares the target's fd table (most of its cost here), installs the supervised filter and "
+              "moves its listener into the daemon. The first write of each tighten run is every member's first "
+              "restriction: it makes the p99 of the larger groups; the p50 is a later, plain `ERRNO` filter.",
+              "", context_line(ctx).replace("pinned to one core", "pinned to one core"), "",
               "![syscall cost by depth](docs/bench/enforcer_depth.svg)"]
     dat = docs / "enforcer_depth.dat"
     dat.write_text("".join(f"{d} {m} {none} {floor}\n" for d, m in zip(depths, member)))
