@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
 #include <cstddef>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
@@ -45,6 +46,20 @@ void Enforcer::start() {
     fmt::print(stderr, "syscgfs: error: the supervisor did not start ({}); routed calls fail with ENOSYS\n",
                s.error().message);
   tracer_.start();
+  std::vector<Pid> adopted;
+  {
+    std::lock_guard lock(pidfds_mu_);
+    adopted.swap(readback_);
+    readbacks_pending_ = static_cast<int>(adopted.size());
+  }
+  // Before any FUSE request can queue an injection: jobs run in order.
+  for (Pid pid : adopted)
+    tracer_.post([this, pid] {
+      auto f = read_filters(pid);
+      std::lock_guard lock(pidfds_mu_);
+      if (f && filters_.contains(pid)) filters_[pid] = *f;  // else keep the conservative record
+      --readbacks_pending_;
+    });
   auto events = ProcEvents::start(*this);
   if (events) {
     events_ = std::move(events.value());
@@ -159,16 +174,16 @@ bool Enforcer::adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowe
   auto st = read_status(pid);
   if (!st || st.value().tgid != pid || st.value().start_time != start_time || st.value().state == 'Z') return false;
   track(pid);
-  // What its filters do now, read back from the kernel; failing that, they
-  // enforce at least `allowed` (what the previous daemon saw to).
-  Filters f = read_filters(pid).value_or(Filters{allowed, {}, {}, ~allowed, "daemon-restarted"});
+  // Its filters enforce at least `allowed` (the previous daemon saw to
+  // that); start() has the tracer read what they really do, first thing.
   std::lock_guard lock(pidfds_mu_);
-  filters_[pid] = f;
+  filters_[pid] = Filters{allowed, {}, {}, ~allowed, "daemon-restarted"};
+  readback_.push_back(pid);
   return true;
 }
 
-// Runs before the daemon's threads exist (restore), so it attaches from
-// the calling thread and lets go before returning.
+// Runs on the tracer thread (a target that does not stop in time is let go
+// by finish_detaches there).
 std::optional<Enforcer::Filters> Enforcer::read_filters(Pid pid) {
   auto seized = Seized::seize(pid);
   if (!seized || !seized.value().interrupt()) return std::nullopt;
@@ -206,6 +221,13 @@ std::optional<Enforcer::Filters> Enforcer::read_filters(Pid pid) {
 }
 
 std::vector<fs::Loss> Enforcer::stricter(Pid pid, const SyscallSet& allowed) {
+  if (readbacks_pending_ > 0) {
+    // Report from what the kernel holds, not the conservative record.
+    auto done = std::make_shared<std::promise<void>>();
+    auto future = done->get_future();
+    tracer_.post([done] { done->set_value(); });
+    future.wait();
+  }
   std::lock_guard lock(pidfds_mu_);
   auto it = filters_.find(pid);
   if (it == filters_.end()) return {};

@@ -102,6 +102,8 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   // they do have, for a fork event that arrives after the parent settled.
   std::map<Pid, Filters> unfiltered_;  // guarded by pidfds_mu_
   std::uint64_t steps_ = 0;            // guarded by pidfds_mu_
+  std::vector<Pid> readback_;          // re-adopted, filters not read yet; guarded by pidfds_mu_
+  std::atomic<int> readbacks_pending_{0};
   // barrier() waits for the decisions in flight (the supervisor holds it
   // shared for decide + answer), so none answers from an old policy after
   // a change is acknowledged.

@@ -52,9 +52,11 @@ class Tracer {
   Result<std::vector<pid_t>> inject(pid_t tgid, Plan plan, Settle settle, std::optional<pid_t> self_writer,
                                     bool defer = false);
 
+  // Runs `job` on this thread, after the jobs before it; returns at once.
+  void post(std::function<void()> job);
+
  private:
   void run();
-  void post(std::function<void()> job);
 
   const std::chrono::milliseconds deadline_;
   std::mutex mu_;
