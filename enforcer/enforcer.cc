@@ -318,19 +318,19 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& allowed,
     std::uint64_t id = 0;  // the tag of the expected record
   };
   auto step = std::make_shared<Step>();
-  auto plan = [this, pid, allowed, attach, step]() -> Result<Tracer::Filters> {
+  auto plan = [this, pid, allowed, attach, step]() -> Result<Tracer::Programs> {
     {
       std::lock_guard lock(pidfds_mu_);
       if (auto it = filters_.find(pid); it != filters_.end()) step->before = it->second;
     }
     step->block = step->before.hard & ~allowed;
     if (step->block.empty())  // nothing new to deny: no filter
-      return Tracer::Filters{attach ? std::make_shared<const Program>() : nullptr, nullptr};
+      return Tracer::Programs{attach ? std::make_shared<const Program>() : nullptr, nullptr};
     // The new filter denies `block` and allows the rest: what earlier
     // filters deny stays denied by them, and what they route stays the
     // supervisor's to decide (the kernel takes the most restrictive verdict
     // of all filters; USER_NOTIF is stricter than ALLOW).
-    Tracer::Filters f;
+    Tracer::Programs f;
     BOOST_OUTCOME_TRY(program, program_for(~step->block));
     f.program = program;
     // A listener of ours already in the chain: a second is impossible.

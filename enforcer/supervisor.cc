@@ -1,13 +1,13 @@
 #include "enforcer/supervisor.h"
 
+#include "enforcer/shutdown_signals.h"
+
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
-#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -54,26 +54,16 @@ Status Supervisor::add(UniqueFd listener) {
   const int fd = listener.get();
   std::lock_guard lock(mu_);
   if (!thread_.joinable()) return make_error(Errc::io, "the supervisor is not running");
-  {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = fd;
-    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return sys_error("epoll_ctl");
-  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = fd;
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return sys_error("epoll_ctl");
   listeners_.emplace(fd, std::move(listener));
   return outcome::success();
 }
 
-std::size_t Supervisor::listeners() const {
-  std::lock_guard lock(mu_);
-  return listeners_.size();
-}
-
 void Supervisor::run() {
-  sigset_t shutdown_signals;  // libfuse's handlers run on other threads
-  sigemptyset(&shutdown_signals);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&shutdown_signals, sig);
-  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+  block_shutdown_signals();
   epoll_event events[32];
   for (;;) {
     const int n = epoll_wait(epoll_.get(), events, 32, -1);

@@ -48,8 +48,6 @@ class Supervisor {
   // io when the supervisor is not running (the listener is then closed, and
   // what it routes fails with ENOSYS).
   Status add(UniqueFd listener);
-  // Listeners still open (test and benchmark introspection).
-  std::size_t listeners() const;
 
  private:
   void run();

@@ -1,9 +1,10 @@
 #include "enforcer/tracer.h"
 
+#include "enforcer/shutdown_signals.h"
+
 #include <fmt/format.h>
 
 #include <csignal>
-#include <pthread.h>
 #include <cstdio>
 
 namespace syscg::enforcer {
@@ -32,12 +33,7 @@ void Tracer::post(std::function<void()> job) {
 }
 
 void Tracer::run() {
-  // libfuse's SIGINT/SIGTERM/SIGHUP handlers must run on other threads: here
-  // they would interrupt waitpid in the middle of an injection.
-  sigset_t shutdown_signals;
-  sigemptyset(&shutdown_signals);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&shutdown_signals, sig);
-  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+  block_shutdown_signals();
   bool pending = false;
   for (;;) {
     std::function<void()> job;
@@ -65,18 +61,18 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
   auto interrupted_future = interrupted->get_future();
   auto done_future = done->get_future();
   post([=, this, plan = std::move(plan), settle = std::move(settle)] {
-    auto filters = plan();
-    if (!filters || !filters.value().program) {
+    auto programs = plan();
+    if (!programs || !programs.value().program) {
       // Nothing to install (or nothing possible): the target is not touched.
-      interrupted->set_value(filters ? Status(outcome::success()) : Status(filters.error()));
-      if (filters) done->set_value(std::vector<pid_t>{});
-      else done->set_value(filters.error());
+      interrupted->set_value(programs ? Status(outcome::success()) : Status(programs.error()));
+      if (programs) done->set_value(std::vector<pid_t>{});
+      else done->set_value(programs.error());
       return;
     }
     const auto deadline = std::chrono::steady_clock::now() + deadline_;
     bool answered = false;
     auto result = inject_process(
-        tgid, *filters.value().program, filters.value().supervised.get(), self_writer, deadline,
+        tgid, *programs.value().program, programs.value().supervised.get(), self_writer, deadline,
         [&](const Status& s) {
           answered = static_cast<bool>(s);
           interrupted->set_value(s);

@@ -32,11 +32,11 @@ class Tracer {
 
   // What to install, decided on this thread right before the target is
   // touched (so a plan always sees the outcome of every earlier job).
-  struct Filters {
+  struct Programs {
     std::shared_ptr<const Program> program;     // null: nothing to do; empty: no_new_privs only
     std::shared_ptr<const Program> supervised;  // optional: see inject_process
   };
-  using Plan = std::function<Result<Filters>()>;
+  using Plan = std::function<Result<Programs>()>;
   // Runs on this thread with the outcome, before inject() returns (or, for
   // a self-move, before the next job); it may take the listener.
   using Settle = std::function<void(Result<Injection>&)>;

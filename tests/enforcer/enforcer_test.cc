@@ -673,11 +673,6 @@ TEST_F(EnforcerTest, RefusesATargetThatCannotBeStoppedInTime) {
   release_from_daemon(v.child());
 }
 
-}  // namespace
-}  // namespace syscg::test
-
-namespace syscg::test {
-namespace {
 
 // The daemon forks into the background (no -f): the enforcer's threads must
 // be started in the daemonized process, not left behind in its parent.
@@ -705,11 +700,6 @@ TEST(EnforcerDaemonTest, EnforcesWhenDaemonized) {
   EXPECT_EQ(sh("fusermount3 -u '" + dir + "'").status, 0);
 }
 
-}  // namespace
-}  // namespace syscg::test
-
-namespace syscg::test {
-namespace {
 
 // A root shell inside a group cannot free itself through the mount, but can
 // work below its own group (issue 5, "no self-release").
@@ -732,11 +722,6 @@ TEST_F(SelfReleaseTest, AMemberCannotLoosenOrLeaveItsGroup) {
   EXPECT_EQ(sh("cat other/cgroup.procs cgroup.procs").output, "");
 }
 
-}  // namespace
-}  // namespace syscg::test
-
-namespace syscg::test {
-namespace {
 
 // Behaviours found in review: each was a way out of a tightening, or a way
 // to hurt a member or the daemon.
@@ -841,11 +826,6 @@ TEST_F(EnforcerReviewTest, EventsWakeWhenTheLastMemberExits) {
   EXPECT_NE(r.output.find("populated 0"), std::string::npos) << r.output;
 }
 
-}  // namespace
-}  // namespace syscg::test
-
-namespace syscg::test {
-namespace {
 
 // State that survives the daemon (issue 5 §6): a state file shared by
 // successive mounts.
@@ -968,11 +948,6 @@ TEST_F(PersistenceTest, AKillMinus9LosesNoAcknowledgedWrite) {
   EXPECT_GT(acknowledged, 0) << "no write was acknowledged before the kill";
 }
 
-}  // namespace
-}  // namespace syscg::test
-
-namespace syscg::test {
-namespace {
 
 // Live loosening (issue 5 §1–§4): a member's first restriction routes its
 // denied numbers to the daemon's supervisor, which answers from the group's
@@ -1143,17 +1118,11 @@ TEST_F(LiveLooseningTest, WithTheSupervisorGoneRoutedCallsStayDenied) {
   EXPECT_EQ(v.ask("uname"), "uname ok");
 }
 
-}  // namespace
-}  // namespace syscg::test
-
-namespace syscg::test {
-namespace {
 
 // Found in review of live loosening: ways for a member to keep or steal
 // its listener, and records that went wrong.
-class LiveLooseningReviewTest : public EnforcerTest {
+class LiveLooseningReviewTest : public LiveLooseningTest {
  protected:
-  std::string stricter(const std::string& group) { return read_file(path(group + "/syscalls.stricter")); }
   // Listeners (seccomp notify fds) that process `pid` holds.
   static int listeners_held(pid_t pid) {
     int held = 0;
