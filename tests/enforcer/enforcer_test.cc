@@ -1150,6 +1150,20 @@ TEST_F(LiveLooseningReviewTest, AGroupDenyingCloseCanBeJoinedAndLoosened) {
   EXPECT_EQ(v.ask("getppid"), "getppid ok");
 }
 
+TEST_F(LiveLooseningReviewTest, AMemberIsDumpableAgainAfterItsFirstRestriction) {
+  // Non-dumpable only while the listener is in its fd table; restoring that
+  // goes through the new filter, which here routes prctl too.
+  mkgroup("g", "getppid,prctl");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  EXPECT_EQ(v.ask("dumpable"), "dumpable ok");
+  ASSERT_MOVED(v.pid(), "g");
+  EXPECT_EQ(listeners_held(v.pid()), 0);
+  EXPECT_EQ(v.ask("dumpable"), "dumpable EPERM") << "prctl is denied in g";
+  ASSERT_EQ(allow("g", "prctl"), 0);
+  EXPECT_EQ(v.ask("dumpable"), "dumpable ok");
+}
+
 TEST_F(LiveLooseningReviewTest, AMemberThatRefusesToCloseTheListenerIsKilled) {
   mkgroup("g");
   Victim v({"serve"});

@@ -31,7 +31,8 @@
 //                            cannot stop meanwhile
 //   victim trace PID         PTRACE_SEIZE PID and hold it until stdin closes
 // CALL: getppid, uname, int80_getppid (i386 getppid through int 0x80),
-// execve (of a path that does not exist: ENOENT means the call ran).
+// execve (of a path that does not exist: ENOENT means the call ran),
+// dumpable (prctl(PR_GET_DUMPABLE): "ok" when 1, else "not-dumpable").
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -83,6 +84,9 @@ std::string call(const std::string& name) {
   } else if (name == "execve") {
     char* const argv[] = {nullptr};
     r = syscall(SYS_execve, "/nonexistent/syscg-victim", argv, argv);
+  } else if (name == "dumpable") {
+    r = prctl(PR_GET_DUMPABLE);
+    if (r == 0) return "not-dumpable";
   } else if (name == "int80_getppid") {
     r = int80(64);  // i386 __NR_getppid
     if (r < 0 && r > -4096) {
