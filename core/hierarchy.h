@@ -32,6 +32,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/grammar.h"
 #include "core/syscall_set.h"
 
@@ -50,10 +51,6 @@
 
 namespace syscg {
 
-using GroupId = std::uint64_t;
-inline constexpr GroupId kNoGroup = 0;
-inline constexpr GroupId kRootGroup = 1;
-using Pid = std::int32_t;
 
 struct GroupInfo {
   GroupId id = kNoGroup;

@@ -1,5 +1,6 @@
 #include "enforcer/enforcer.h"
 
+#include "core/io_uring_table.h"
 #include "enforcer/bpf/compiler.h"
 #include "enforcer/bpf/interpreter.h"
 #include "enforcer/procfs.h"
@@ -7,18 +8,41 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <future>
+#include <thread>
+#include <cerrno>
+#include <cstring>
 #include <cstddef>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <dirent.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 namespace syscg::enforcer {
 
 namespace {
+
+// Whether one of a re-adopted member's filters is ours with its clone
+// guard: clone(CLONE_PARENT) refused, clone3 ENOSYS.
+bool guarded(const std::vector<Program>& programs) {
+  auto refuses = [&](unsigned nr, std::uint64_t a0, std::uint32_t want) {
+    seccomp_data d{};
+    d.nr = static_cast<int>(nr);
+    d.arch = AUDIT_ARCH_X86_64;
+    d.args[0] = a0;
+    return std::any_of(programs.begin(), programs.end(), [&](const Program& p) {
+      auto r = bpf::run(p, d);
+      return r && r.value() == want;
+    });
+  };
+  constexpr unsigned kClone = 56, kClone3 = 435;
+  constexpr std::uint64_t kCloneParent = 0x8000;
+  return refuses(kClone, kCloneParent, SECCOMP_RET_ERRNO | EPERM) && refuses(kClone3, 0, SECCOMP_RET_ERRNO | ENOSYS);
+}
 
 std::string_view reason(NoListener why) {
   switch (why) {
@@ -38,17 +62,25 @@ std::string_view reason(NoListener why) {
 
 Enforcer::Enforcer(std::chrono::milliseconds stop_deadline)
     : self_(getpid()), supervisor_([this](pid_t tid, unsigned nr) { return decide(tid, nr); }, decide_mu_),
-      tracer_(stop_deadline) {}
+      tracer_(stop_deadline), tracker_(*this) {
+  // A fault hook for the tests of pid recycling: a pause between
+  // identifying a written pid and pinning it.
+  if (const char* ms = std::getenv("SYSCGFS_TEST_HOLD_BEFORE_SEIZE_MS")) test_hold_ = std::chrono::milliseconds(std::atoi(ms));
+}
 
 void Enforcer::start() {
   self_ = getpid();  // the daemonized process
+  // Non-dumpable: only CAP_SYS_PTRACE can then read the daemon's memory or
+  // take its fds (the supervisor's listeners) with pidfd_getfd.
+  if (prctl(PR_SET_DUMPABLE, 0) != 0)
+    fmt::print(stderr, "syscgfs: error: prctl(PR_SET_DUMPABLE, 0): {}\n", std::strerror(errno));
   if (auto s = supervisor_.start(); !s)
     fmt::print(stderr, "syscgfs: error: the supervisor did not start ({}); routed calls fail with ENOSYS\n",
                s.error().message);
   tracer_.start();
   std::vector<Pid> adopted;
   {
-    std::lock_guard lock(pidfds_mu_);
+    std::lock_guard lock(records_mu_);
     adopted.swap(readback_);
     readbacks_pending_ = static_cast<int>(adopted.size());
   }
@@ -56,14 +88,11 @@ void Enforcer::start() {
   for (Pid pid : adopted)
     tracer_.post([this, pid] {
       auto f = read_filters(pid);
-      std::lock_guard lock(pidfds_mu_);
+      std::lock_guard lock(records_mu_);
       if (f && filters_.contains(pid)) filters_[pid] = *f;  // else keep the conservative record
       --readbacks_pending_;
     });
-  auto events = ProcEvents::start(*this);
-  if (events) {
-    events_ = std::move(events.value());
-  } else {
+  if (auto events = tracker_.start(); !events) {
     // Without the connector, members' children are still filtered (seccomp
     // is inherited) but are not listed, and tightening reaches them only
     // through their parents' children lists.
@@ -72,38 +101,29 @@ void Enforcer::start() {
   }
 }
 
-Enforcer::~Enforcer() { events_.reset(); }
+Enforcer::~Enforcer() = default;
 
 void Enforcer::set_listener(fs::MembershipListener* listener) {
   std::lock_guard lock(listener_mu_);
   listener_ = listener;
 }
 
-void Enforcer::track(Pid pid) {
-  // glibc 2.36's <sys/pidfd.h> lacks extern "C": call the kernel directly.
-  UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-  if (!fd) return;  // already gone: alive() will say so
-  std::lock_guard lock(pidfds_mu_);
-  pidfds_[pid] = std::move(fd);
-}
-
 void Enforcer::forget(Pid pid) {
-  std::lock_guard lock(pidfds_mu_);
-  pidfds_.erase(pid);
+  tracker_.forget(pid);
+  std::lock_guard lock(records_mu_);
   filters_.erase(pid);
   unfiltered_.erase(pid);
 }
 
-void Enforcer::forked(Pid parent, Pid child) {
+bool Enforcer::forked(Pid parent, Pid child) {
   // Membership is the listener's to decide (the hierarchy), not ours.
   bool member = false;
   {
     std::lock_guard lock(listener_mu_);
     if (listener_) member = listener_->forked(parent, child);
   }
-  if (!member) return;
-  track(child);
-  std::lock_guard lock(pidfds_mu_);
+  if (!member) return false;
+  std::lock_guard lock(records_mu_);
   // It has what its parent had when it forked: the parent's record, unless
   // the parent was tightened after the fork (settle left the record then).
   if (auto early = unfiltered_.find(child); early != unfiltered_.end()) {
@@ -112,47 +132,31 @@ void Enforcer::forked(Pid parent, Pid child) {
   } else if (auto it = filters_.find(parent); it != filters_.end()) {
     filters_[child] = it->second;
   }
+  return true;
 }
 
-void Enforcer::exited(Pid pid) {
+bool Enforcer::rescanned(Pid parent, Pid child) {
   {
-    // The event for pid == tgid comes when the main thread exits; the process
-    // lives on while other threads do. Its pidfd turns readable only when the
-    // whole thread group is gone; until then it stays a member (alive()
-    // notices the real end).
-    std::lock_guard lock(pidfds_mu_);
-    if (auto it = pidfds_.find(pid); it != pidfds_.end()) {
-      pollfd p{it->second.get(), POLLIN, 0};
-      if (poll(&p, 1, 0) == 0) return;
-      pidfds_.erase(it);
-    }
+    std::lock_guard lock(records_mu_);
+    if (filters_.contains(child)) return false;  // known (and pinned, or gone)
+  }
+  return forked(parent, child);
+}
+
+void Enforcer::ended(Pid pid) {
+  {
+    std::lock_guard lock(records_mu_);
     filters_.erase(pid);
     unfiltered_.erase(pid);
+    killed_.erase(pid);
   }
   std::lock_guard lock(listener_mu_);
   if (listener_) listener_->exited(pid);
 }
 
-void Enforcer::lost() { lost_ = true; }
+void Enforcer::sync() { tracker_.sync(); }
 
-void Enforcer::sync() {
-  if (events_) events_->drain();
-  if (lost_.exchange(false)) rescan();
-}
-
-// After lost events: report every live process with its parent, parents
-// first (ascending start time), so the listener can rebuild membership.
-void Enforcer::rescan() {
-  std::vector<ProcStatus> all;
-  if (DIR* d = opendir("/proc")) {
-    while (dirent* e = readdir(d))
-      if (const int pid = std::atoi(e->d_name); pid > 0)
-        if (auto st = read_status(pid)) all.push_back(st.value());
-    closedir(d);
-  }
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.start_time < b.start_time; });
-  for (const auto& st : all) forked(st.ppid, st.tgid);
-}
+std::unique_lock<std::mutex> Enforcer::pause_events() { return tracker_.pause(); }
 
 Result<fs::Process> Enforcer::identify(Pid written, Pid writer_tid) {
   BOOST_OUTCOME_TRY(st, read_status(written == 0 ? writer_tid : written));
@@ -173,10 +177,10 @@ Result<fs::Process> Enforcer::identify(Pid written, Pid writer_tid) {
 bool Enforcer::adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowed) {
   auto st = read_status(pid);
   if (!st || st.value().tgid != pid || st.value().start_time != start_time || st.value().state == 'Z') return false;
-  track(pid);
+  if (!tracker_.pin(pid, start_time)) return false;
   // Its filters enforce at least `allowed` (the previous daemon saw to
   // that); start() has the tracer read what they really do, first thing.
-  std::lock_guard lock(pidfds_mu_);
+  std::lock_guard lock(records_mu_);
   filters_[pid] = Filters{allowed, {}, {}, ~allowed, "daemon-restarted"};
   readback_.push_back(pid);
   return true;
@@ -194,6 +198,7 @@ std::optional<Enforcer::Filters> Enforcer::read_filters(Pid pid) {
   // (compared as signed: KILL_PROCESS < KILL_THREAD < TRAP < ERRNO <
   // USER_NOTIF < TRACE < LOG < ALLOW). Arguments 0: the number's verdict.
   Filters f{SyscallSet::none(), {}, {}, {}, "daemon-restarted"};
+  f.guarded = guarded(programs.value());
   for (unsigned nr = 0; nr < kSyscallWidth; ++nr) {
     seccomp_data d{};
     d.nr = static_cast<int>(nr);
@@ -213,7 +218,10 @@ std::optional<Enforcer::Filters> Enforcer::read_filters(Pid pid) {
     // ENOSYS; anything else that is not an allow is a filter's for good.
     // Where arguments decide, it counts as callable: a later deny then
     // stacks a filter for it (denying too much is safe, too little not).
-    if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG || by_args) (void)f.hard.set(nr);
+    // clone3 answers ENOSYS by the guard of every filter of ours (glibc
+    // falls back to clone): the group's verdict, not a loss.
+    const bool guard = nr == bpf::kClone3Nr && f.guarded;
+    if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG || by_args || guard) (void)f.hard.set(nr);
     else if (action == SECCOMP_RET_USER_NOTIF) (void)f.unsupervised.set(nr);
     else (void)f.tightened.set(nr);
   }
@@ -228,7 +236,7 @@ std::vector<fs::Loss> Enforcer::stricter(Pid pid, const SyscallSet& allowed) {
     tracer_.post([done] { done->set_value(); });
     future.wait();
   }
-  std::lock_guard lock(pidfds_mu_);
+  std::lock_guard lock(records_mu_);
   auto it = filters_.find(pid);
   if (it == filters_.end()) return {};
   const Filters& f = it->second;
@@ -240,24 +248,48 @@ std::vector<fs::Loss> Enforcer::stricter(Pid pid, const SyscallSet& allowed) {
 
 void Enforcer::barrier() { std::unique_lock wait_for_answers(decide_mu_); }
 
-// Runs on the supervisor thread, which holds decide_mu_ shared.
+std::optional<bool> Enforcer::ask(Pid tgid, unsigned nr) {
+  std::lock_guard lock(listener_mu_);
+  return listener_ ? listener_->trapped(tgid, nr) : std::optional<bool>(false);
+}
+
+std::optional<Pid> Enforcer::process_of(pid_t tid) {
+  // A live pinned process whose id is `tid`: no other task can hold that
+  // number meanwhile (a leader's number stays taken until its whole group
+  // is reaped), so the caller is its leader thread.
+  if (tracker_.alive(tid)) return tid;
+  auto st = read_status(tid);
+  if (!st) return std::nullopt;
+  return st.value().tgid;
+}
+
+// Runs on the supervisor thread, which holds decide_mu_ shared. The caller
+// is blocked in its notification while we look, so `tid` keeps naming it;
+// answer_one checks that it still waits before answering.
 bool Enforcer::decide(pid_t tid, unsigned nr) {
   if (tid <= 0) return false;  // not visible in our pid namespace
-  auto ask = [&](Pid tgid) -> std::optional<bool> {
-    std::lock_guard lock(listener_mu_);
-    return listener_ ? listener_->trapped(tgid, nr) : std::optional<bool>(false);
-  };
-  // Most callers are a process's main thread, whose tid is the process id.
-  if (auto v = ask(tid)) return *v;
-  auto st = read_status(tid);
-  if (!st) return false;
-  if (st.value().tgid != tid)
-    if (auto v = ask(st.value().tgid)) return *v;
-  // A child whose fork event has not been handled yet: handle it (the
-  // kernel queues the event before the child runs) and ask again. Never
-  // its current parent: an orphan's is a subreaper, in any group.
-  sync();
-  if (auto v = ask(st.value().tgid)) return *v;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // First the view as it is; then (a child whose fork event is still
+    // queued, a member whose exit was not seen) every event up to now.
+    // Never the caller's current parent: an orphan's is a subreaper, in
+    // any group.
+    if (attempt > 0) sync();
+    const auto tgid = process_of(tid);
+    if (!tgid) return false;
+    // Only a member whose recorded identity is alive is asked: a stale
+    // entry (its process gone, the number reused) decides nothing, and is
+    // retired once the events up to now are in.
+    if (tracker_.pinned(*tgid)) {
+      if (tracker_.alive(*tgid)) {
+        if (auto v = ask(*tgid, nr)) return *v;
+      } else if (attempt > 0) {
+        tracker_.forget(*tgid);
+        ended(*tgid);
+      }
+    } else if (attempt > 0) {
+      if (auto v = ask(*tgid, nr)) return *v;  // a member whose pidfd could not be taken
+    }
+  }
   return false;
 }
 
@@ -267,20 +299,16 @@ Result<Pid> Enforcer::thread_group(Pid tid) {
 }
 
 bool Enforcer::alive(Pid pid) {
-  {
-    // A pidfd becomes readable when its process exits, and keeps naming that
-    // process even after its pid is reused.
-    std::lock_guard lock(pidfds_mu_);
-    if (auto it = pidfds_.find(pid); it != pidfds_.end()) {
-      pollfd p{it->second.get(), POLLIN, 0};
-      if (poll(&p, 1, 0) == 0) return true;
-      pidfds_.erase(it);
-      filters_.erase(pid);
-      return false;
-    }
-  }
+  // A pidfd keeps naming its process even after its number is reused.
+  if (tracker_.pinned(pid)) return tracker_.alive(pid);
   auto st = read_status(pid);
   return st && st.value().state != 'Z' && st.value().state != 'X';
+}
+
+bool Enforcer::may_subvert(Pid pid) {
+  auto caps = read_capabilities(pid);
+  constexpr unsigned kCapSysPtrace = 19;  // include/uapi/linux/capability.h
+  return caps && (caps.value() >> kCapSysPtrace & 1) != 0;
 }
 
 Result<std::shared_ptr<const Program>> Enforcer::program_for(const SyscallSet& allowed, const SyscallSet& notify) {
@@ -308,55 +336,99 @@ Enforcer::Filters Enforcer::after(const Filters& before, const SyscallSet& block
   return now;
 }
 
-Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& allowed, std::optional<pid_t> self,
+bool Enforcer::fail_closed(Pid pid, std::string_view why) {
+  // Only through the pidfd: a bare number may name another process by now.
+  if (!tracker_.kill(pid)) return false;
+  {
+    std::lock_guard lock(records_mu_);
+    killed_.insert(pid);
+  }
+  fmt::print(stderr, "syscgfs: killed process {}: it could not be given its group's policy ({})\n", pid, why);
+  std::lock_guard lock(listener_mu_);
+  if (listener_) listener_->killed(pid, why);
+  return true;
+}
+
+Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& group_set, std::optional<pid_t> self,
                                              bool attach) {
+  // What the filters enforce: the group's set, without io_uring where the
+  // set denies anything an io_uring operation could do (core/io_uring_table.h).
+  const SyscallSet allowed = enforced(group_set);
+  const bool no_io_uring = !io_uring_blockers(group_set).empty();
   // Shared by plan and settle, which run in turn on the tracer thread.
   struct Step {
     Filters before;
     SyscallSet block;  // what the member can still call unasked but must not
     bool supervised = false;
-    std::uint64_t id = 0;  // the tag of the expected record
+    bool filtered = false;  // a filter goes in (at least the clone guard)
+    std::uint64_t id = 0;   // the tag of the expected record
   };
   auto step = std::make_shared<Step>();
-  auto plan = [this, pid, allowed, attach, step]() -> Result<Tracer::Programs> {
+  auto plan = [this, pid, allowed, attach, no_io_uring, step]() -> Result<Tracer::Programs> {
     {
-      std::lock_guard lock(pidfds_mu_);
+      std::lock_guard lock(records_mu_);
       if (auto it = filters_.find(pid); it != filters_.end()) step->before = it->second;
     }
+    // A ring (an io_uring fd, or only its mapping: an SQPOLL ring needs no
+    // system call at all) would let it do what the set denies.
+    if (no_io_uring && holds_io_uring(pid))
+      return make_error(Errc::busy, fmt::format("process {} holds an io_uring instance, which its group denies", pid));
     step->block = step->before.hard & ~allowed;
-    if (step->block.empty())  // nothing new to deny: no filter
-      return Tracer::Programs{attach ? std::make_shared<const Program>() : nullptr, nullptr};
-    // The new filter denies `block` and allows the rest: what earlier
-    // filters deny stays denied by them, and what they route stays the
-    // supervisor's to decide (the kernel takes the most restrictive verdict
-    // of all filters; USER_NOTIF is stricter than ALLOW).
+    // clone3 is ENOSYS under every filter of ours already.
+    if (step->before.guarded) (void)step->block.reset(bpf::kClone3Nr);
     Tracer::Programs f;
-    BOOST_OUTCOME_TRY(program, program_for(~step->block));
-    f.program = program;
-    // A listener of ours already in the chain: a second is impossible.
-    step->supervised = step->before.routed.empty();
-    if (step->supervised) {
-      BOOST_OUTCOME_TRY(supervised, program_for(~step->block, step->block));
-      f.supervised = supervised;
+    if (step->block.empty()) {
+      // Nothing new to deny. A process joining gets no_new_privs, and the
+      // clone guard if no filter of ours has given it one yet.
+      if (!attach) return f;
+      if (step->before.guarded) {
+        f.program = std::make_shared<const Program>();
+        return f;
+      }
+      BOOST_OUTCOME_TRY(guard, program_for(SyscallSet::all()));
+      f.program = guard;
+    } else {
+      // The new filter denies `block` and allows the rest: what earlier
+      // filters deny stays denied by them, and what they route stays the
+      // supervisor's to decide (the kernel takes the most restrictive
+      // verdict of all filters; USER_NOTIF is stricter than ALLOW).
+      BOOST_OUTCOME_TRY(program, program_for(~step->block));
+      f.program = program;
+      // A listener of ours already in the chain: a second is impossible.
+      step->supervised = step->before.routed.empty();
+      if (step->supervised) {
+        BOOST_OUTCOME_TRY(supervised, program_for(~step->block, step->block));
+        f.supervised = supervised;
+      }
     }
+    step->filtered = true;
     // Children it forks once the filter is in inherit it, and their fork
     // events may arrive before settle: they copy the expected record.
-    std::lock_guard lock(pidfds_mu_);
+    std::lock_guard lock(records_mu_);
     step->id = ++steps_;
     auto& expected = filters_[pid];
     expected = after(step->before, step->block, step->supervised ? NoListener::none : NoListener::lost,
                      !step->supervised);
+    expected.guarded = true;
     expected.step = step->id;
     return f;
   };
-  auto settle = [this, pid, attach, step](Result<Injection>& r) {
-    std::optional<Status> added;
-    if (r && r.value().listener) added = supervisor_.add(std::move(r.value().listener));
-    std::lock_guard lock(pidfds_mu_);
+  auto settle = [this, pid, attach, no_io_uring, step](Result<Injection>& r) {
+    if (r && no_io_uring && holds_io_uring(pid)) {
+      // It made a ring after our first look, before the filter was in.
+      r = make_error(Errc::busy, fmt::format("process {} made an io_uring instance while joining", pid));
+      fail_closed(pid, "made an io_uring instance while its filter went in");
+    }
     if (!r) {
-      filters_[pid] = step->before;  // nothing went in
+      {
+        std::lock_guard lock(records_mu_);
+        filters_[pid] = step->before;  // nothing went in (or it is dead)
+      }
+      if (!attach && r.error().code != Errc::no_process) fail_closed(pid, r.error().message);
       return;
     }
+    std::optional<Status> added;
+    if (r.value().listener) added = supervisor_.add(std::move(r.value().listener));
     NoListener why = r.value().why;
     if (added && !*added) {
       fmt::print(stderr, "syscgfs: error: {}; calls routed by {} fail with ENOSYS\n", added->error().message, pid);
@@ -364,61 +436,86 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& allowed,
     } else if (!added && step->supervised && why == NoListener::none) {
       why = NoListener::lost;  // a listener was asked for, none came
     }
-    auto& now = filters_[pid];
-    now = after(step->before, step->block, why, !step->supervised);
-    now.step = step->id;
-    // Children forked before the filter reached their parent do not have
-    // it. Those whose record is a copy of this step's expected one get the
-    // record they do have; those not seen yet get it when their fork event
-    // comes. Members among them are tightened on their own next.
-    for (pid_t c : r.value().unfiltered) {
-      auto it = filters_.find(c);
-      if (it != filters_.end()) {
-        if (it->second.step == step->id) it->second = step->before;
-      } else if (!attach) {
-        unfiltered_[c] = step->before;
+    std::vector<Pid> not_members;
+    {
+      std::lock_guard lock(records_mu_);
+      auto& now = filters_[pid];
+      now = after(step->before, step->block, why, !step->supervised);
+      now.guarded = step->before.guarded || step->filtered;
+      now.step = step->id;
+      // Children forked before the filter reached their parent do not have
+      // it. Those whose record is a copy of this step's expected one get
+      // the record they do have; those not seen yet get it when their fork
+      // event comes. Members among them are tightened on their own next.
+      // A process joining a group does not bring its earlier children
+      // (cgroup semantics): a fork event for one that came meanwhile is
+      // undone, one still to come is excluded.
+      for (pid_t c : r.value().unfiltered) {
+        auto it = filters_.find(c);
+        if (it != filters_.end()) {
+          if (it->second.step != step->id) continue;
+          if (attach) not_members.push_back(c);
+          else it->second = step->before;
+        } else if (attach) {
+          tracker_.exclude(c);
+        } else {
+          unfiltered_[c] = step->before;
+        }
       }
     }
+    for (Pid c : not_members) {
+      forget(c);
+      std::lock_guard lock(listener_mu_);
+      if (listener_) listener_->exited(c);
+    }
   };
-  return tracer_.inject(pid, std::move(plan), std::move(settle), self, !attach);
+  return tracer_.inject(pid, std::move(plan), std::move(settle), self, !attach, tracker_.pidfd(pid));
 }
 
-Status Enforcer::attach(Pid pid, GroupId, const SyscallSet& allowed, Pid writer_tid) {
-  bool tracked_before;
-  {
-    std::lock_guard lock(pidfds_mu_);
-    tracked_before = pidfds_.contains(pid);
-  }
-  track(pid);
+Status Enforcer::attach(Pid pid, std::uint64_t start_time, GroupId, const SyscallSet& allowed, Pid writer_tid) {
+  if (test_hold_.count() > 0) std::this_thread::sleep_for(test_hold_);  // tests only: a recycling window
+  // Pinned before anything else: if the number names another process by
+  // now, the write fails (ESRCH) and nothing is touched. The injector
+  // checks the pin again once the target is seized.
+  const bool member_before = tracker_.pinned(pid);
+  BOOST_OUTCOME_TRY(tracker_.pin(pid, start_time));
   std::optional<pid_t> self;
   if (auto writer = read_status(writer_tid); writer && writer.value().tgid == pid) self = writer_tid;
-  // Children forked before the move are not members (cgroup semantics:
-  // moving a process does not move its existing children).
   if (auto done = enforce(pid, allowed, self, true); !done) {
-    if (!tracked_before) forget(pid);  // a member that failed to move stays tracked
+    if (!member_before) tracker_.forget(pid);  // a member that failed to move stays pinned
     return done.error();
   }
   return outcome::success();
 }
 
-Result<std::vector<fs::Fork>> Enforcer::policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) {
-  std::vector<fs::Fork> forks;
+Result<fs::Tightened> Enforcer::policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) {
+  fs::Tightened out;
   std::optional<Error> first_error;
   const auto writer = thread_group(writer_tid);
   for (const auto& m : members) {
     std::optional<pid_t> self;
     if (writer && writer.value() == m.pid) self = writer_tid;
     // A member that cannot be stopped now gets the filter when it stops
-    // (defer): it runs no user code before that.
+    // (defer): it runs no user code before that. One that cannot be given
+    // the filter at all is killed (settle).
     auto children = enforce(m.pid, m.allowed, self, false);
     if (!children) {
-      if (children.error().code != Errc::no_process && !first_error) first_error = children.error();
+      bool killed;
+      {
+        std::lock_guard lock(records_mu_);
+        killed = killed_.contains(m.pid);
+      }
+      if (children.error().code != Errc::no_process && !killed && !first_error)
+        first_error = make_error(children.error().code,
+                                 fmt::format("member {} could not be tightened nor killed: {}", m.pid,
+                                             children.error().message));
       continue;  // the others must still be tightened
     }
-    for (pid_t c : children.value()) forks.push_back({m.pid, c});
+    out.filtered.push_back(m.pid);
+    for (pid_t c : children.value()) out.unfiltered.push_back({m.pid, c});
   }
   if (first_error) return *first_error;
-  return forks;
+  return out;
 }
 
 }  // namespace syscg::enforcer

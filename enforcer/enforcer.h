@@ -1,11 +1,18 @@
 // The enforcer behind syscgfs's Enforcement seam: members of a group run
 // under a seccomp filter compiled from the group's set.
 //
-//  - attach(): compiles the group's set (bpf::compile) and has the target
-//    install it by ptrace injection (tracer.h), before the cgroup.procs write
-//    returns; a set that allows everything needs no filter.
+//  - attach(): pins the target (process_tracker.h), compiles the group's
+//    enforced set (core/io_uring_table.h's enforced(): io_uring goes when
+//    the set denies anything io_uring can do) and has the target install it
+//    by ptrace injection (tracer.h), before the cgroup.procs write returns.
+//    Every member carries at least one filter of ours, whose guard keeps it
+//    from creating children the kernel would attribute to someone else
+//    (clone(CLONE_PARENT); clone3 is ENOSYS: see bpf/compiler.h).
 //  - policy_changed(): stacks a filter on every listed member that can still
-//    make a call its group now denies.
+//    make a call its group now denies. A member that cannot be given the
+//    set (its own filters refuse our injected calls or fill the kernel's
+//    budget, another tracer holds it, it holds an io_uring instance the set
+//    forbids) is killed and reported: fail closed.
 //  - Live loosening: a member's first restriction is a supervised filter:
 //    the numbers it denies return USER_NOTIF, and the supervisor
 //    (supervisor.h) answers each from the member's group's current policy,
@@ -15,31 +22,37 @@
 //    is lost for good and reported by stricter().
 //  - Per member it records what its filters do (Filters below); children
 //    inherit their parent's record with its filters.
-//  - Fork and exit tracking through the process-events connector
-//    (proc_events.h): children of members are reported to the listener.
+//  - Membership changes (forks, exits) come from the ProcessTracker, which
+//    also keeps each member's identity (a pidfd).
 //  - It never stays attached between operations: strace and gdb keep working.
-//  - It holds a pidfd for every process it has seen join (attach, fork), so
-//    alive() is never fooled by a recycled pid.
 //
 // Thread safety: every method may be called from any FUSE worker; ptrace work
 // is serialised on the tracer thread.
+//
+// Lock order: (syscgfs's write lock) -> tracker pause -> decide_mu_ ->
+// listener_mu_ -> records_mu_ -> the tracker's own lock; cache_mu_ is a leaf.
+// The supervisor takes decide_mu_ shared and may then sync() (the tracker's
+// delivery lock), so nobody holds the tracker pause while taking decide_mu_
+// exclusively: barrier() comes after a move's pause is released.
 #pragma once
 
-#include "enforcer/proc_events.h"
+#include "enforcer/process_tracker.h"
 #include "enforcer/supervisor.h"
 #include "enforcer/tracer.h"
 #include "enforcer/unique_fd.h"
 #include "fs/enforcement.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <sys/types.h>
 
 namespace syscg::enforcer {
 
-class Enforcer final : public fs::Enforcement, private ProcEventHandler {
+class Enforcer final : public fs::Enforcement, private ProcessTracker::Observer {
  public:
   explicit Enforcer(std::chrono::milliseconds stop_deadline = std::chrono::seconds(2));
   ~Enforcer() override;
@@ -49,14 +62,17 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
 
   void set_listener(fs::MembershipListener* listener) override;
   void sync() override;
+  std::unique_lock<std::mutex> pause_events() override;
   Result<fs::Process> identify(Pid written, Pid writer_tid) override;
   Result<Pid> thread_group(Pid tid) override;
   bool adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowed) override;
   std::vector<fs::Loss> stricter(Pid pid, const SyscallSet& allowed) override;
   void barrier() override;
   bool alive(Pid pid) override;
-  Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid writer_tid) override;
-  Result<std::vector<fs::Fork>> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override;
+  bool may_subvert(Pid pid) override;
+  Status attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed,
+                Pid writer_tid) override;
+  Result<fs::Tightened> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override;
 
  private:
   // What a member's filters do, as far as syscg installed them. The four
@@ -67,42 +83,49 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
     SyscallSet tightened;                 // denied by ERRNO filters stacked later: lost
     SyscallSet unsupervised;              // denied at a restriction that got no listener: lost
     std::string_view why_unsupervised;
+    bool guarded = false;  // a filter of ours (with the clone guard) is in
     // Which enforce step wrote the record (children copy it): settle fixes
     // up only the copies of its own expected record.
     std::uint64_t step = 0;
   };
 
   // Has `pid` enforce `allowed` (attach: also when nothing is to be
-  // tightened, for no_new_privs and to prove it can be reached).
+  // tightened, for no_new_privs and the clone guard, and to prove it can be
+  // reached). A tightening that fails kills the member (fail_closed).
   Result<std::vector<pid_t>> enforce(Pid pid, const SyscallSet& allowed, std::optional<pid_t> self, bool attach);
   // The record once `block` is denied: routed when a listener went in
   // (why == none), else lost for `why`; `errno_only`: a later restriction.
   static Filters after(const Filters& before, const SyscallSet& block, NoListener why, bool errno_only);
+  // Kills member `pid` (by its pidfd) and reports it; false when it could
+  // not be killed safely (not pinned: the number may name another process).
+  bool fail_closed(Pid pid, std::string_view why);
   bool decide(pid_t tid, unsigned nr);
+  // The process of thread `tid` as the kernel sees it now.
+  std::optional<Pid> process_of(pid_t tid);
+  std::optional<bool> ask(Pid tgid, unsigned nr);
   // A re-adopted member's record, from the filters the kernel holds for it.
   static std::optional<Filters> read_filters(Pid pid);
-  void forked(Pid parent, Pid child) override;
-  void exited(Pid pid) override;
-  void lost() override;
-  void rescan();
-  void track(Pid pid);  // opens and keeps a pidfd for pid
+  // ProcessTracker::Observer
+  bool forked(Pid parent, Pid child) override;
+  void ended(Pid tgid) override;
+  bool rescanned(Pid parent, Pid child) override;
   void forget(Pid pid);
   Result<std::shared_ptr<const Program>> program_for(const SyscallSet& allowed, const SyscallSet& notify = {});
 
   pid_t self_;
+  std::chrono::milliseconds test_hold_{0};  // SYSCGFS_TEST_HOLD_BEFORE_SEIZE_MS: tests only
   std::mutex listener_mu_;
   fs::MembershipListener* listener_ = nullptr;
   std::mutex cache_mu_;
   std::map<std::pair<SyscallSet, SyscallSet>, std::shared_ptr<const Program>> programs_;
-  std::atomic<bool> lost_{false};
-  std::mutex pidfds_mu_;
-  std::map<Pid, UniqueFd> pidfds_;
-  std::map<Pid, Filters> filters_;  // guarded by pidfds_mu_; written on the tracer thread
+  std::mutex records_mu_;
+  std::map<Pid, Filters> filters_;  // written on the tracer thread
   // Children that did not get their parent's new filter, with the record
   // they do have, for a fork event that arrives after the parent settled.
-  std::map<Pid, Filters> unfiltered_;  // guarded by pidfds_mu_
-  std::uint64_t steps_ = 0;            // guarded by pidfds_mu_
-  std::vector<Pid> readback_;          // re-adopted, filters not read yet; guarded by pidfds_mu_
+  std::map<Pid, Filters> unfiltered_;  // guarded by records_mu_
+  std::uint64_t steps_ = 0;            // guarded by records_mu_
+  std::vector<Pid> readback_;          // re-adopted, filters not read yet; guarded by records_mu_
+  std::set<Pid> killed_;               // by fail_closed, until their end; guarded by records_mu_
   std::atomic<int> readbacks_pending_{0};
   // barrier() waits for the decisions in flight (the supervisor holds it
   // shared for decide + answer), so none answers from an old policy after
@@ -110,7 +133,7 @@ class Enforcer final : public fs::Enforcement, private ProcEventHandler {
   std::shared_mutex decide_mu_;
   Supervisor supervisor_;  // before tracer_: settled injections hand it listeners
   Tracer tracer_;
-  std::unique_ptr<ProcEvents> events_;  // last: its thread calls into this object
+  ProcessTracker tracker_;  // last: its events thread calls into this object
 };
 
 }  // namespace syscg::enforcer

@@ -99,8 +99,11 @@ std::set<pid_t> children_of(pid_t tgid) {
 
 // Owned by the tracer thread; see finish_detaches().
 thread_local std::vector<pid_t> pending_detaches;
+// Every thread of a process that none stopped in time (all blocked in the
+// kernel): each stops before its next user instruction, and the first to
+// stop installs the filter for all (TSYNC reaches blocked threads too).
 struct Deferred {
-  Seized seized;
+  std::list<Seized> threads;
   Program program;
 };
 thread_local std::list<Deferred> deferred_injections;  // a list: Seized cannot be move-assigned
@@ -162,16 +165,25 @@ Result<bool> Seized::poll_stop() {
 
 bool finish_detaches() {
   std::erase_if(deferred_injections, [](Deferred& d) {
-    auto stopped = d.seized.poll_stop();
-    if (!stopped) return true;            // gone
-    if (!stopped.value()) return false;   // not yet
-    if (auto rc = d.seized.install(d.program, true); !rc || rc.value().rc != 0) {
-      // It must not run on without the filter its group now demands.
-      const pid_t tid = d.seized.tid();
-      d.seized.kill_and_reap();
-      fmt::print(stderr, "syscgfs: error: deferred filter for {} failed; killed it\n", tid);
+    for (auto it = d.threads.begin(); it != d.threads.end();) {
+      auto stopped = it->poll_stop();
+      if (!stopped) {
+        it = d.threads.erase(it);  // gone
+        continue;
+      }
+      if (!stopped.value()) {
+        ++it;
+        continue;
+      }
+      if (auto rc = it->install(d.program, true); !rc || rc.value().rc != 0) {
+        // It must not run on without the filter its group now demands.
+        const pid_t tid = it->tid();
+        it->kill_and_reap();
+        fmt::print(stderr, "syscgfs: error: deferred filter for {} failed; killed it\n", tid);
+      }
+      return true;  // the Seized detach as they go
     }
-    return true;  // the Seized detaches as it goes
+    return d.threads.empty();
   });
   std::erase_if(pending_detaches, [](pid_t tid) {
     int status = 0;
@@ -414,29 +426,73 @@ Result<std::vector<Program>> Seized::filters() {
 
 namespace {
 
-// Stops every thread of tgid but `first` (held already), re-listing until no
-// new thread appears; threads that exit meanwhile are skipped.
-Result<std::vector<Seized>> stop_others(pid_t tgid, pid_t first, Deadline deadline) {
-  std::vector<Seized> out;
-  std::set<pid_t> held{first};
+using Threads = std::list<Seized>;  // a list: Seized cannot be move-assigned
+
+bool in_thread_group(pid_t tgid, pid_t tid) {
+  return access(fmt::format("/proc/{}/task/{}", tgid, tid).c_str(), F_OK) == 0;
+}
+
+bool readable(const UniqueFd& fd) {
+  pollfd p{fd.get(), POLLIN, 0};
+  return poll(&p, 1, 0) != 0;
+}
+
+// Seizes and interrupts every thread of tgid not in `known`, re-listing
+// until no new one appears (a thread may create threads until it stops).
+// A number listed may name another process's thread by the time it is
+// seized: only threads still in tgid's task list after the seize are kept
+// (the others are let go at their stop). A thread that is exiting (a zombie
+// leader) is skipped.
+Status seize_new(pid_t tgid, std::set<pid_t>& known, Threads& out) {
   for (bool grew = true; grew;) {
     grew = false;
     for (pid_t t : threads_of(tgid)) {
-      if (held.contains(t)) continue;
-      held.insert(t);
+      if (!known.insert(t).second) continue;
       auto s = Seized::seize(t);
-      if (!s && s.error().code == Errc::no_process) continue;
-      BOOST_OUTCOME_TRY(s);
-      if (auto stop = s.value().interrupt(); !stop) continue;  // exited
-      if (auto stop = s.value().wait_stop(deadline); !stop) {
-        if (stop.error().code == Errc::no_process) continue;
-        return stop.error();
+      if (!s) {
+        if (s.error().code == Errc::no_process) continue;
+        return s.error();
       }
+      if (!s.value().interrupt()) continue;  // exited
+      if (!in_thread_group(tgid, t)) continue;
       out.push_back(std::move(s.value()));
       grew = true;
     }
   }
-  return out;
+  return outcome::success();
+}
+
+// Waits until one of `threads` has stopped; threads that exit are dropped.
+// Errors: limit past the deadline, no_process when none is left.
+Result<Threads::iterator> wait_any(Threads& threads, Deadline deadline) {
+  for (;;) {
+    for (auto it = threads.begin(); it != threads.end();) {
+      auto stopped = it->poll_stop();
+      if (!stopped) {
+        it = threads.erase(it);
+        continue;
+      }
+      if (stopped.value()) return it;
+      ++it;
+    }
+    if (threads.empty()) return make_error(Errc::no_process, "the process exited");
+    if (std::chrono::steady_clock::now() > deadline) return make_error(Errc::limit, "no thread stopped in time");
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
+// Stops every other thread of tgid: those seized already, and any new one.
+Status stop_rest(pid_t tgid, std::set<pid_t>& known, Threads& others, Deadline deadline) {
+  BOOST_OUTCOME_TRY(seize_new(tgid, known, others));
+  for (auto it = others.begin(); it != others.end();) {
+    if (auto stop = it->wait_stop(deadline); !stop) {
+      if (stop.error().code != Errc::no_process) return stop.error();
+      it = others.erase(it);
+      continue;
+    }
+    ++it;
+  }
+  return outcome::success();
 }
 
 // Whether another process shares tgid's fd table (clone(CLONE_FILES)
@@ -465,7 +521,7 @@ bool shares_files(pid_t tgid) {
 }
 
 // With every thread stopped: the filter into each one on its own.
-Status install_each(Seized& first, std::vector<Seized>& others, const Program& program) {
+Status install_each(Seized& first, Threads& others, const Program& program) {
   BOOST_OUTCOME_TRY(one, first.install(program, false));
   if (one.rc != 0) return make_error(Errc::invalid, "seccomp without TSYNC returned a thread id");
   for (auto& s : others) {
@@ -479,39 +535,66 @@ Status install_each(Seized& first, std::vector<Seized>& others, const Program& p
 
 Result<Injection> inject_process(pid_t tgid, const Program& program, const Program* supervised,
                                  std::optional<pid_t> self_writer, Deadline deadline,
-                                 const std::function<void(const Status&)>& after_interrupt, bool defer) {
+                                 const std::function<void(const Status&)>& after_interrupt, bool defer,
+                                 const UniqueFd& pin) {
   Injection out;
-  // Stop the thread that will run the injection: the writer itself for a
-  // self-move (it is the one about to return to user space), else the leader.
-  const pid_t first = self_writer.value_or(tgid);
-  auto seized = Seized::seize(first);
-  if (!seized) {
-    after_interrupt(seized.error());
-    return seized.error();
+  Threads threads;  // seized and interrupted
+  std::set<pid_t> known;
+  if (self_writer) {
+    // The writer itself: it is the one about to return to user space.
+    auto seized = Seized::seize(*self_writer);
+    if (!seized) {
+      after_interrupt(seized.error());
+      return seized.error();
+    }
+    auto interrupted = seized.value().interrupt();
+    after_interrupt(interrupted);
+    BOOST_OUTCOME_TRY(interrupted);
+    known.insert(*self_writer);
+    threads.push_back(std::move(seized.value()));
+  } else {
+    // Every thread: whichever stops first installs for all (TSYNC reaches
+    // threads blocked in the kernel, e.g. a leader waiting in vfork), and
+    // a zombie leader (pthread_exit) does not hide its live threads.
+    Status all = seize_new(tgid, known, threads);
+    if (all && threads.empty()) all = make_error(Errc::no_process, fmt::format("process {} has exited", tgid));
+    after_interrupt(all);
+    BOOST_OUTCOME_TRY(all);
   }
-  auto interrupted = seized.value().interrupt();
-  after_interrupt(interrupted);
-  BOOST_OUTCOME_TRY(interrupted);
-  if (auto stop = seized.value().wait_stop(deadline); !stop) {
-    if (defer && stop.error().code == Errc::limit) {
-      deferred_injections.push_back({std::move(seized.value()), program});
+  auto stopped = wait_any(threads, deadline);
+  if (!stopped) {
+    if (defer && stopped.error().code == Errc::limit) {
+      // Every thread is blocked in the kernel: each stops before it runs
+      // another instruction, and the first installs the filter then.
+      deferred_injections.push_back({std::move(threads), program});
       if (supervised) out.why = NoListener::not_stopped;
       return out;
     }
-    return stop.error();
+    return stopped.error();
   }
+  Threads first_only;
+  first_only.splice(first_only.begin(), threads, stopped.value());
+  Seized& first = first_only.front();
+  Threads& others = threads;
+  // The process identified before is still the one with this number (its
+  // pidfd has not turned readable), so the threads seized are its own.
+  const auto gone = [&] {
+    return make_error(Errc::no_process, fmt::format("process {} exited; its number may name another", tgid));
+  };
+  if (pin && readable(pin)) return gone();
 
   if (supervised && !supervised->empty()) {
     // The listener will sit in the fd table for two injected calls: no
     // thread may run meanwhile (a fork would copy it to a child that could
     // then answer its own notifications).
-    auto others = stop_others(tgid, first, deadline);
-    if (others && shares_files(tgid)) {
+    auto all_stopped = stop_rest(tgid, known, others, deadline);
+    if (all_stopped && pin && readable(pin)) return gone();
+    if (all_stopped && shares_files(tgid)) {
       out.why = NoListener::shared_files;
-    } else if (others) {
+    } else if (all_stopped) {
       const auto children = children_of(tgid);  // stable: every thread is stopped
       out.unfiltered.assign(children.begin(), children.end());
-      BOOST_OUTCOME_TRY(got, seized.value().install(*supervised, true, tgid));
+      BOOST_OUTCOME_TRY(got, first.install(*supervised, true, tgid));
       if (got.rc == 0) {
         out.listener = std::move(got.listener);
         if (!out.listener) out.why = NoListener::lost;
@@ -522,13 +605,13 @@ Result<Injection> inject_process(pid_t tgid, const Program& program, const Progr
                 : got.rc == -EPERM  ? NoListener::refused
                                     : NoListener::threads_diverged;
       if (got.rc != -ESRCH) {
-        BOOST_OUTCOME_TRY(plain, seized.value().install(program, true));
+        BOOST_OUTCOME_TRY(plain, first.install(program, true));
         if (plain.rc == 0) return out;
       }
-      BOOST_OUTCOME_TRY(install_each(seized.value(), others.value(), program));
+      BOOST_OUTCOME_TRY(install_each(first, others, program));
       return out;
-    } else if (others.error().code != Errc::limit) {
-      return others.error();
+    } else if (all_stopped.error().code != Errc::limit) {
+      return all_stopped.error();
     } else {
       out.why = NoListener::not_stopped;  // the threads that did stop are let go
     }
@@ -537,7 +620,7 @@ Result<Injection> inject_process(pid_t tgid, const Program& program, const Progr
   // Children forked so far run without the new filter; with this thread
   // stopped, a single-threaded process cannot add to them.
   const auto before = children_of(tgid);
-  BOOST_OUTCOME_TRY(got, seized.value().install(program, true));
+  BOOST_OUTCOME_TRY(got, first.install(program, true));
   if (got.rc == 0) {
     out.unfiltered.assign(before.begin(), before.end());
     // Other threads ran until TSYNC reached them and may have forked in
@@ -549,9 +632,9 @@ Result<Injection> inject_process(pid_t tgid, const Program& program, const Progr
 
   // TSYNC refused: thread rc's filters diverge from ours. Stop every thread
   // and inject each one on its own.
-  BOOST_OUTCOME_TRY(others, stop_others(tgid, first, deadline));
+  BOOST_OUTCOME_TRY(stop_rest(tgid, known, others, deadline));
   const auto children = children_of(tgid);  // every thread is stopped now
-  BOOST_OUTCOME_TRY(install_each(seized.value(), others, program));
+  BOOST_OUTCOME_TRY(install_each(first, others, program));
   out.unfiltered.assign(children.begin(), children.end());
   return out;
 }

@@ -25,7 +25,7 @@
 #pragma once
 
 #include "core/error.h"
-#include "core/hierarchy.h"
+#include "core/ids.h"
 #include "enforcer/unique_fd.h"
 
 #include <linux/filter.h>
@@ -148,8 +148,18 @@ struct Injection {
   NoListener why = NoListener::none;
 };
 
+// Every thread of the process is seized and interrupted (only the writer,
+// for a self-move); the first to stop runs the injection, so a leader
+// blocked in vfork or a zombie leader does not keep the others unfiltered.
+// `pin`, when valid, is the pidfd of the process identified earlier: if it
+// has ended by the time a thread is stopped, the number may name another
+// process, and the call fails with no_process without touching anything.
+// With `defer`, a process none of whose threads stops in time gets the
+// plain filter from the first thread that stops, before any of them runs
+// user code again.
 Result<Injection> inject_process(pid_t tgid, const Program& program, const Program* supervised,
                                  std::optional<pid_t> self_writer, Deadline deadline,
-                                 const std::function<void(const Status&)>& after_interrupt, bool defer = false);
+                                 const std::function<void(const Status&)>& after_interrupt, bool defer,
+                                 const UniqueFd& pin);
 
 }  // namespace syscg::enforcer

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <linux/cn_proc.h>
@@ -39,44 +40,43 @@ Status subscribe(int fd) {
 }  // namespace
 
 Result<std::unique_ptr<ProcEvents>> ProcEvents::start(ProcEventHandler& handler) {
-  const int fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR);
-  if (fd < 0) return sys_error(Errc::invalid, "socket(NETLINK_CONNECTOR)");
+  UniqueFd fd(socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR));
+  if (!fd) return sys_error(Errc::invalid, "socket(NETLINK_CONNECTOR)");
   sockaddr_nl addr{};
   addr.nl_family = AF_NETLINK;
   addr.nl_groups = CN_IDX_PROC;
   addr.nl_pid = 0;
   int rcvbuf = 4 << 20;  // room for fork storms between reads
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    auto e = sys_error(Errc::permission, "bind(CN_IDX_PROC)");
-    close(fd);
-    return e;
-  }
-  if (auto s = subscribe(fd); !s) {
-    close(fd);
-    return s.error();
-  }
-  const int stop = eventfd(0, EFD_CLOEXEC);
-  return std::unique_ptr<ProcEvents>(new ProcEvents(fd, stop, handler));
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+    return sys_error(Errc::io, "setsockopt(SO_RCVBUFFORCE)");
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return sys_error(Errc::permission, "bind(CN_IDX_PROC)");
+  BOOST_OUTCOME_TRY(subscribe(fd.get()));
+  UniqueFd stop(eventfd(0, EFD_CLOEXEC));
+  if (!stop) return sys_error(Errc::io, "eventfd");
+  return std::unique_ptr<ProcEvents>(new ProcEvents(std::move(fd), std::move(stop), handler));
 }
 
-ProcEvents::ProcEvents(int fd, int stop_fd, ProcEventHandler& handler)
-    : fd_(fd), stop_fd_(stop_fd), handler_(handler), thread_([this] { run(); }) {}
+ProcEvents::ProcEvents(UniqueFd fd, UniqueFd stop_fd, ProcEventHandler& handler)
+    : fd_(std::move(fd)), stop_fd_(std::move(stop_fd)), handler_(handler), thread_([this] { run(); }) {}
 
 ProcEvents::~ProcEvents() {
   const std::uint64_t one = 1;
-  (void)!write(stop_fd_, &one, sizeof one);
+  if (write(stop_fd_.get(), &one, sizeof one) != sizeof one) std::abort();  // run() would never end
   thread_.join();
-  close(fd_);
-  close(stop_fd_);
 }
 
 void ProcEvents::drain() { read_available(); }
 
 void ProcEvents::run() {
   for (;;) {
-    pollfd fds[2] = {{fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) return;
+    pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      // Deliveries continue through drain(), which every decision calls.
+      fmt::print(stderr, "syscgfs: error: process events: poll: {}\n", std::strerror(errno));
+      return;
+    }
     if (fds[1].revents) return;
     if (fds[0].revents) read_available();
   }
@@ -86,7 +86,7 @@ void ProcEvents::read_available() {
   std::lock_guard lock(read_mu_);
   alignas(nlmsghdr) char buf[16384];
   for (;;) {
-    const ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    const ssize_t n = recv(fd_.get(), buf, sizeof buf, MSG_DONTWAIT);
     if (n < 0) {
       if (errno == ENOBUFS) {
         handler_.lost();
@@ -113,11 +113,12 @@ void ProcEvents::read_available() {
         case proc_event::PROC_EVENT_FORK:
           // Threads share their process's membership; only new processes count.
           if (ev->event_data.fork.child_pid == ev->event_data.fork.child_tgid)
-            handler_.forked(ev->event_data.fork.parent_tgid, ev->event_data.fork.child_tgid);
+            handler_.forked(ev->event_data.fork.parent_tgid, ev->event_data.fork.child_tgid, ev->timestamp_ns);
           break;
         case proc_event::PROC_EVENT_EXIT:
-          if (ev->event_data.exit.process_pid == ev->event_data.exit.process_tgid)
-            handler_.exited(ev->event_data.exit.process_tgid);
+          // Every thread: a process whose leader exited first ends with
+          // the exit of its last other thread.
+          handler_.exited(ev->event_data.exit.process_pid, ev->event_data.exit.process_tgid);
           break;
         default: break;
       }

@@ -3,17 +3,30 @@
 // created with CLONE_UNTRACED, which ptrace's fork tracing misses, without
 // polling and without staying attached to anything.
 //
-// A background thread delivers events to the handler; drain() delivers what
-// the kernel has queued so far on the calling thread, so a caller can be sure
-// it has seen every fork that happened before the call. Events arrive in
-// order per socket; when the socket overflowed (ENOBUFS) the handler's
-// lost() is called and the owner must rescan /proc.
+// Ordering (the kernel's, include/linux/cn_proc.h and kernel/fork.c): the
+// fork event is queued in copy_process(), before the child is woken, so it
+// precedes anything the child or the parent does afterwards; events arrive
+// in order on one socket.
+//
+// Contract:
+//  - A background thread delivers events to the handler. drain() delivers,
+//    on the calling thread, everything the kernel has queued so far: once it
+//    returns, every fork and exit that happened before the call has been
+//    handled.
+//  - Deliveries never overlap: the background thread, drain() and pause()
+//    share one lock, so a caller holding pause() knows no event is handled
+//    meanwhile (events queue up in the socket).
+//  - When the socket overflowed (ENOBUFS), handler.lost() runs under that
+//    lock before any later event: the handler rebuilds its view there, and
+//    drain() returns only after it has.
 #pragma once
 
 #include "core/error.h"
-#include "core/hierarchy.h"
+#include "core/ids.h"
+#include "enforcer/unique_fd.h"
 
-#include <atomic>
+#include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -22,28 +35,32 @@ namespace syscg::enforcer {
 class ProcEventHandler {
  public:
   virtual ~ProcEventHandler() = default;
-  virtual void forked(Pid parent_tgid, Pid child_tgid) = 0;  // a new process
-  virtual void exited(Pid tgid) = 0;                         // a process ended
-  virtual void lost() = 0;                                   // events were dropped
+  // A new process (not a thread); `when_ns` is CLOCK_MONOTONIC at the fork.
+  virtual void forked(Pid parent_tgid, Pid child_tgid, std::uint64_t when_ns) = 0;
+  // A thread ended (the leader's thread too: its process may live on).
+  virtual void exited(Pid tid, Pid tgid) = 0;
+  virtual void lost() = 0;  // events were dropped
 };
 
 class ProcEvents {
  public:
-  // Errors: permission (needs CAP_NET_ADMIN), invalid (no connector).
+  // Errors: permission (needs CAP_NET_ADMIN), invalid (no connector), io.
   static Result<std::unique_ptr<ProcEvents>> start(ProcEventHandler& handler);
   ProcEvents(const ProcEvents&) = delete;
   ProcEvents& operator=(const ProcEvents&) = delete;
   ~ProcEvents();
 
   void drain();
+  // No delivery while the returned lock is held. Never call drain() with it.
+  std::unique_lock<std::mutex> pause() { return std::unique_lock(read_mu_); }
 
  private:
-  ProcEvents(int fd, int stop_fd, ProcEventHandler& handler);
+  ProcEvents(UniqueFd fd, UniqueFd stop_fd, ProcEventHandler& handler);
   void run();
   void read_available();
 
-  int fd_;
-  int stop_fd_;  // eventfd that ends run()
+  UniqueFd fd_;
+  UniqueFd stop_fd_;  // eventfd that ends run()
   ProcEventHandler& handler_;
   std::mutex read_mu_;  // one reader at a time keeps events in order
   std::thread thread_;

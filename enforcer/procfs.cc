@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <fstream>
+#include <string_view>
+#include <unistd.h>
 #include <sstream>
 #include <string>
 
@@ -48,6 +52,49 @@ Result<ProcStatus> read_status(Pid tid) {
   }
   if (!have_tgid || !have_uid) return gone(tid);
   return st;
+}
+
+Result<std::uint64_t> read_capabilities(Pid pid) {
+  std::ifstream status_file(fmt::format("/proc/{}/status", pid));
+  for (std::string line; std::getline(status_file, line);)
+    if (line.starts_with("CapEff:")) {
+      std::uint64_t caps = 0;
+      std::istringstream(line.substr(7)) >> std::hex >> caps;
+      return caps;
+    }
+  return gone(pid);
+}
+
+bool holds_io_uring(Pid tgid) {
+  // The kernel names an io_uring file "anon_inode:[io_uring]" (io_uring.c:
+  // anon_inode_create_getfile("[io_uring]", ...)), in fd links and in maps.
+  constexpr std::string_view kRing = "anon_inode:[io_uring]";
+  {
+    std::ifstream maps(fmt::format("/proc/{}/maps", tgid));
+    if (!maps) return true;
+    for (std::string line; std::getline(maps, line);)
+      if (line.ends_with(kRing)) return true;
+  }
+  const std::string tasks = fmt::format("/proc/{}/task", tgid);
+  DIR* td = opendir(tasks.c_str());
+  if (!td) return true;
+  bool found = false;
+  while (dirent* t = readdir(td)) {
+    if (t->d_name[0] == '.') continue;
+    const std::string fds = tasks + "/" + t->d_name + "/fd";
+    DIR* fd = opendir(fds.c_str());
+    if (!fd) continue;  // the thread exited meanwhile
+    while (dirent* e = readdir(fd)) {
+      if (e->d_name[0] == '.') continue;
+      char target[64] = {};
+      const ssize_t n = readlinkat(dirfd(fd), e->d_name, target, sizeof target - 1);
+      if (n > 0 && std::string_view(target, static_cast<std::size_t>(n)) == kRing) found = true;
+    }
+    closedir(fd);
+    if (found) break;
+  }
+  closedir(td);
+  return found;
 }
 
 }  // namespace syscg::enforcer

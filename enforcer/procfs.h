@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/error.h"
-#include "core/hierarchy.h"
+#include "core/ids.h"
 
 #include <cstdint>
 #include <sys/types.h>
@@ -21,5 +21,14 @@ struct ProcStatus {
 
 // Errors: no_process (ESRCH) when /proc/TID does not exist.
 Result<ProcStatus> read_status(Pid tid);
+
+// The effective capability set of a process (CapEff). Errors: no_process.
+Result<std::uint64_t> read_capabilities(Pid pid);
+
+// Whether process `tgid` holds an io_uring instance: an fd in the table of
+// any of its threads (threads may have unshared their tables), or only a
+// mapping of its rings (the fd closed: an SQPOLL ring then still runs what
+// is written into it). A process that cannot be read counts as holding one.
+bool holds_io_uring(Pid tgid);
 
 }  // namespace syscg::enforcer

@@ -55,18 +55,25 @@ void Tracer::run() {
 }
 
 Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, std::optional<pid_t> self_writer,
-                                          bool defer) {
+                                          bool defer, UniqueFd pin) {
   auto interrupted = std::make_shared<std::promise<Status>>();
   auto done = std::make_shared<std::promise<Result<std::vector<pid_t>>>>();
   auto interrupted_future = interrupted->get_future();
   auto done_future = done->get_future();
+  auto shared_pin = std::make_shared<UniqueFd>(std::move(pin));
   post([=, this, plan = std::move(plan), settle = std::move(settle)] {
     auto programs = plan();
-    if (!programs || !programs.value().program) {
-      // Nothing to install (or nothing possible): the target is not touched.
-      interrupted->set_value(programs ? Status(outcome::success()) : Status(programs.error()));
-      if (programs) done->set_value(std::vector<pid_t>{});
-      else done->set_value(programs.error());
+    if (!programs) {
+      // Nothing possible: the target is not touched.
+      Result<Injection> failed = programs.error();
+      settle(failed);
+      interrupted->set_value(programs.error());
+      done->set_value(programs.error());
+      return;
+    }
+    if (!programs.value().program) {  // nothing to install
+      interrupted->set_value(outcome::success());
+      done->set_value(std::vector<pid_t>{});
       return;
     }
     const auto deadline = std::chrono::steady_clock::now() + deadline_;
@@ -77,7 +84,7 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
           answered = static_cast<bool>(s);
           interrupted->set_value(s);
         },
-        defer);
+        defer, *shared_pin);
     if (!result && self_writer && answered) {
       // The write was answered already: the target must not run on unfiltered.
       kill(tgid, SIGKILL);

@@ -12,6 +12,7 @@
 #include "core/hierarchy.h"
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <span>
@@ -34,6 +35,15 @@ struct Fork {
   Pid child;
 };
 
+// What a tightening did: the children members had forked before they got
+// the new filter (they lack it), and the members that now enforce the new
+// set. A member that is neither (it exited, or was killed because it could
+// not be given the set) does not vouch for its children.
+struct Tightened {
+  std::vector<Fork> unfiltered;
+  std::vector<Pid> filtered;
+};
+
 // Numbers a member cannot use although its group now allows them, and why
 // (a token the README explains: "tightened", "own-listener", ...).
 struct Loss {
@@ -54,6 +64,9 @@ class MembershipListener {
   // allows it now (denials are counted there). nullopt when `tgid` is not a
   // member (the caller then looks further, or denies).
   virtual std::optional<bool> trapped(Pid tgid, unsigned nr) = 0;
+  // A member was killed because it could not be given its group's set
+  // (fail closed); `why` says what failed.
+  virtual void killed(Pid tgid, std::string_view why) = 0;
 };
 
 class Enforcement {
@@ -62,8 +75,13 @@ class Enforcement {
 
   // Where fork and exit reports go; set once, before any other call.
   virtual void set_listener(MembershipListener* listener) = 0;
-  // Delivers every fork and exit that happened before this call.
+  // Delivers every fork and exit that happened before this call (after an
+  // event overflow: once membership has been rebuilt).
   virtual void sync() = 0;
+  // Holds fork and exit reports back until the lock is released: a move
+  // holds it across attach() and the membership commit. Never call sync()
+  // while holding it.
+  virtual std::unique_lock<std::mutex> pause_events() = 0;
 
   // The process named by a cgroup.procs write: `written` as the user wrote it,
   // 0 meaning the writing process, whose thread id is `writer_tid`.
@@ -93,23 +111,32 @@ class Enforcement {
   // Whether a recorded member still exists; exited members leave their group.
   virtual bool alive(Pid pid) = 0;
 
-  // `pid` is about to join a group whose set is `allowed`; the request comes
-  // from thread `writer_tid` (when pid is the writer's own process, the
-  // enforcer must let the reply go out before the process can stop). An
-  // error refuses the move: syscgfs then records nothing and returns the
-  // errno.
-  virtual Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid writer_tid) = 0;
+  // Whether member `pid` holds CAP_SYS_PTRACE in its effective set (it
+  // could take the supervisor's listener with ptrace, process_vm_writev or
+  // pidfd_getfd where its group allows them).
+  virtual bool may_subvert(Pid pid) = 0;
+
+  // `pid` (identified as the process that started at `start_time`) is
+  // about to join a group whose set is `allowed`; the request comes from
+  // thread `writer_tid` (when pid is the writer's own process, the enforcer
+  // must let the reply go out before the process can stop). An error
+  // refuses the move: syscgfs then records nothing and returns the errno.
+  // Errors: no_process (ESRCH) when the number names another process by
+  // now; busy (EBUSY) when it holds an io_uring instance and `allowed`
+  // keeps members from io_uring.
+  virtual Status attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed,
+                        Pid writer_tid) = 0;
 
   // A policy write has been committed; each listed member must now enforce
-  // its group's new set before this returns. Returns the children members
-  // had forked before they were tightened (they run without the new filter):
-  // syscgfs records them as members and calls again with them, until no
-  // member is left out. An error reaches the writer, but the policy stays:
-  // a filter already installed in another member cannot be taken back.
+  // its group's new set before this returns, or be killed (reported through
+  // MembershipListener::killed). Returns the children members had forked
+  // before they were tightened (they run without the new filter), and the
+  // members that enforce the set now: syscgfs records the children as
+  // members and calls again with them, until no member is left out.
   // When the writer's own process (the thread group of `writer_tid`) is
   // listed, syscgfs lists it alone, last: it is tightened like a self-move
   // (the call returns once it is interrupted, so the reply can go out).
-  virtual Result<std::vector<Fork>> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) = 0;
+  virtual Result<Tightened> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) = 0;
 };
 
 }  // namespace syscg::fs

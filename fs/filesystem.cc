@@ -1,7 +1,9 @@
 #include "fs/filesystem.h"
 
 #include "core/grammar.h"
+#include "core/io_uring_table.h"
 #include "core/syscall_table.h"
+#include "core/warnings.h"
 
 #include <fmt/format.h>
 
@@ -37,7 +39,8 @@ std::size_t index_of(FileKind kind) {
 
 bool is_policy_file(FileKind k) { return k == FileKind::syscalls_allow || k == FileKind::syscalls_deny; }
 bool is_read_only(FileKind k) {
-  return k == FileKind::stat || k == FileKind::events || k == FileKind::stricter || k == FileKind::denied;
+  return k == FileKind::stat || k == FileKind::events || k == FileKind::stricter || k == FileKind::denied ||
+         k == FileKind::warnings;
 }
 
 Error not_a_group_dir() { return make_error(Errc::not_dir, "a control file is not a directory"); }
@@ -311,9 +314,25 @@ Result<std::string> Filesystem::render(GroupId group, FileKind kind) {
           fmt::format_to(std::back_inserter(out), "{} {} {}\n", nr, syscall_table::name(nr).value_or("-"), count);
       return out;
     }
+    case FileKind::warnings: return render_warnings(group, info.allowed);
     case FileKind::dir: break;
   }
   return make_error(Errc::is_dir, "a group directory");
+}
+
+std::string Filesystem::render_warnings(GroupId group, const SyscallSet& allowed) {
+  prune_exited(group);
+  warnings::Inputs in{.allowed = allowed, .stricter = {}, .ptrace_capable = {}, .killed = {}};
+  if (auto members = hierarchy_.members(group))
+    for (Pid p : members.value()) {
+      if (!enforcement_.stricter(p, allowed).empty()) in.stricter.push_back(p);
+      if (enforcement_.may_subvert(p)) in.ptrace_capable.push_back(p);
+    }
+  {
+    std::lock_guard lock(denials_mu_);
+    if (auto it = killed_.find(group); it != killed_.end()) in.killed = it->second;
+  }
+  return warnings::render(in);
 }
 
 Result<std::string> Filesystem::read(std::uint64_t id, off_t offset, std::size_t size) {
@@ -347,11 +366,25 @@ Result<std::size_t> Filesystem::write(std::uint64_t id, std::string_view data, c
   return data.size();
 }
 
+std::optional<GroupId> Filesystem::group_of_writer(const Caller& writer) {
+  // The writer's own fork came before its request, and so did every fork
+  // of its ancestors: after sync() the view holds them.
+  enforcement_.sync();
+  auto tgid = enforcement_.thread_group(writer.pid);  // the kernel's current thread group
+  if (!tgid) return std::nullopt;  // gone, or not visible: not a member either
+  const auto home = hierarchy_.group_of(tgid.value());
+  // A recorded member whose process is gone (its number now names the
+  // writer) leaves now.
+  if (home && !enforcement_.alive(tgid.value())) {
+    exited(tgid.value());
+    return std::nullopt;
+  }
+  return home;
+}
+
 Status Filesystem::check_containment(GroupId target, FileKind kind, const Caller& writer) {
   if (kind != FileKind::syscalls_allow && kind != FileKind::procs) return outcome::success();
-  auto tgid = enforcement_.thread_group(writer.pid);
-  if (!tgid) return outcome::success();  // gone, or not visible: not a member either
-  const auto home = hierarchy_.group_of(tgid.value());
+  const auto home = group_of_writer(writer);
   if (!home) return outcome::success();
   if (kind == FileKind::syscalls_allow && hierarchy_.contains(target, *home))
     return make_error(Errc::permission, "a member cannot loosen its own group or an ancestor");
@@ -391,7 +424,8 @@ Status Filesystem::write_command(Handle& h, std::string_view data, const Caller&
     case FileKind::stat:
     case FileKind::events:
     case FileKind::stricter:
-    case FileKind::denied: return make_error(Errc::access, "a read-only control file");
+    case FileKind::denied:
+    case FileKind::warnings: return make_error(Errc::access, "a read-only control file");
     case FileKind::dir: break;
   }
   return make_error(Errc::is_dir, "a group directory");
@@ -400,7 +434,7 @@ Status Filesystem::write_command(Handle& h, std::string_view data, const Caller&
 Status Filesystem::enforce_policy(GroupId group, const Caller& writer) {
   const auto writer_process = enforcement_.thread_group(writer.pid);
   const Pid self = writer_process ? writer_process.value() : 0;
-  std::set<Pid> done;
+  std::set<Pid> done, filtered;
   std::optional<MemberPolicy> writer_member;
   std::optional<Error> first_error;
   enforcement_.sync();
@@ -418,21 +452,23 @@ Status Filesystem::enforce_policy(GroupId group, const Caller& writer) {
         // A child whose parent was tightened in this write inherited the new
         // filter, unless it was reported back as forked before that (its
         // parent entry is then gone).
-        if (auto p = parent_of_.find(m.pid); !done.empty() && p != parent_of_.end() && done.contains(p->second))
-          continue;
+        if (auto p = parent_of_.find(m.pid); p != parent_of_.end() && filtered.contains(p->second)) continue;
         todo.push_back(m);
       }
     }
     if (todo.empty()) break;
-    auto forks = enforcement_.policy_changed(todo, writer.pid);
+    auto result = enforcement_.policy_changed(todo, writer.pid);
     for (const auto& m : todo) done.insert(m.pid);
-    if (!forks) {
-      if (!first_error) first_error = forks.error();
+    if (!result) {
+      if (!first_error) first_error = result.error();
       break;
     }
+    // Only a member that got the filter vouches for its later children; one
+    // that exited (or was killed) first does not.
+    filtered.insert(result.value().filtered.begin(), result.value().filtered.end());
     enforcement_.sync();
     std::lock_guard lock(forks_mu_);
-    for (const auto& f : forks.value())
+    for (const auto& f : result.value().unfiltered)
       // Only children that are members (they forked after their parent
       // joined); those from before the move are not.
       if (hierarchy_.group_of(f.child)) parent_of_.erase(f.child);
@@ -463,7 +499,13 @@ bool Filesystem::forked(Pid parent, Pid child) {
 std::optional<bool> Filesystem::trapped(Pid tgid, unsigned nr) {
   const auto group = hierarchy_.group_of(tgid);
   if (!group) return std::nullopt;
-  if (hierarchy_.check(*group, nr)) return true;
+  // io_uring's own numbers follow what the filters enforce (io_uring_table.h).
+  if (io_uring_calls().test(nr)) {
+    auto allowed = hierarchy_.allowed(*group);
+    if (allowed && enforced(allowed.value()).test(nr)) return true;
+  } else if (hierarchy_.check(*group, nr)) {
+    return true;
+  }
   std::uint64_t count;
   {
     std::lock_guard lock(denials_mu_);
@@ -476,6 +518,16 @@ std::optional<bool> Filesystem::trapped(Pid tgid, unsigned nr) {
                                     count));
   }
   return false;
+}
+
+void Filesystem::killed(Pid tgid, std::string_view) {
+  const auto group = hierarchy_.group_of(tgid);
+  if (!group) return;
+  std::lock_guard lock(denials_mu_);
+  auto& list = killed_[*group];
+  list.push_back(tgid);
+  constexpr std::size_t kKept = 32;  // the newest: a bounded report
+  if (list.size() > kKept) list.erase(list.begin());
 }
 
 void Filesystem::exited(Pid pid) {
@@ -497,13 +549,22 @@ Status Filesystem::move_process(Handle& h, std::string_view data, const Caller& 
   BOOST_OUTCOME_TRY(target, enforcement_.identify(written, writer.pid));
   std::lock_guard wlock(write_mu_);
   BOOST_OUTCOME_TRY(allowed, hierarchy_.allowed(h.group));
+  // A stale entry under the target's number (its process gone) leaves first.
+  if (hierarchy_.group_of(target.tgid) && !enforcement_.alive(target.tgid)) exited(target.tgid);
   const GroupId from = hierarchy_.group_of(target.tgid).value_or(kRootGroup);
   BOOST_OUTCOME_TRY(may_move(h, target, from));
   if (from == h.group && hierarchy_.group_of(target.tgid)) return outcome::success();
-  BOOST_OUTCOME_TRY(enforcement_.attach(target.tgid, h.group, allowed, writer.pid));
   const std::array<GroupId, 2> chains{from, h.group};
-  const auto before = populated_chain(chains);
-  BOOST_OUTCOME_TRY(hierarchy_.attach(h.group, target.tgid));
+  std::vector<std::pair<GroupId, bool>> before;
+  {
+    // Forks of the target are held back from the filter's injection to the
+    // membership commit: a child forked after the filter went in joins
+    // h.group, one from before stays outside (the enforcer excludes it).
+    auto paused = enforcement_.pause_events();
+    BOOST_OUTCOME_TRY(enforcement_.attach(target.tgid, target.start_time, h.group, allowed, writer.pid));
+    before = populated_chain(chains);
+    BOOST_OUTCOME_TRY(hierarchy_.attach(h.group, target.tgid));
+  }
   enforcement_.barrier();  // routed calls are now decided by the new group
   {
     std::lock_guard lock(forks_mu_);

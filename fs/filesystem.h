@@ -59,6 +59,7 @@ enum class FileKind : std::uint8_t {
   events,
   stricter,
   denied,
+  warnings,
 };
 
 struct ControlFile {
@@ -74,7 +75,9 @@ struct ControlFile {
 //    removed); REASON is a token the README explains.
 //  - syscalls.denied: "NR NAME COUNT" per number denied to the group's
 //    members by the supervisor, since the daemon started.
-inline constexpr std::array<ControlFile, 9> kControlFiles{{
+//  - syscalls.warnings: "TAG SUBJECT FIX" per way the group's policy is
+//    weaker than it reads (warnings.h).
+inline constexpr std::array<ControlFile, 10> kControlFiles{{
     {"cgroup.events", FileKind::events, 0444, false},
     {"cgroup.max.depth", FileKind::max_depth, 0644, true},
     {"cgroup.max.descendants", FileKind::max_descendants, 0644, true},
@@ -84,6 +87,7 @@ inline constexpr std::array<ControlFile, 9> kControlFiles{{
     {"syscalls.deny", FileKind::syscalls_deny, 0644, true},
     {"syscalls.stricter", FileKind::stricter, 0444, true},
     {"syscalls.denied", FileKind::denied, 0444, true},
+    {"syscalls.warnings", FileKind::warnings, 0444, true},
 }};
 
 inline constexpr fuse_ino_t kFileInoBit = fuse_ino_t{1} << 63;
@@ -167,6 +171,7 @@ class Filesystem final : public MembershipListener {
   void exited(Pid pid) override;
   // Decides from the member's group's current set; counts denials.
   std::optional<bool> trapped(Pid tgid, unsigned nr) override;
+  void killed(Pid tgid, std::string_view why) override;
 
 
  private:
@@ -195,6 +200,10 @@ class Filesystem final : public MembershipListener {
   Status may_move(const Handle& h, const Process& target, GroupId from);
   // No self-release: see the .cc.
   Status check_containment(GroupId target, FileKind kind, const Caller& writer);
+  // The group of the writer's process, on a view that includes every fork
+  // and exit before the call; nullopt for a non-member.
+  std::optional<GroupId> group_of_writer(const Caller& writer);
+  std::string render_warnings(GroupId group, const SyscallSet& allowed);
   void prune_exited(GroupId group);
   // Re-evaluates cgroup.events along the chains of `groups`; wakes pollers.
   void events_changed(std::span<const GroupId> chains, const std::vector<std::pair<GroupId, bool>>& before);
@@ -216,8 +225,9 @@ class Filesystem final : public MembershipListener {
   std::mutex forks_mu_;
   std::unordered_map<Pid, Pid> parent_of_;  // members' parents, as reported by forks
   std::unordered_map<Pid, std::uint64_t> start_times_;  // members moved by a write; guarded by forks_mu_
-  std::mutex denials_mu_;  // a leaf
+  std::mutex denials_mu_;  // a leaf: guards denials_ and killed_
   std::unordered_map<GroupId, std::map<unsigned, std::uint64_t>> denials_;
+  std::unordered_map<GroupId, std::vector<Pid>> killed_;  // members killed by fail-closed, newest last
   const Options options_;
 };
 

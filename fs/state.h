@@ -29,7 +29,7 @@
 
 namespace syscg::fs {
 
-inline constexpr std::size_t kStateFiles = 9;  // == kControlFiles.size()
+inline constexpr std::size_t kStateFiles = 10;  // == kControlFiles.size()
 
 struct OwnerMode {
   mode_t mode;

@@ -90,11 +90,22 @@ TEST(BpfDisassembler, CompiledProgramReadsAsTheDocumentedShape) {
             "0005: ret ERRNO(1)\n"
             "0006: jge #0x200 jt 7 jf 8\n"
             "0007: ret ERRNO(38)\n"
-            "0008: jge #0x3b jt 10 jf 9\n"
-            "0009: ret ALLOW\n"
-            "0010: jge #0x3c jt 12 jf 11\n"
-            "0011: ret ERRNO(1)\n"
-            "0012: ret ALLOW\n");
+            "0008: jge #0x3b jt 17 jf 9\n"
+            "0009: jge #0x38 jt 11 jf 10\n"
+            "0010: ret ALLOW\n"
+            "0011: jge #0x39 jt 16 jf 12\n"  // clone: the guard
+            "0012: ld [16] (args[0].lo)\n"
+            "0013: jset #0x8000 jt 14 jf 15\n"
+            "0014: ret ERRNO(1)\n"
+            "0015: ret ALLOW\n"
+            "0016: ret ALLOW\n"
+            "0017: jge #0x1b3 jt 21 jf 18\n"
+            "0018: jge #0x3c jt 20 jf 19\n"
+            "0019: ret ERRNO(1)\n"  // execve, the one denied number
+            "0020: ret ALLOW\n"
+            "0021: jge #0x1b4 jt 23 jf 22\n"
+            "0022: ret ERRNO(38)\n"  // clone3
+            "0023: ret ALLOW\n");
 }
 
 }  // namespace

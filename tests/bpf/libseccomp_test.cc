@@ -74,8 +74,13 @@ TEST(BpfLibseccomp, SameDecisionsAsLibseccomp) {
         }
       };
       // Args zero: the seccomp/prctl exemptions do not apply, so denied
-      // 317/157 are ERRNO(EPERM) in both.
-      for (unsigned nr : named) compare(call(nr));
+      // 317/157 are ERRNO(EPERM) in both, and clone's CLONE_PARENT guard does
+      // not fire, so 56 gets the set's verdict in both. clone3 (435) is left
+      // out: ours returns ENOSYS for it whatever the set says, which this
+      // plain allow-list reference does not; compiler_test checks both
+      // exactly.
+      for (unsigned nr : named)
+        if (nr != kClone3Nr) compare(call(nr));
       for (unsigned nr : {0U, 59U, kSeccompNr}) {
         compare(call(nr, {}, AUDIT_ARCH_I386));
         compare(call(0x40000000U | nr));

@@ -49,20 +49,24 @@ class RecordingEnforcement : public Enforcement {
   void set_listener(MembershipListener* l) override { listener = l; }
   void barrier() override { ++barriers; }
   void sync() override { ++syncs; }
-  Status attach(Pid pid, GroupId group, const SyscallSet& allowed, Pid) override {
+  std::unique_lock<std::mutex> pause_events() override { return std::unique_lock(pause_mu); }
+  bool may_subvert(Pid pid) override { return ptrace_capable.contains(pid); }
+  Status attach(Pid pid, std::uint64_t, GroupId group, const SyscallSet& allowed, Pid) override {
     attaches.push_back({pid, group, allowed});
     if (refuse_attach) return make_error(*refuse_attach, "refused by the fake");
     return outcome::success();
   }
-  Result<std::vector<Fork>> policy_changed(std::span<const MemberPolicy> members, Pid) override {
+  Result<Tightened> policy_changed(std::span<const MemberPolicy> members, Pid) override {
     changes.emplace_back(members.begin(), members.end());
-    std::vector<Fork> forks;
-    for (const auto& m : members)
+    Tightened out;
+    for (const auto& m : members) {
+      if (!exited.contains(m.pid)) out.filtered.push_back(m.pid);
       if (auto it = unfiltered_children.find(m.pid); it != unfiltered_children.end()) {
         listener->forked(m.pid, it->second);  // as the fork event would have
-        forks.push_back({m.pid, it->second});
+        out.unfiltered.push_back({m.pid, it->second});
       }
-    return forks;
+    }
+    return out;
   }
 
   std::map<Pid, Process> processes;  // tid -> process
@@ -71,6 +75,8 @@ class RecordingEnforcement : public Enforcement {
   std::map<Pid, Pid> unfiltered_children;  // parent -> a child it forked before being tightened
   std::map<Pid, SyscallSet> adopted;       // restored members and their groups' sets
   std::map<Pid, SyscallSet> lost;          // what stricter() reports, as "tightened"
+  std::set<Pid> ptrace_capable;            // what may_subvert() reports
+  std::mutex pause_mu;
   MembershipListener* listener = nullptr;
   int syncs = 0;
   int barriers = 0;

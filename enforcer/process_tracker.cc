@@ -1,0 +1,194 @@
+#include "enforcer/process_tracker.h"
+
+#include "enforcer/procfs.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <ctime>
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <vector>
+
+namespace syscg::enforcer {
+namespace {
+
+std::int64_t ns_of(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::uint64_t tick_ns() {
+  static const std::uint64_t ns = 1'000'000'000 / static_cast<std::uint64_t>(sysconf(_SC_CLK_TCK));
+  return ns;
+}
+
+// glibc 2.36's <sys/pidfd.h> lacks extern "C": call the kernel directly.
+UniqueFd pidfd_open(Pid pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
+
+bool readable(const UniqueFd& fd) {
+  pollfd p{fd.get(), POLLIN, 0};
+  return poll(&p, 1, 0) != 0;  // an error counts as gone
+}
+
+}  // namespace
+
+ProcessTracker::ProcessTracker(Observer& observer)
+    : observer_(observer), boot_offset_ns_(ns_of(CLOCK_BOOTTIME) - ns_of(CLOCK_MONOTONIC)) {}
+
+ProcessTracker::~ProcessTracker() { events_.reset(); }
+
+Status ProcessTracker::start() {
+  BOOST_OUTCOME_TRY(events, ProcEvents::start(*this));
+  events_ = std::move(events);
+  return outcome::success();
+}
+
+void ProcessTracker::sync() {
+  if (events_) events_->drain();
+}
+
+std::unique_lock<std::mutex> ProcessTracker::pause() {
+  if (events_) return events_->pause();
+  static std::mutex nothing_to_pause;  // no events thread: nothing is delivered
+  return std::unique_lock(nothing_to_pause);
+}
+
+UniqueFd ProcessTracker::open_if(Pid pid, std::uint64_t start_ticks, std::uint64_t slack_ticks) {
+  // Open first, then read the start time: if /proc still shows the expected
+  // process after the pidfd exists, the pidfd names it (a number is reused
+  // only after its process is gone, and the pidfd keeps naming the old one).
+  UniqueFd fd = pidfd_open(pid);
+  if (!fd) return fd;
+  auto st = read_status(pid);
+  if (!st || st.value().tgid != pid) return UniqueFd();
+  const std::uint64_t got = st.value().start_time;
+  const std::uint64_t diff = got > start_ticks ? got - start_ticks : start_ticks - got;
+  if (diff > slack_ticks) return UniqueFd();
+  return fd;
+}
+
+Status ProcessTracker::pin(Pid tgid, std::uint64_t start_time) {
+  UniqueFd fd = open_if(tgid, start_time, 0);
+  if (!fd) return make_error(Errc::no_process, fmt::format("process {} has exited", tgid));
+  std::lock_guard lock(mu_);
+  pidfds_[tgid] = std::move(fd);
+  return outcome::success();
+}
+
+bool ProcessTracker::pinned(Pid tgid) {
+  std::lock_guard lock(mu_);
+  return pidfds_.contains(tgid);
+}
+
+bool ProcessTracker::alive_locked(Pid tgid) {
+  auto it = pidfds_.find(tgid);
+  return it != pidfds_.end() && !readable(it->second);
+}
+
+bool ProcessTracker::alive(Pid tgid) {
+  std::lock_guard lock(mu_);
+  return alive_locked(tgid);
+}
+
+void ProcessTracker::forget(Pid tgid) {
+  std::lock_guard lock(mu_);
+  pidfds_.erase(tgid);
+}
+
+bool ProcessTracker::kill(Pid tgid) {
+  std::lock_guard lock(mu_);
+  auto it = pidfds_.find(tgid);
+  if (it == pidfds_.end()) return false;
+  return syscall(SYS_pidfd_send_signal, it->second.get(), SIGKILL, nullptr, 0) == 0;
+}
+
+UniqueFd ProcessTracker::pidfd(Pid tgid) {
+  std::lock_guard lock(mu_);
+  auto it = pidfds_.find(tgid);
+  if (it == pidfds_.end()) return UniqueFd();
+  return UniqueFd(fcntl(it->second.get(), F_DUPFD_CLOEXEC, 0));
+}
+
+void ProcessTracker::exclude(Pid child) {
+  std::lock_guard lock(mu_);
+  excluded_.insert(child);
+}
+
+void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
+  {
+    std::lock_guard lock(mu_);
+    if (excluded_.erase(child)) return;
+  }
+  // Membership follows the order of events, even for a child that has
+  // exited (or whose number was reused) by now: its own children's fork
+  // events come after this one and must find it.
+  if (!observer_.forked(parent, child)) return;
+  // The fork event's time (CLOCK_MONOTONIC) against the child's start time
+  // (CLOCK_BOOTTIME, clock ticks): the kernel takes both within
+  // microseconds, in copy_process(); one tick of slack each way.
+  const auto boot_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(when_ns) + boot_offset_ns_);
+  UniqueFd fd = open_if(child, boot_ns / tick_ns(), 1);
+  std::lock_guard lock(mu_);
+  if (fd) pidfds_[child] = std::move(fd);
+  else pidfds_.erase(child);  // gone already: its exit event follows
+}
+
+void ProcessTracker::exited(Pid tid, Pid tgid) {
+  bool ended;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pidfds_.find(tgid);
+    if (it == pidfds_.end()) {
+      ended = tid == tgid;  // an unpinned member ends with its leader
+    } else {
+      // The leader's exit leaves the process running while other threads
+      // do; the pidfd turns readable once the last one is gone (that
+      // thread's exit event may be handled a moment before: alive() then
+      // notices at the next decision).
+      ended = readable(it->second);
+      if (ended) pidfds_.erase(it);
+    }
+  }
+  if (ended) observer_.ended(tgid);
+}
+
+void ProcessTracker::lost() {
+  // Events were dropped: every pinned process that is gone has ended, and
+  // every process is offered with its current parent, parents first.
+  fmt::print(stderr, "syscgfs: warning: process events were lost; rebuilding membership from /proc\n");
+  std::vector<Pid> gone;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [pid, fd] : pidfds_)
+      if (readable(fd)) gone.push_back(pid);
+    for (Pid pid : gone) pidfds_.erase(pid);
+  }
+  for (Pid pid : gone) observer_.ended(pid);
+  std::vector<ProcStatus> all;
+  if (DIR* d = opendir("/proc")) {
+    while (dirent* e = readdir(d))
+      if (const int pid = std::atoi(e->d_name); pid > 0)
+        if (auto st = read_status(pid)) all.push_back(st.value());
+    closedir(d);
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.start_time < b.start_time; });
+  for (const auto& st : all) {
+    if (pinned(st.tgid)) continue;
+    if (observer_.rescanned(st.ppid, st.tgid)) {
+      // A member: pin it as /proc shows it.
+      UniqueFd fd = open_if(st.tgid, st.start_time, 0);
+      std::lock_guard lock(mu_);
+      if (fd) pidfds_[st.tgid] = std::move(fd);
+    }
+  }
+}
+
+}  // namespace syscg::enforcer

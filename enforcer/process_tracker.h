@@ -1,0 +1,106 @@
+// Process tracking: which processes exist, who forked whom, and which
+// process a number names. Every decision syscg makes about membership (the
+// no-self-release check, the group of a cgroup.procs writer, the
+// supervisor's answer, the members a tightening walks) reads the view kept
+// here, through an Observer.
+//
+// Contract:
+//  - sync() returns once every fork and exit that happened before the call
+//    has reached the observer (the kernel queues a fork event before the
+//    child runs, so a request made by a process, or by any of its
+//    descendants, comes after that process's fork event). After an event
+//    queue overflow the observer's view is rebuilt from /proc before sync()
+//    returns, and concurrent callers wait for it: no decision is made on a
+//    partial view.
+//  - pause() holds deliveries back (they queue up in the kernel): a move
+//    holds it from injection to the membership commit, so that a child the
+//    moved process forks meanwhile is judged against the committed group.
+//  - Identity: pin() opens a pidfd for a process and checks it is the one
+//    identified earlier (pid and start time); alive() answers for the pinned
+//    process, never for whoever holds its number later. A fork event's child
+//    is pinned only if its start time matches the event's time (a number
+//    recycled before the event was handled names another process).
+//  - A process ends when its last thread exits (its leader may have exited
+//    long before): ended() is reported then, exactly once per pin.
+//  - exclude(child): a child forked before its parent joined a group (found
+//    while the parent was stopped); when its fork event arrives it is not
+//    offered to the observer.
+//
+// Thread safety: every method may be called from any thread; the observer
+// is called from the events thread or from a sync()/pause() caller, one
+// delivery at a time.
+#pragma once
+
+#include "core/error.h"
+#include "core/ids.h"
+#include "enforcer/proc_events.h"
+#include "enforcer/unique_fd.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+namespace syscg::enforcer {
+
+class ProcessTracker final : private ProcEventHandler {
+ public:
+  class Observer {
+   public:
+    virtual ~Observer() = default;
+    // A new process whose parent is `parent`; true when it is a member now
+    // (then it is pinned).
+    virtual bool forked(Pid parent, Pid child) = 0;
+    virtual void ended(Pid tgid) = 0;
+    // Every process, parents first, after lost events: the observer adds
+    // the children of members it does not know yet; true when `child` is
+    // a member (then it is pinned).
+    virtual bool rescanned(Pid parent, Pid child) = 0;
+  };
+
+  explicit ProcessTracker(Observer& observer);
+  ~ProcessTracker() override;
+  ProcessTracker(const ProcessTracker&) = delete;
+  ProcessTracker& operator=(const ProcessTracker&) = delete;
+
+  // Starts the events thread. Errors as ProcEvents::start; without it forks
+  // are not seen, and sync() cannot promise anything (the caller reports it).
+  Status start();
+  bool running() const { return events_ != nullptr; }
+
+  void sync();
+  std::unique_lock<std::mutex> pause();
+
+  // Errors: no_process when `tgid` no longer names the process that started
+  // at `start_time`.
+  Status pin(Pid tgid, std::uint64_t start_time);
+  bool pinned(Pid tgid);
+  bool alive(Pid tgid);
+  void forget(Pid tgid);
+  // SIGKILL to the pinned process (never to a recycled number); false when
+  // it is not pinned or already gone.
+  bool kill(Pid tgid);
+  // A dup of the pinned process's pidfd (invalid when not pinned).
+  UniqueFd pidfd(Pid tgid);
+
+  void exclude(Pid child);
+
+ private:
+  void forked(Pid parent, Pid child, std::uint64_t when_ns) override;
+  void exited(Pid tid, Pid tgid) override;
+  void lost() override;
+  // Opens a pidfd for `pid` if it still names the process that started at
+  // `start_ticks` (clock ticks after boot, /proc/PID/stat).
+  static UniqueFd open_if(Pid pid, std::uint64_t start_ticks, std::uint64_t slack_ticks);
+  bool alive_locked(Pid tgid);
+
+  Observer& observer_;
+  std::mutex mu_;  // a leaf: guards the maps below
+  std::map<Pid, UniqueFd> pidfds_;
+  std::set<Pid> excluded_;
+  std::int64_t boot_offset_ns_;  // CLOCK_BOOTTIME - CLOCK_MONOTONIC, for fork events' times
+  std::unique_ptr<ProcEvents> events_;  // last: its thread calls into this object
+};
+
+}  // namespace syscg::enforcer
