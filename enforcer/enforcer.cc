@@ -131,7 +131,10 @@ bool Enforcer::forked(Pid parent, Pid child) {
     unfiltered_.erase(early);
   } else if (auto it = filters_.find(parent); it != filters_.end()) {
     filters_[child] = it->second;
+  } else {
+    return true;
   }
+  filters_[child].from = parent;
   return true;
 }
 
@@ -450,17 +453,33 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& group_se
       // A process joining a group does not bring its earlier children
       // (cgroup semantics): a fork event for one that came meanwhile is
       // undone, one still to come is excluded.
+      std::set<Pid> lacking;  // copies of the expected record by processes without the filter
       for (pid_t c : r.value().unfiltered) {
         auto it = filters_.find(c);
         if (it != filters_.end()) {
           if (it->second.step != step->id) continue;
-          if (attach) not_members.push_back(c);
-          else it->second = step->before;
+          if (attach) {
+            not_members.push_back(c);
+          } else {
+            it->second = step->before;
+            lacking.insert(c);
+          }
         } else if (attach) {
           tracker_.exclude(c);
         } else {
           unfiltered_[c] = step->before;
         }
+      }
+      // Their own children copied the expected record from them: they lack
+      // the filter too (and their children...).
+      for (bool grew = !lacking.empty(); grew;) {
+        grew = false;
+        for (auto& [p, rec] : filters_)
+          if (rec.step == step->id && p != pid && lacking.contains(rec.from) && lacking.insert(p).second) {
+            rec = step->before;
+            rec.from = 0;
+            grew = true;
+          }
       }
     }
     for (Pid c : not_members) {

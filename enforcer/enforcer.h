@@ -84,9 +84,12 @@ class Enforcer final : public fs::Enforcement, private ProcessTracker::Observer 
     SyscallSet unsupervised;              // denied at a restriction that got no listener: lost
     std::string_view why_unsupervised;
     bool guarded = false;  // a filter of ours (with the clone guard) is in
-    // Which enforce step wrote the record (children copy it): settle fixes
-    // up only the copies of its own expected record.
+    // Which enforce step wrote the record (children copy it, with `from`,
+    // the process whose record they copied): settle fixes up the copies of
+    // its own expected record made by processes that lack the filter, and
+    // the copies of those copies.
     std::uint64_t step = 0;
+    Pid from = 0;
   };
 
   // Has `pid` enforce `allowed` (attach: also when nothing is to be

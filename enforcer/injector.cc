@@ -1,5 +1,6 @@
 #include "enforcer/injector.h"
 
+#include "enforcer/procfs.h"
 #include "enforcer/supervisor.h"
 
 #include <fmt/format.h>
@@ -348,7 +349,16 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
       if (was < 0 || off != 0) return Installed{-EPERM, {}};
       dumpable = was;
     }
+    // The member's own filters could route our calls to a listener of its
+    // own, which could answer "done" without running them: the kernel's
+    // count of the thread's filters, and its no_new_privs, say what happened.
+    BOOST_OUTCOME_TRY(state_before, read_seccomp(tid_));
     BOOST_OUTCOME_TRY(rc, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
+    if (rc >= 0) {
+      BOOST_OUTCOME_TRY(state_after, read_seccomp(tid_));
+      if (state_after.filters != state_before.filters + 1 || !state_after.no_new_privs)
+        return make_error(Errc::permission, "the injected seccomp reported success but no filter went in");
+    }
     if (listener_of > 0 && rc < 0)  // no listener: dumpable again (unfiltered prctl)
       (void)call(saved, gadget, SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable));
     if (listener_of > 0 && (rc == -ESRCH || rc == -EBUSY || rc == -EINVAL || rc == -EPERM)) return Installed{rc, {}};
@@ -443,9 +453,11 @@ bool readable(const UniqueFd& fd) {
 // seized: only threads still in tgid's task list after the seize are kept
 // (the others are let go at their stop). A thread that is exiting (a zombie
 // leader) is skipped.
-Status seize_new(pid_t tgid, std::set<pid_t>& known, Threads& out) {
-  for (bool grew = true; grew;) {
-    grew = false;
+// With `relist` false one listing is enough: threads created later inherit
+// whatever TSYNC installs, and every thread listed is interrupted.
+Status seize_new(pid_t tgid, std::set<pid_t>& known, Threads& out, bool relist = true) {
+  for (bool again = true; again;) {
+    bool grew = false;
     for (pid_t t : threads_of(tgid)) {
       if (!known.insert(t).second) continue;
       auto s = Seized::seize(t);
@@ -458,6 +470,7 @@ Status seize_new(pid_t tgid, std::set<pid_t>& known, Threads& out) {
       out.push_back(std::move(s.value()));
       grew = true;
     }
+    again = grew && relist;
   }
   return outcome::success();
 }
@@ -556,7 +569,7 @@ Result<Injection> inject_process(pid_t tgid, const Program& program, const Progr
     // Every thread: whichever stops first installs for all (TSYNC reaches
     // threads blocked in the kernel, e.g. a leader waiting in vfork), and
     // a zombie leader (pthread_exit) does not hide its live threads.
-    Status all = seize_new(tgid, known, threads);
+    Status all = seize_new(tgid, known, threads, false);
     if (all && threads.empty()) all = make_error(Errc::no_process, fmt::format("process {} has exited", tgid));
     after_interrupt(all);
     BOOST_OUTCOME_TRY(all);

@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <span>
 #include <string_view>
 #include <unistd.h>
 #include <sstream>
@@ -19,18 +23,33 @@ Error gone(Pid tid) { return make_error(Errc::no_process, fmt::format("no proces
 
 }  // namespace
 
+// A small /proc file in one read(2): these reads sit on the path of every
+// move and injection. Empty when the file cannot be read.
+namespace {
+std::string_view read_small(const char* path, std::span<char> buf) {
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  const ssize_t n = read(fd, buf.data(), buf.size() - 1);
+  close(fd);
+  if (n <= 0) return {};
+  buf[static_cast<std::size_t>(n)] = '\0';
+  return {buf.data(), static_cast<std::size_t>(n)};
+}
+}  // namespace
+
 Result<ProcStatus> read_status(Pid tid) {
   if (tid <= 0) return gone(tid);
   ProcStatus st{};
   st.tid = tid;
+  char path[48];
+  char buf[4096];
   // /proc/TID/stat: "pid (comm) state ppid ...": comm may hold spaces and
   // parentheses, so parse from the last ')'.
-  std::ifstream stat_file(fmt::format("/proc/{}/stat", tid));
-  std::string stat;
-  if (!stat_file || !std::getline(stat_file, stat)) return gone(tid);
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) return gone(tid);
-  std::istringstream fields(stat.substr(close + 2));
+  std::snprintf(path, sizeof path, "/proc/%d/stat", tid);
+  const std::string_view stat = read_small(path, buf);
+  const auto close_paren = stat.rfind(')');
+  if (close_paren == std::string_view::npos || close_paren + 2 >= stat.size()) return gone(tid);
+  std::istringstream fields{std::string(stat.substr(close_paren + 2))};
   unsigned long flags = 0;
   std::string skip;
   fields >> st.state >> st.ppid;
@@ -41,17 +60,29 @@ Result<ProcStatus> read_status(Pid tid) {
   if (!fields) return gone(tid);
   st.kernel_thread = (flags & kPfKthread) != 0;
 
-  std::ifstream status_file(fmt::format("/proc/{}/status", tid));
-  bool have_tgid = false, have_uid = false;
-  for (std::string line; std::getline(status_file, line);) {
-    std::istringstream in(line);
-    std::string key;
-    in >> key;
-    if (key == "Tgid:") have_tgid = static_cast<bool>(in >> st.tgid);
-    else if (key == "Uid:") have_uid = static_cast<bool>(in >> st.uid >> st.euid >> st.suid);
-  }
-  if (!have_tgid || !have_uid) return gone(tid);
+  std::snprintf(path, sizeof path, "/proc/%d/status", tid);
+  if (read_small(path, buf).empty()) return gone(tid);
+  const char* tgid = std::strstr(buf, "\nTgid:");
+  const char* uid = std::strstr(buf, "\nUid:");
+  if (!tgid || !uid) return gone(tid);
+  st.tgid = static_cast<Pid>(std::strtol(tgid + 6, nullptr, 10));
+  char* end = nullptr;
+  st.uid = static_cast<uid_t>(std::strtoul(uid + 5, &end, 10));
+  st.euid = static_cast<uid_t>(std::strtoul(end, &end, 10));
+  st.suid = static_cast<uid_t>(std::strtoul(end, &end, 10));
   return st;
+}
+
+Result<SeccompState> read_seccomp(Pid tid) {
+  char path[48];
+  char buf[4096];
+  std::snprintf(path, sizeof path, "/proc/%d/status", tid);
+  if (read_small(path, buf).empty()) return gone(tid);
+  const char* nnp = std::strstr(buf, "\nNoNewPrivs:");
+  const char* filters = std::strstr(buf, "\nSeccomp_filters:");
+  if (!nnp || !filters) return gone(tid);
+  return SeccompState{std::strtoul(nnp + 12, nullptr, 10) != 0,
+                      static_cast<unsigned>(std::strtoul(filters + 17, nullptr, 10))};
 }
 
 Result<std::uint64_t> read_capabilities(Pid pid) {

@@ -22,6 +22,13 @@ struct ProcStatus {
 // Errors: no_process (ESRCH) when /proc/TID does not exist.
 Result<ProcStatus> read_status(Pid tid);
 
+// A thread's seccomp state (/proc/TID/status). Errors: no_process.
+struct SeccompState {
+  bool no_new_privs;
+  unsigned filters;  // Seccomp_filters: the length of its chain
+};
+Result<SeccompState> read_seccomp(Pid tid);
+
 // The effective capability set of a process (CapEff). Errors: no_process.
 Result<std::uint64_t> read_capabilities(Pid pid);
 
