@@ -151,7 +151,6 @@ void Enforcer::ended(Pid pid) {
     std::lock_guard lock(records_mu_);
     filters_.erase(pid);
     unfiltered_.erase(pid);
-    killed_.erase(pid);
   }
   std::lock_guard lock(listener_mu_);
   if (listener_) listener_->exited(pid);
@@ -324,6 +323,12 @@ Result<std::shared_ptr<const Program>> Enforcer::program_for(const SyscallSet& a
   return shared;
 }
 
+Enforcer::Filters Enforcer::copy_of(const Filters& record, Pid from) {
+  Filters copy = record;
+  copy.from = from;
+  return copy;
+}
+
 Enforcer::Filters Enforcer::after(const Filters& before, const SyscallSet& block, NoListener why, bool errno_only) {
   Filters now = before;
   if (block.empty()) return now;
@@ -339,21 +344,20 @@ Enforcer::Filters Enforcer::after(const Filters& before, const SyscallSet& block
   return now;
 }
 
-bool Enforcer::fail_closed(Pid pid, std::string_view why) {
+bool Enforcer::fail_closed(Pid pid, GroupId group, std::string_view why) {
   // Only through the pidfd: a bare number may name another process by now.
-  if (!tracker_.kill(pid)) return false;
-  {
-    std::lock_guard lock(records_mu_);
-    killed_.insert(pid);
-  }
+  // A process that is gone already was killed by the injector (a target
+  // that kept a listener or could not be restored): reported all the same.
+  if (!tracker_.pinned(pid) && alive(pid)) return false;
+  tracker_.kill(pid);
   fmt::print(stderr, "syscgfs: killed process {}: it could not be given its group's policy ({})\n", pid, why);
   std::lock_guard lock(listener_mu_);
-  if (listener_) listener_->killed(pid, why);
+  if (listener_) listener_->killed(pid, group, why);
   return true;
 }
 
-Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& group_set, std::optional<pid_t> self,
-                                             bool attach) {
+Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const SyscallSet& group_set,
+                                             std::optional<pid_t> self, bool attach) {
   // What the filters enforce: the group's set, without io_uring where the
   // set denies anything an io_uring operation could do (core/io_uring_table.h).
   const SyscallSet allowed = enforced(group_set);
@@ -416,18 +420,30 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& group_se
     expected.step = step->id;
     return f;
   };
-  auto settle = [this, pid, attach, no_io_uring, step](Result<Injection>& r) {
+  auto settle = [this, pid, group, attach, no_io_uring, step](Result<Injection>& r) {
     if (r && no_io_uring && holds_io_uring(pid)) {
       // It made a ring after our first look, before the filter was in.
       r = make_error(Errc::busy, fmt::format("process {} made an io_uring instance while joining", pid));
-      fail_closed(pid, "made an io_uring instance while its filter went in");
+      if (!attach) fail_closed(pid, group, "made an io_uring instance while its filter went in");
+      else if (tracker_.kill(pid)) r = make_error(Errc::busy, fmt::format("process {} made an io_uring instance while joining; killed it", pid));
     }
     if (!r) {
       {
+        // Nothing went in (or it is dead): the target and every copy of
+        // the expected record (children forked meanwhile) have the record
+        // from before. A copy may understate what a child has, never
+        // overstate it: a later tightening then stacks a filter too many,
+        // never one too few.
         std::lock_guard lock(records_mu_);
-        filters_[pid] = step->before;  // nothing went in (or it is dead)
+        filters_[pid] = step->before;
+        if (step->id != 0)
+          for (auto& [p, rec] : filters_)
+            if (rec.step == step->id && p != pid) rec = copy_of(step->before, rec.from);
       }
-      if (!attach && r.error().code != Errc::no_process) fail_closed(pid, r.error().message);
+      // A member that cannot be given the set is killed; to the tightening
+      // it is then gone, like one that exited.
+      if (!attach && r.error().code != Errc::no_process && fail_closed(pid, group, r.error().message))
+        r = make_error(Errc::no_process, fmt::format("process {} was killed: {}", pid, r.error().message));
       return;
     }
     std::optional<Status> added;
@@ -442,44 +458,45 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& group_se
     std::vector<Pid> not_members;
     {
       std::lock_guard lock(records_mu_);
-      auto& now = filters_[pid];
-      now = after(step->before, step->block, why, !step->supervised);
-      now.guarded = step->before.guarded || step->filtered;
-      now.step = step->id;
+      Filters settled = after(step->before, step->block, why, !step->supervised);
+      settled.guarded = step->before.guarded || step->filtered;
+      settled.step = step->id;
+      filters_[pid] = settled;
       // Children forked before the filter reached their parent do not have
-      // it. Those whose record is a copy of this step's expected one get
-      // the record they do have; those not seen yet get it when their fork
-      // event comes. Members among them are tightened on their own next.
-      // A process joining a group does not bring its earlier children
-      // (cgroup semantics): a fork event for one that came meanwhile is
-      // undone, one still to come is excluded.
-      std::set<Pid> lacking;  // copies of the expected record by processes without the filter
+      // it, nor do their own children. Their fork events may have come
+      // already (their records are then copies of this step's expected
+      // record: found here), or may still come (then they take the record
+      // they do have from unfiltered_, or are excluded). Members among them
+      // are tightened on their own next. A process joining a group does not
+      // bring its earlier children (cgroup semantics): those whose fork
+      // event came meanwhile leave again, with their own children.
+      std::set<Pid> lacking;
+      const auto now_ns = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+              .count());
       for (pid_t c : r.value().unfiltered) {
-        auto it = filters_.find(c);
-        if (it != filters_.end()) {
-          if (it->second.step != step->id) continue;
-          if (attach) {
-            not_members.push_back(c);
-          } else {
-            it->second = step->before;
-            lacking.insert(c);
-          }
+        lacking.insert(c);  // also one that has ended: its children's records name it
+        if (filters_.contains(c)) {
+          continue;
         } else if (attach) {
-          tracker_.exclude(c);
+          tracker_.exclude(c, now_ns);
         } else {
           unfiltered_[c] = step->before;
         }
       }
-      // Their own children copied the expected record from them: they lack
-      // the filter too (and their children...).
       for (bool grew = !lacking.empty(); grew;) {
         grew = false;
         for (auto& [p, rec] : filters_)
-          if (rec.step == step->id && p != pid && lacking.contains(rec.from) && lacking.insert(p).second) {
-            rec = step->before;
-            rec.from = 0;
-            grew = true;
-          }
+          if (rec.step == step->id && p != pid && lacking.contains(rec.from) && lacking.insert(p).second) grew = true;
+      }
+      // Every other copy of the expected record was made by a process
+      // forked after the filter went in: it has what the target has now
+      // (which differs from what was expected when no listener came).
+      for (auto& [p, rec] : filters_) {
+        if (rec.step != step->id || p == pid) continue;
+        if (!lacking.contains(p)) rec = copy_of(settled, rec.from);
+        else if (attach) not_members.push_back(p);
+        else rec = copy_of(step->before, rec.from);
       }
     }
     for (Pid c : not_members) {
@@ -491,7 +508,8 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, const SyscallSet& group_se
   return tracer_.inject(pid, std::move(plan), std::move(settle), self, !attach, tracker_.pidfd(pid));
 }
 
-Status Enforcer::attach(Pid pid, std::uint64_t start_time, GroupId, const SyscallSet& allowed, Pid writer_tid) {
+Status Enforcer::attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed,
+                        Pid writer_tid) {
   if (test_hold_.count() > 0) std::this_thread::sleep_for(test_hold_);  // tests only: a recycling window
   // Pinned before anything else: if the number names another process by
   // now, the write fails (ESRCH) and nothing is touched. The injector
@@ -500,7 +518,7 @@ Status Enforcer::attach(Pid pid, std::uint64_t start_time, GroupId, const Syscal
   BOOST_OUTCOME_TRY(tracker_.pin(pid, start_time));
   std::optional<pid_t> self;
   if (auto writer = read_status(writer_tid); writer && writer.value().tgid == pid) self = writer_tid;
-  if (auto done = enforce(pid, allowed, self, true); !done) {
+  if (auto done = enforce(pid, group, allowed, self, true); !done) {
     if (!member_before) tracker_.forget(pid);  // a member that failed to move stays pinned
     return done.error();
   }
@@ -517,14 +535,9 @@ Result<fs::Tightened> Enforcer::policy_changed(std::span<const MemberPolicy> mem
     // A member that cannot be stopped now gets the filter when it stops
     // (defer): it runs no user code before that. One that cannot be given
     // the filter at all is killed (settle).
-    auto children = enforce(m.pid, m.allowed, self, false);
+    auto children = enforce(m.pid, m.group, m.allowed, self, false);
     if (!children) {
-      bool killed;
-      {
-        std::lock_guard lock(records_mu_);
-        killed = killed_.contains(m.pid);
-      }
-      if (children.error().code != Errc::no_process && !killed && !first_error)
+      if (children.error().code != Errc::no_process && !first_error)
         first_error = make_error(children.error().code,
                                  fmt::format("member {} could not be tightened nor killed: {}", m.pid,
                                              children.error().message));

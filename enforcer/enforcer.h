@@ -95,13 +95,16 @@ class Enforcer final : public fs::Enforcement, private ProcessTracker::Observer 
   // Has `pid` enforce `allowed` (attach: also when nothing is to be
   // tightened, for no_new_privs and the clone guard, and to prove it can be
   // reached). A tightening that fails kills the member (fail_closed).
-  Result<std::vector<pid_t>> enforce(Pid pid, const SyscallSet& allowed, std::optional<pid_t> self, bool attach);
+  Result<std::vector<pid_t>> enforce(Pid pid, GroupId group, const SyscallSet& allowed, std::optional<pid_t> self,
+                                     bool attach);
   // The record once `block` is denied: routed when a listener went in
   // (why == none), else lost for `why`; `errno_only`: a later restriction.
   static Filters after(const Filters& before, const SyscallSet& block, NoListener why, bool errno_only);
-  // Kills member `pid` (by its pidfd) and reports it; false when it could
-  // not be killed safely (not pinned: the number may name another process).
-  bool fail_closed(Pid pid, std::string_view why);
+  static Filters copy_of(const Filters& record, Pid from);
+  // Reports member `pid` as killed and kills it (by its pidfd); false when
+  // it could not be killed safely (not pinned: the number may name another
+  // process).
+  bool fail_closed(Pid pid, GroupId group, std::string_view why);
   bool decide(pid_t tid, unsigned nr);
   // The process of thread `tid` as the kernel sees it now.
   std::optional<Pid> process_of(pid_t tid);
@@ -128,7 +131,6 @@ class Enforcer final : public fs::Enforcement, private ProcessTracker::Observer 
   std::map<Pid, Filters> unfiltered_;  // guarded by records_mu_
   std::uint64_t steps_ = 0;            // guarded by records_mu_
   std::vector<Pid> readback_;          // re-adopted, filters not read yet; guarded by records_mu_
-  std::set<Pid> killed_;               // by fail_closed, until their end; guarded by records_mu_
   std::atomic<int> readbacks_pending_{0};
   // barrier() waits for the decisions in flight (the supervisor holds it
   // shared for decide + answer), so none answers from an old policy after

@@ -117,15 +117,19 @@ UniqueFd ProcessTracker::pidfd(Pid tgid) {
   return UniqueFd(fcntl(it->second.get(), F_DUPFD_CLOEXEC, 0));
 }
 
-void ProcessTracker::exclude(Pid child) {
+void ProcessTracker::exclude(Pid child, std::uint64_t before_ns) {
   std::lock_guard lock(mu_);
-  excluded_.insert(child);
+  excluded_[child] = before_ns;
 }
 
 void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
   {
     std::lock_guard lock(mu_);
-    if (excluded_.erase(child)) return;
+    if (auto it = excluded_.find(child); it != excluded_.end()) {
+      const bool excluded = when_ns <= it->second;
+      excluded_.erase(it);
+      if (excluded) return;
+    }
   }
   // Membership follows the order of events, even for a child that has
   // exited (or whose number was reused) by now: its own children's fork
@@ -145,6 +149,7 @@ void ProcessTracker::exited(Pid tid, Pid tgid) {
   bool ended;
   {
     std::lock_guard lock(mu_);
+    if (tid == tgid) excluded_.erase(tgid);  // its fork event came and went
     auto it = pidfds_.find(tgid);
     if (it == pidfds_.end()) {
       ended = tid == tgid;  // an unpinned member ends with its leader

@@ -22,9 +22,11 @@
 //    recycled before the event was handled names another process).
 //  - A process ends when its last thread exits (its leader may have exited
 //    long before): ended() is reported then, exactly once per pin.
-//  - exclude(child): a child forked before its parent joined a group (found
-//    while the parent was stopped); when its fork event arrives it is not
-//    offered to the observer.
+//  - exclude(child, before_ns): a child forked before its parent joined a
+//    group (found while the parent was stopped); when its fork event
+//    arrives it is not offered to the observer. Only a fork event older
+//    than `before_ns` (CLOCK_MONOTONIC) matches: a later process that
+//    reuses the number is judged as any other.
 //
 // Thread safety: every method may be called from any thread; the observer
 // is called from the events thread or from a sync()/pause() caller, one
@@ -40,7 +42,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 
 namespace syscg::enforcer {
 
@@ -84,7 +85,7 @@ class ProcessTracker final : private ProcEventHandler {
   // A dup of the pinned process's pidfd (invalid when not pinned).
   UniqueFd pidfd(Pid tgid);
 
-  void exclude(Pid child);
+  void exclude(Pid child, std::uint64_t before_ns);
 
  private:
   void forked(Pid parent, Pid child, std::uint64_t when_ns) override;
@@ -98,7 +99,7 @@ class ProcessTracker final : private ProcEventHandler {
   Observer& observer_;
   std::mutex mu_;  // a leaf: guards the maps below
   std::map<Pid, UniqueFd> pidfds_;
-  std::set<Pid> excluded_;
+  std::map<Pid, std::uint64_t> excluded_;  // child -> the time it was known to exist
   std::int64_t boot_offset_ns_;  // CLOCK_BOOTTIME - CLOCK_MONOTONIC, for fork events' times
   std::unique_ptr<ProcEvents> events_;  // last: its thread calls into this object
 };

@@ -66,9 +66,9 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
     if (!programs) {
       // Nothing possible: the target is not touched.
       Result<Injection> failed = programs.error();
-      settle(failed);
-      interrupted->set_value(programs.error());
-      done->set_value(programs.error());
+      settle(failed);  // may say what became of the target (killed: gone)
+      interrupted->set_value(failed.error());
+      done->set_value(failed.error());
       return;
     }
     if (!programs.value().program) {  // nothing to install

@@ -64,9 +64,9 @@ class MembershipListener {
   // allows it now (denials are counted there). nullopt when `tgid` is not a
   // member (the caller then looks further, or denies).
   virtual std::optional<bool> trapped(Pid tgid, unsigned nr) = 0;
-  // A member was killed because it could not be given its group's set
-  // (fail closed); `why` says what failed.
-  virtual void killed(Pid tgid, std::string_view why) = 0;
+  // Member `tgid` of `group` was killed because it could not be given the
+  // group's set (fail closed); `why` says what failed.
+  virtual void killed(Pid tgid, GroupId group, std::string_view why) = 0;
 };
 
 class Enforcement {

@@ -520,11 +520,9 @@ std::optional<bool> Filesystem::trapped(Pid tgid, unsigned nr) {
   return false;
 }
 
-void Filesystem::killed(Pid tgid, std::string_view) {
-  const auto group = hierarchy_.group_of(tgid);
-  if (!group) return;
+void Filesystem::killed(Pid tgid, GroupId group, std::string_view) {
   std::lock_guard lock(denials_mu_);
-  auto& list = killed_[*group];
+  auto& list = killed_[group];
   list.push_back(tgid);
   constexpr std::size_t kKept = 32;  // the newest: a bounded report
   if (list.size() > kKept) list.erase(list.begin());

@@ -171,7 +171,7 @@ class Filesystem final : public MembershipListener {
   void exited(Pid pid) override;
   // Decides from the member's group's current set; counts denials.
   std::optional<bool> trapped(Pid tgid, unsigned nr) override;
-  void killed(Pid tgid, std::string_view why) override;
+  void killed(Pid tgid, GroupId group, std::string_view why) override;
 
 
  private:

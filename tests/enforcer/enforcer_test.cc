@@ -3,7 +3,7 @@
 // runner never writes its own pid, except to a group that allows everything
 // (RefusesTheTestRunner), where no filter could be installed even if the
 // check under test were broken.
-#include "tests/support/mounted_test.h"
+#include "tests/support/enforcer_fixture.h"
 
 #include <gtest/gtest.h>
 
@@ -28,220 +28,6 @@
 
 namespace syscg::test {
 namespace {
-
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-
-// ---------------------------------------------------------------- /proc
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// One write(2) of `data`; 0 or the errno.
-int write_file(const std::string& path, const std::string& data) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  const ssize_t n = write(fd, data.data(), data.size());
-  const int err = n == static_cast<ssize_t>(data.size()) ? 0 : n < 0 ? errno : EIO;
-  close(fd);
-  return err;
-}
-
-std::string errno_name(int e) {
-  if (e == 0) return "0";
-  const char* name = strerrorname_np(e);
-  return std::string(name ? name : std::to_string(e)) + " (" + std::strerror(e) + ")";
-}
-
-// A field of /proc/PID/status ("Seccomp_filters", "TracerPid"), without the
-// tab; nullopt when the process (or the field) does not exist.
-std::optional<std::string> status_field(const std::string& proc_dir, const std::string& key) {
-  std::ifstream in(proc_dir + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with(key + ":")) {
-      auto v = line.substr(key.size() + 1);
-      v.erase(0, v.find_first_not_of(" \t"));
-      return v;
-    }
-  return std::nullopt;
-}
-std::optional<std::string> status_field(pid_t pid, const std::string& key) {
-  return status_field("/proc/" + std::to_string(pid), key);
-}
-
-// Seccomp_filters of a process (its leader), -1 when it is gone.
-int filters(pid_t pid) {
-  auto v = status_field(pid, "Seccomp_filters");
-  return v ? std::stoi(*v) : -1;
-}
-
-std::string tracer_pid(pid_t pid) { return status_field(pid, "TracerPid").value_or("<gone>"); }
-
-struct Stat {
-  char state;
-  pid_t ppid;
-  unsigned long flags;
-  unsigned long long start_time;
-};
-
-// /proc/PID/stat; nullopt when the process is gone.
-std::optional<Stat> proc_stat(pid_t pid) {
-  const std::string s = read_file("/proc/" + std::to_string(pid) + "/stat");
-  const auto close_paren = s.rfind(')');
-  if (close_paren == std::string::npos) return std::nullopt;
-  std::istringstream in(s.substr(close_paren + 1));
-  std::vector<std::string> f;  // f[0] is field 3 (state)
-  for (std::string t; in >> t;) f.push_back(t);
-  if (f.size() < 20) return std::nullopt;
-  return Stat{f[0][0], static_cast<pid_t>(std::stol(f[1])), std::stoul(f[6]), std::stoull(f[19])};
-}
-
-std::vector<pid_t> numeric_entries(const std::string& dir) {
-  std::vector<pid_t> out;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d))
-      if (const int n = std::atoi(e->d_name); n > 0) out.push_back(n);
-    closedir(d);
-  }
-  return out;
-}
-
-// Every descendant of `root`, by the ppid chains of one scan of /proc.
-std::vector<pid_t> descendants(pid_t root) {
-  std::multimap<pid_t, pid_t> children;
-  for (pid_t p : numeric_entries("/proc"))
-    if (auto st = proc_stat(p)) children.emplace(st->ppid, p);
-  std::vector<pid_t> out, todo{root};
-  while (!todo.empty()) {
-    const pid_t p = todo.back();
-    todo.pop_back();
-    for (auto [it, end] = children.equal_range(p); it != end; ++it) {
-      out.push_back(it->second);
-      todo.push_back(it->second);
-    }
-  }
-  return out;
-}
-
-// Waits until the process is in state `state` (S: sleeping, e.g. blocked in
-// read; D: killable/uninterruptible wait).
-bool wait_for_state(pid_t pid, char state, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    if (auto st = proc_stat(pid); st && st->state == state) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return false;
-}
-
-bool contains(const std::vector<pid_t>& v, pid_t p) { return std::find(v.begin(), v.end(), p) != v.end(); }
-
-// ---------------------------------------------------------------- victims
-
-// tests/victims/victim with pipes to its stdin and from its stdout.
-class Victim {
- public:
-  // `prefix` runs before the victim and must exec it (e.g. setpriv ...).
-  explicit Victim(const std::vector<std::string>& args, const std::vector<std::string>& prefix = {})
-      : child_(argv(args, prefix), Piped{}) {}
-
-  pid_t pid() const { return child_.pid(); }
-  Child& child() { return child_; }
-
-  bool send(const std::string& line) {
-    const std::string s = line + "\n";
-    return write(child_.in_fd(), s.data(), s.size()) == static_cast<ssize_t>(s.size());
-  }
-  // The next line without its newline, or "<eof>" / "<no line within N ms>".
-  std::string read_line(std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = Clock::now() + timeout;
-    for (;;) {
-      if (const auto nl = buf_.find('\n'); nl != std::string::npos) {
-        std::string line = buf_.substr(0, nl);
-        buf_.erase(0, nl + 1);
-        return line;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return "<no line within " + std::to_string(timeout.count()) + " ms>";
-      pollfd p{child_.out_fd(), POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      char chunk[512];
-      const ssize_t n = read(child_.out_fd(), chunk, sizeof chunk);
-      if (n == 0) return "<eof>";
-      if (n > 0) buf_.append(chunk, static_cast<std::size_t>(n));
-    }
-  }
-  // `serve` mode: makes the call and returns the victim's answer line.
-  std::string ask(const std::string& call) {
-    if (!send(call)) return "<send failed>";
-    return read_line();
-  }
-  void close_stdin() { child_.close_in(); }
-
- private:
-  static std::vector<std::string> argv(const std::vector<std::string>& args, const std::vector<std::string>& prefix) {
-    std::vector<std::string> v = prefix;
-    v.push_back(victim_binary());
-    v.insert(v.end(), args.begin(), args.end());
-    return v;
-  }
-
-  Child child_;
-  std::string buf_;
-};
-
-const std::vector<std::string> kAsNobody{"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"};
-
-// ---------------------------------------------------------------- fixture
-
-class EnforcerTest : public MountedTest {
- protected:
-  static void SetUpTestSuite() { signal(SIGPIPE, SIG_IGN); }  // a victim that died must fail a send, not us
-
-  // Creates group `name`; `deny` (a syscalls.deny command) when given.
-  void mkgroup(const std::string& name, const std::string& deny_list = "") {
-    ASSERT_EQ(::mkdir(path(name).c_str(), 0755), 0) << name << ": " << std::strerror(errno);
-    if (!deny_list.empty()) {
-      ASSERT_EQ(errno_name(deny(name, deny_list)), "0") << "deny " << deny_list;
-    }
-  }
-  int deny(const std::string& group, const std::string& list) {
-    return write_file(path(group + "/syscalls.deny"), list + "\n");
-  }
-  int allow(const std::string& group, const std::string& list) {
-    return write_file(path(group + "/syscalls.allow"), list + "\n");
-  }
-  // Writes `pid` to GROUP/cgroup.procs; 0 or the errno.
-  int move(pid_t pid, const std::string& group) {
-    return write_file(path(group + "/cgroup.procs"), std::to_string(pid) + "\n");
-  }
-  std::vector<pid_t> members(const std::string& group) {
-    std::istringstream in(read_file(path(group + "/cgroup.procs")));
-    std::vector<pid_t> out;
-    for (pid_t p; in >> p;) out.push_back(p);
-    return out;
-  }
-
-  // A victim the daemon failed to detach from stays traced by it: it stops
-  // for good, and even killed it cannot be reaped by its parent (us) while
-  // its tracer lives. Unmounts (ending the daemon) in that case, so that the
-  // test fails instead of hanging in ~Child.
-  void release_from_daemon(Child& c) {
-    if (c.poll() >= 0) return;
-    c.kill(SIGKILL);
-    if (c.wait_for(2s) >= 0) return;
-    EXPECT_EQ(mount_->log_errors(), "") << "the daemon logged errors";
-    mount_.reset();
-  }
-
-};
-
-#define EXPECT_MOVED(pid, group) EXPECT_EQ(errno_name(move(pid, group)), "0")
-#define ASSERT_MOVED(pid, group) ASSERT_EQ(errno_name(move(pid, group)), "0")
 
 // ---------------------------------------------------------------- syscg exec
 
@@ -413,10 +199,10 @@ TEST_F(EnforcerTest, DenyReachesRunningMembers) {
   Victim v({"serve"});
   ASSERT_EQ(v.read_line(), "ready");
   ASSERT_MOVED(v.pid(), "g");
-  EXPECT_EQ(filters(v.pid()), 0);
+  EXPECT_EQ(filters(v.pid()), 1);  // the clone guard alone
   EXPECT_EQ(v.ask("getppid"), "getppid ok");
   ASSERT_EQ(errno_name(deny("g", "getppid")), "0");
-  EXPECT_GE(filters(v.pid()), 1);
+  EXPECT_GE(filters(v.pid()), 2);
   EXPECT_EQ(v.ask("getppid"), "getppid EPERM");
   EXPECT_EQ(v.ask("uname"), "uname ok");
   ASSERT_EQ(errno_name(deny("g", "uname")), "0");
@@ -543,7 +329,9 @@ TEST_F(EnforcerTest, GroupDenyingSeccompAndPrctlCanStillBeTightened) {
   }
 }
 
-TEST_F(EnforcerTest, GroupAllowingEverythingInstallsNoFilter) {
+// Every member carries the clone guard (issue 9 §2), and nothing else where
+// the group allows everything.
+TEST_F(EnforcerTest, GroupAllowingEverythingInstallsOnlyTheCloneGuard) {
   mkgroup("open");
   mkgroup("reopened", "uname");
   ASSERT_EQ(errno_name(allow("reopened", "uname")), "0");
@@ -554,11 +342,12 @@ TEST_F(EnforcerTest, GroupAllowingEverythingInstallsNoFilter) {
     ASSERT_EQ(v.read_line(), "ready");
     ASSERT_MOVED(v.pid(), g);
     EXPECT_TRUE(contains(members(g), v.pid()));
-    EXPECT_EQ(filters(v.pid()), 0);
+    EXPECT_EQ(filters(v.pid()), 1);
     EXPECT_EQ(v.ask("getppid"), "getppid ok");
-    EXPECT_EQ(filters(v.pid()), 0);
+    EXPECT_EQ(v.ask("uname"), "uname ok");
+    EXPECT_EQ(filters(v.pid()), 1);
     const auto r = sh(syscg_binary() + " exec -m . " + g + " -- grep Seccomp_filters /proc/self/status");
-    EXPECT_EQ(r.output, "Seccomp_filters:\t0\n");
+    EXPECT_EQ(r.output, "Seccomp_filters:\t1\n");
   }
 }
 
@@ -771,7 +560,7 @@ TEST_F(EnforcerReviewTest, EveryMemberGetsNoNewPrivsEvenInAGroupThatAllowsAll) {
   ASSERT_EQ(v.read_line(), "ready");
   ASSERT_EQ(move(v.pid(), "open"), 0);
   EXPECT_EQ(status_field(v.pid(), "NoNewPrivs").value_or("?"), "1");
-  EXPECT_EQ(filters(v.pid()), 0);
+  EXPECT_EQ(filters(v.pid()), 1);  // the clone guard
 }
 
 TEST_F(EnforcerReviewTest, InjectionLeavesTheTargetsSignalHandlersInPlace) {
@@ -1168,13 +957,16 @@ TEST_F(LiveLooseningReviewTest, AMemberThatRefusesToCloseTheListenerIsKilled) {
   mkgroup("g");
   Victim v({"serve"});
   ASSERT_EQ(v.read_line(), "ready");
-  ASSERT_MOVED(v.pid(), "g");  // allows everything: no filter yet
+  ASSERT_MOVED(v.pid(), "g");  // allows everything: only the clone guard
   const std::string trap = v.ask("closetrap");  // its own filter refuses close(next fd)
   ASSERT_TRUE(trap.ends_with(" ok")) << trap;
-  EXPECT_NE(deny("g", "getppid"), 0) << "the tightening cannot complete";
-  // It would hold a listener it could answer itself: fail closed.
+  // It would hold a listener it could answer itself: fail closed. The deny
+  // succeeds (no member runs what it denies), and the kill is reported.
+  EXPECT_EQ(errno_name(deny("g", "getppid")), "0");
   EXPECT_GE(v.child().wait_for(5s), 0) << "the member still runs";
   EXPECT_EQ(members("g"), std::vector<pid_t>{});
+  EXPECT_NE(read_file(path("g/syscalls.warnings")).find("killed " + std::to_string(v.pid())), std::string::npos)
+      << read_file(path("g/syscalls.warnings"));
 }
 
 TEST_F(LiveLooseningReviewTest, AProcessSharingTheFdTableNeverSeesTheListener) {

@@ -56,7 +56,8 @@ Mount::~Mount() {
   if (daemon_->wait_for(std::chrono::seconds(5)) < 0) daemon_->kill(SIGKILL);
   daemon_.reset();  // reaps
   rmdir(dir_.c_str());
-  unlink(log_path_.c_str());
+  // SYSCG_TEST_KEEP_LOGS=1 keeps the daemon's log for debugging.
+  if (!std::getenv("SYSCG_TEST_KEEP_LOGS")) unlink(log_path_.c_str());
   for (const auto& f : {state_path(), state_path() + ".tmp", state_path() + ".corrupt"}) unlink(f.c_str());
 }
 
