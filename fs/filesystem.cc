@@ -393,6 +393,15 @@ Status Filesystem::check_containment(GroupId target, FileKind kind, const Caller
   return outcome::success();
 }
 
+Status Filesystem::check_source(GroupId from, const Caller& writer) {
+  // The other half of the rule: a member cannot pull a process out of a
+  // group outside its own subtree (out of a stricter sibling, say).
+  const auto home = group_of_writer(writer);
+  if (home && !hierarchy_.contains(*home, from))
+    return make_error(Errc::permission, "a member can move only processes of its own group's subtree");
+  return outcome::success();
+}
+
 Status Filesystem::write_command(Handle& h, std::string_view data, const Caller& writer) {
   BOOST_OUTCOME_TRY(check_containment(h.group, h.kind, writer));
   switch (h.kind) {
@@ -549,7 +558,11 @@ Status Filesystem::move_process(Handle& h, std::string_view data, const Caller& 
   BOOST_OUTCOME_TRY(allowed, hierarchy_.allowed(h.group));
   // A stale entry under the target's number (its process gone) leaves first.
   if (hierarchy_.group_of(target.tgid) && !enforcement_.alive(target.tgid)) exited(target.tgid);
-  const GroupId from = hierarchy_.group_of(target.tgid).value_or(kRootGroup);
+  const auto member_of = hierarchy_.group_of(target.tgid);
+  const GroupId from = member_of.value_or(kRootGroup);
+  if (member_of) {
+    BOOST_OUTCOME_TRY(check_source(*member_of, writer));
+  }
   BOOST_OUTCOME_TRY(may_move(h, target, from));
   if (from == h.group && hierarchy_.group_of(target.tgid)) return outcome::success();
   const std::array<GroupId, 2> chains{from, h.group};

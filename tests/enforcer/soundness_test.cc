@@ -254,6 +254,24 @@ TEST_F(SoundnessTest, StaleViewTheSupervisorDeniesFreshChildren) {
 // ================================================================ 2. CLONE_PARENT, clone3
 
 // A child the kernel attributes to someone else would not be a member.
+// A root member of an open group pulls a process out of a stricter sibling
+// group into its own (found by an attacker review): the source must lie in
+// the writer's subtree too, as under cgroup namespaces.
+TEST_F(SoundnessTest, AMemberCannotPullAProcessOutOfAGroupOutsideItsSubtree) {
+  mkgroup("strict", "uname");
+  mkgroup("open");
+  Victim p({"serve"});
+  ASSERT_EQ(p.read_line(), "ready");
+  ASSERT_MOVED(p.pid(), "strict");
+  ASSERT_EQ(p.ask("uname"), "uname EPERM");
+  const auto r = sh("bash -c 'echo $$ > open/cgroup.procs; echo " + std::to_string(p.pid()) +
+                    " > open/cgroup.procs; echo rc=$?' 2>&1");
+  EXPECT_NE(r.output.find("rc=1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Operation not permitted"), std::string::npos) << r.output;
+  EXPECT_TRUE(contains(members("strict"), p.pid()));
+  EXPECT_EQ(p.ask("uname"), "uname EPERM");
+}
+
 TEST_F(SoundnessTest, MembersCannotCloneWithCloneParent) {
   mkgroup("open");
   mkgroup("restricted", "uname");
