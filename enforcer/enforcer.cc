@@ -384,10 +384,14 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
     // clone3 is ENOSYS under every filter of ours already.
     if (step->before.guarded) (void)step->block.reset(bpf::kClone3Nr);
     Tracer::Programs f;
+    // A process that could use io_uring until now may keep rings no fd or
+    // mapping shows (registered ring fds): every thread is asked.
+    f.probe_io_uring = no_io_uring && !(io_uring_calls() & (step->before.hard | step->before.routed)).empty();
     if (step->block.empty()) {
       // Nothing new to deny. A process joining gets no_new_privs, and the
-      // clone guard if no filter of ours has given it one yet.
-      if (!attach) return f;
+      // clone guard if no filter of ours has given it one yet; a member is
+      // left alone unless it must be asked about io_uring.
+      if (!attach && !f.probe_io_uring) return f;
       if (step->before.guarded) {
         f.program = std::make_shared<const Program>();
         return f;

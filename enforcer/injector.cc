@@ -15,6 +15,7 @@
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <sys/prctl.h>
@@ -248,7 +249,7 @@ Result<std::uint64_t> Seized::find_gadget(const user_regs_struct& regs) {
 }
 
 Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, long nr, std::uint64_t a0,
-                          std::uint64_t a1, std::uint64_t a2, int serve) {
+                          std::uint64_t a1, std::uint64_t a2, std::uint64_t a3, int serve) {
   user_regs_struct r = base;
   r.rip = gadget;
   r.rax = static_cast<std::uint64_t>(nr);
@@ -256,7 +257,8 @@ Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, lo
   r.rdi = a0;
   r.rsi = a1;
   r.rdx = a2;
-  r.r10 = r.r8 = r.r9 = 0;
+  r.r10 = a3;
+  r.r8 = r.r9 = 0;
   if (ptrace_req(PTRACE_SETREGS, tid_, nullptr, &r) != 0) return sys_error(Errc::no_process, "PTRACE_SETREGS");
   if (ptrace_req(PTRACE_SINGLESTEP, tid_) != 0) return sys_error(Errc::no_process, "PTRACE_SINGLESTEP");
   stopped_ = false;
@@ -300,7 +302,9 @@ Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, lo
   return static_cast<long>(after.rax);
 }
 
-Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pid_t listener_of) {
+template <class T>
+Result<T> Seized::in_window(std::span<const unsigned char> image,
+                            const std::function<Result<T>(const user_regs_struct&, std::uint64_t, std::uint64_t)>& body) {
   user_regs_struct saved{};
   if (ptrace_req(PTRACE_GETREGS, tid_, nullptr, &saved) != 0) return sys_error(Errc::no_process, "PTRACE_GETREGS");
   // Everything held but SIGTRAP: the kernel forces the single-step trap, and
@@ -310,24 +314,55 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     return sys_error(Errc::no_process, "PTRACE_GETSIGMASK");
   BOOST_OUTCOME_TRY(gadget, find_gadget(saved));
 
-  // Stage {sock_fprog, instructions} below the red zone, 16-byte aligned.
-  const std::size_t bytes = sizeof(sock_fprog) + program.size() * sizeof(sock_filter);
+  // `image` goes below the red zone, 16-byte aligned.
+  const std::size_t bytes = image.size();
   const std::uint64_t scratch = (saved.rsp - 128 - bytes) & ~std::uint64_t{15};
-  std::vector<unsigned char> old(bytes), image(bytes);
-  sock_fprog fprog{static_cast<unsigned short>(program.size()),
-                   reinterpret_cast<sock_filter*>(scratch + sizeof(sock_fprog))};
-  std::memcpy(image.data(), &fprog, sizeof fprog);
-  std::memcpy(image.data() + sizeof fprog, program.data(), program.size() * sizeof(sock_filter));
-  BOOST_OUTCOME_TRY(read_memory(tid_, scratch, old.data(), bytes));
+  std::vector<unsigned char> old(bytes);
+  if (bytes > 0) {
+    BOOST_OUTCOME_TRY(read_memory(tid_, scratch, old.data(), bytes));
+  }
 
   // The window: signals held (delivered after the restore, not lost), and
   // EXITKILL so a tracer crash kills the target rather than corrupting it.
   if (ptrace_req(PTRACE_SETSIGMASK, tid_, reinterpret_cast<void*>(sizeof all), &all) != 0)
     return sys_error(Errc::no_process, "PTRACE_SETSIGMASK");
-  ptrace_req(PTRACE_SETOPTIONS, tid_, nullptr, reinterpret_cast<void*>(PTRACE_O_EXITKILL));
+  if (ptrace_req(PTRACE_SETOPTIONS, tid_, nullptr, reinterpret_cast<void*>(PTRACE_O_EXITKILL)) != 0)
+    return sys_error(Errc::no_process, "PTRACE_SETOPTIONS(EXITKILL)");
 
-  auto result = [&]() -> Result<Installed> {
-    BOOST_OUTCOME_TRY(write_memory(tid_, scratch, image.data(), bytes));
+  auto result = [&]() -> Result<T> {
+    if (bytes > 0) {
+      BOOST_OUTCOME_TRY(write_memory(tid_, scratch, image.data(), bytes));
+    }
+    return body(saved, gadget, scratch);
+  }();
+
+  // Restore exactly, whatever happened above (unless the target is gone).
+  // A target that cannot be restored would run on corrupted: kill it while
+  // EXITKILL still stands.
+  if (tid_ > 0) {
+    const bool restored = (bytes == 0 || write_memory(tid_, scratch, old.data(), bytes)) &&
+                          ptrace_req(PTRACE_SETREGS, tid_, nullptr, &saved) == 0 &&
+                          ptrace_req(PTRACE_SETSIGMASK, tid_, reinterpret_cast<void*>(sizeof saved_mask),
+                                     &saved_mask) == 0;
+    if (!restored) {
+      kill_and_reap();
+      return make_error(Errc::invalid, "the target could not be restored after injection; killed it");
+    }
+    ptrace_req(PTRACE_SETOPTIONS, tid_, nullptr, nullptr);
+  }
+  return result;
+}
+
+Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pid_t listener_of) {
+  // Staged: {sock_fprog, instructions}; the sock_fprog points just past itself.
+  const std::size_t bytes = sizeof(sock_fprog) + program.size() * sizeof(sock_filter);
+  std::vector<unsigned char> image(bytes);
+  std::memcpy(image.data() + sizeof(sock_fprog), program.data(), program.size() * sizeof(sock_filter));
+  return in_window<Installed>(image, [&](const user_regs_struct& saved, std::uint64_t gadget,
+                                         std::uint64_t scratch) -> Result<Installed> {
+    sock_fprog fprog{static_cast<unsigned short>(program.size()),
+                     reinterpret_cast<sock_filter*>(scratch + sizeof(sock_fprog))};
+    BOOST_OUTCOME_TRY(write_memory(tid_, scratch, &fprog, sizeof fprog));
     // no_new_privs on every member: seccomp needs it without CAP_SYS_ADMIN,
     // and with it a member that later execs a setuid program gains nothing,
     // so a delegated user's filter can never confine a process that became
@@ -374,7 +409,7 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     Installed out;
     UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, listener_of, 0)));
     if (pidfd) out.listener = UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), rc, 0)));
-    auto closed = call(saved, gadget, SYS_close, static_cast<std::uint64_t>(rc), 0, 0, out.listener.get());
+    auto closed = call(saved, gadget, SYS_close, static_cast<std::uint64_t>(rc), 0, 0, 0, out.listener.get());
     if (!closed || closed.value() != 0) {
       // The listener would stay with the target, which could answer its
       // own notifications: it must not run on (fail closed). E.g. a filter
@@ -385,26 +420,28 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
                                     closed ? std::strerror(static_cast<int>(-closed.value())) : closed.error().message));
     }
     // Through the new filter, which may route prctl: answered like close.
-    (void)call(saved, gadget, SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable), 0,
+    (void)call(saved, gadget, SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable), 0, 0,
                out.listener.get());
     return out;  // without a listener the routed numbers fail with ENOSYS: closed, not open
-  }();
+  });
+}
 
-  // Restore exactly, whatever happened above (unless the target is gone).
-  // A target that cannot be restored would run on corrupted: kill it while
-  // EXITKILL still stands.
-  if (tid_ > 0) {
-    const bool restored = write_memory(tid_, scratch, old.data(), bytes) &&
-                          ptrace_req(PTRACE_SETREGS, tid_, nullptr, &saved) == 0 &&
-                          ptrace_req(PTRACE_SETSIGMASK, tid_, reinterpret_cast<void*>(sizeof saved_mask),
-                                     &saved_mask) == 0;
-    if (!restored) {
-      kill_and_reap();
-      return make_error(Errc::invalid, "the target could not be restored after injection; killed it");
-    }
-    ptrace_req(PTRACE_SETOPTIONS, tid_, nullptr, nullptr);
-  }
-  return result;
+Result<bool> Seized::uses_io_uring() {
+  // io_uring_register(0, PROBE | USE_REGISTERED_RING): index 0 of the
+  // thread's registered-ring table. The kernel answers EINVAL only when the
+  // thread has no io_uring context at all (io_uring_register_get_file: no
+  // tctx); with one, EBADF (empty slot) or the opcode's own answer. A
+  // context outlives every fd and mapping of its rings, and keeps
+  // registered rings, with their requests, alive.
+  constexpr std::uint64_t kProbe = 8;                             // IORING_REGISTER_PROBE
+  constexpr std::uint64_t kUseRegisteredRing = std::uint64_t{1} << 31;  // IORING_REGISTER_USE_REGISTERED_RING
+  return in_window<bool>({}, [&](const user_regs_struct& saved, std::uint64_t gadget, std::uint64_t) -> Result<bool> {
+    // arg 1 (a bad pointer), nr_args 1: where a ring is found, the probe
+    // itself fails with EFAULT without touching anything (a NULL arg would
+    // answer EINVAL, which must stay reserved for "no context").
+    BOOST_OUTCOME_TRY(rc, call(saved, gadget, SYS_io_uring_register, 0, kProbe | kUseRegisteredRing, 1, 1));
+    return rc != -EINVAL;  // anything else (a filter's EPERM included) counts as a context
+  });
 }
 
 void Seized::kill_and_reap() {
@@ -549,7 +586,7 @@ Status install_each(Seized& first, Threads& others, const Program& program) {
 Result<Injection> inject_process(pid_t tgid, const Program& program, const Program* supervised,
                                  std::optional<pid_t> self_writer, Deadline deadline,
                                  const std::function<void(const Status&)>& after_interrupt, bool defer,
-                                 const UniqueFd& pin) {
+                                 const UniqueFd& pin, bool probe_io_uring) {
   Injection out;
   Threads threads;  // seized and interrupted
   std::set<pid_t> known;
@@ -576,7 +613,7 @@ Result<Injection> inject_process(pid_t tgid, const Program& program, const Progr
   }
   auto stopped = wait_any(threads, deadline);
   if (!stopped) {
-    if (defer && stopped.error().code == Errc::limit) {
+    if (defer && !probe_io_uring && stopped.error().code == Errc::limit) {
       // Every thread is blocked in the kernel: each stops before it runs
       // another instruction, and the first installs the filter then.
       deferred_injections.push_back({std::move(threads), program});
@@ -595,6 +632,22 @@ Result<Injection> inject_process(pid_t tgid, const Program& program, const Progr
     return make_error(Errc::no_process, fmt::format("process {} exited; its number may name another", tgid));
   };
   if (pin && readable(pin)) return gone();
+
+  if (probe_io_uring) {
+    BOOST_OUTCOME_TRY(stop_rest(tgid, known, others, deadline));
+    if (pin && readable(pin)) return gone();
+    const auto probe = [&](Seized& t) -> Status {
+      BOOST_OUTCOME_TRY(used, t.uses_io_uring());
+      if (used)
+        return make_error(Errc::busy, fmt::format("process {} has used io_uring (thread {}), which its group denies",
+                                                  tgid, t.tid()));
+      return outcome::success();
+    };
+    BOOST_OUTCOME_TRY(probe(first));
+    for (Seized& t : others) {
+      BOOST_OUTCOME_TRY(probe(t));
+    }
+  }
 
   if (supervised && !supervised->empty()) {
     // The listener will sit in the fd table for two injected calls: no

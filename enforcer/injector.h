@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace syscg::enforcer {
@@ -74,6 +75,10 @@ class Seized {
   // closes it in the target; if that close fails the target is killed (it
   // must never keep the listener). An empty program sets no_new_privs only.
   Result<Installed> install(const Program& program, bool tsync, pid_t listener_of = 0);
+  // Whether the (stopped) thread has an io_uring context: it has used
+  // io_uring, and may keep rings alive that no fd or mapping shows
+  // (registered ring fds). Injects one io_uring_register probe.
+  Result<bool> uses_io_uring();
   // The thread's seccomp filters, oldest first (PTRACE_SECCOMP_GET_FILTER;
   // the thread must be stopped). Errors: permission, no_process.
   Result<std::vector<Program>> filters();
@@ -87,8 +92,15 @@ class Seized {
   // the call raises meanwhile is answered: CONTINUE exactly for this
   // thread's `nr` with `a0`, EPERM otherwise.
   Result<long> call(const user_regs_struct& base, std::uint64_t gadget, long nr, std::uint64_t a0,
-                    std::uint64_t a1 = 0, std::uint64_t a2 = 0, int serve = -1);
+                    std::uint64_t a1 = 0, std::uint64_t a2 = 0, std::uint64_t a3 = 0, int serve = -1);
   Result<std::uint64_t> find_gadget(const user_regs_struct& regs);
+  // Runs `body(saved registers, gadget, scratch)` with signals held,
+  // EXITKILL on, and `image` staged at `scratch` below the red zone; then
+  // restores registers, mask and memory exactly (a target that cannot be
+  // restored is killed).
+  template <class T>
+  Result<T> in_window(std::span<const unsigned char> image,
+                      const std::function<Result<T>(const user_regs_struct&, std::uint64_t, std::uint64_t)>& body);
 
 
   pid_t tid_;
@@ -156,10 +168,13 @@ struct Injection {
 // process, and the call fails with no_process without touching anything.
 // With `defer`, a process none of whose threads stops in time gets the
 // plain filter from the first thread that stops, before any of them runs
-// user code again.
+// user code again. With `probe_io_uring`, every thread is stopped and asked
+// whether it has an io_uring context (Seized::uses_io_uring) before anything
+// is installed: if one has, or a thread cannot be stopped, the call fails
+// with busy (resp. limit) and nothing is installed.
 Result<Injection> inject_process(pid_t tgid, const Program& program, const Program* supervised,
                                  std::optional<pid_t> self_writer, Deadline deadline,
                                  const std::function<void(const Status&)>& after_interrupt, bool defer,
-                                 const UniqueFd& pin);
+                                 const UniqueFd& pin, bool probe_io_uring = false);
 
 }  // namespace syscg::enforcer

@@ -112,6 +112,18 @@ bool holds_io_uring(Pid tgid) {
   bool found = false;
   while (dirent* t = readdir(td)) {
     if (t->d_name[0] == '.') continue;
+    // io_uring's own threads run in the process's thread group: an SQPOLL
+    // thread ("iou-sqp-PID") runs what is written into its ring whether or
+    // not any fd or mapping is left (a ring may live on in the table of
+    // registered ring fds, or in flight in a socket), and io-wq workers
+    // ("iou-wrk-PID") run requests already submitted.
+    char comm[32] = {};
+    const std::string comm_path = tasks + "/" + t->d_name + "/comm";
+    if (std::string_view name = read_small(comm_path.c_str(), comm);
+        name.starts_with("iou-sqp-") || name.starts_with("iou-wrk-")) {
+      found = true;
+      break;
+    }
     const std::string fds = tasks + "/" + t->d_name + "/fd";
     DIR* fd = opendir(fds.c_str());
     if (!fd) continue;  // the thread exited meanwhile

@@ -33,9 +33,11 @@ Result<SeccompState> read_seccomp(Pid tid);
 Result<std::uint64_t> read_capabilities(Pid pid);
 
 // Whether process `tgid` holds an io_uring instance: an fd in the table of
-// any of its threads (threads may have unshared their tables), or only a
-// mapping of its rings (the fd closed: an SQPOLL ring then still runs what
-// is written into it). A process that cannot be read counts as holding one.
+// any of its threads (threads may have unshared their tables), only a
+// mapping of its rings (the fd closed), or io_uring threads of its own (an
+// SQPOLL thread, io-wq workers: rings kept alive elsewhere, e.g. in the
+// registered ring table). A process that cannot be read counts as holding
+// one.
 bool holds_io_uring(Pid tgid);
 
 }  // namespace syscg::enforcer

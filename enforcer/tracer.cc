@@ -84,7 +84,7 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
           answered = static_cast<bool>(s);
           interrupted->set_value(s);
         },
-        defer, *shared_pin);
+        defer, *shared_pin, programs.value().probe_io_uring);
     if (!result && self_writer && answered) {
       // The write was answered already: the target must not run on unfiltered.
       kill(tgid, SIGKILL);

@@ -35,6 +35,7 @@ class Tracer {
   struct Programs {
     std::shared_ptr<const Program> program;     // null: nothing to do; empty: no_new_privs only
     std::shared_ptr<const Program> supervised;  // optional: see inject_process
+    bool probe_io_uring = false;                // see inject_process
   };
   using Plan = std::function<Result<Programs>()>;
   // Runs on this thread with the outcome, before inject() returns (or, for

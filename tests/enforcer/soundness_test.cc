@@ -642,8 +642,10 @@ TEST_F(IoUringTest, IoUringIsRefusedWhereItsOperationsAreDenied) {
 
 TEST_F(IoUringTest, AProcessHoldingARingCannotJoinAGroupThatDeniesItsOperations) {
   mkgroup("g", "openat");
-  for (const std::string how : {"uring_hold", "uring_sqpoll_map"}) {
-    SCOPED_TRACE(how == "uring_hold" ? "it keeps the ring's fd" : "an SQPOLL ring, only mapped, its fd closed");
+  for (const std::string how : {"uring_hold", "uring_sqpoll_map", "uring_registered"}) {
+    SCOPED_TRACE(how == "uring_hold"         ? "it keeps the ring's fd"
+                 : how == "uring_sqpoll_map" ? "an SQPOLL ring, only mapped, its fd closed"
+                                             : "a ring kept only as a registered ring fd (found by an attacker review)");
     Attacker a({"serve"});
     ASSERT_EQ(a.read_line(), "ready");
     ASSERT_EQ(a.ask(how), how + " ok");

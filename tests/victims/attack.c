@@ -44,6 +44,8 @@
 //   uring_calls                         io_uring_setup/enter/register once each
 //   uring_hold                          set up a ring and keep its fd
 //   uring_sqpoll_map                    an SQPOLL ring, mapped, its fd closed
+//   uring_registered                    a ring kept only in the thread's
+//                                       registered-ring table (no fd, no map)
 //   uring_nop | uring_read PATH [held]  a ring running NOP / OPENAT + READ
 //                                       ("held": through the ring of uring_hold)
 //   tidat PID                           create threads until one has thread
@@ -571,6 +573,18 @@ static void command(char* line) {
       close(held.fd);  // only the mapping keeps the ring
       held.fd = -1;
     }
+    say("%s %s", cmd, en(e));
+  } else if (!strcmp(cmd, "uring_registered")) {
+    struct ring r;
+    int e = ring_init(&r, 4, 0);
+    if (e == 0) {
+      struct io_uring_rsrc_update up;
+      memset(&up, 0, sizeof up);
+      up.offset = (uint32_t)-1;  // any free slot
+      up.data = (uint64_t)r.fd;
+      if (syscall(SYS_io_uring_register, r.fd, IORING_REGISTER_RING_FDS, &up, 1) != 1) e = errno;
+    }
+    ring_free(&r);  // unmapped and closed: only the registered-ring table keeps it
     say("%s %s", cmd, en(e));
   } else if (!strcmp(cmd, "uring_nop")) {
     uring_nop();
