@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstring>
 #include <dirent.h>
+#include <fcntl.h>
 #include <fstream>
 #include <list>
 #include <linux/kcmp.h>
@@ -407,7 +408,12 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     // and no other process shares the fd table (checked by the caller), so
     // nothing can take a copy before the close below.
     Installed out;
-    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, listener_of, 0)));
+    // The fd is in this thread's table: take it through a pidfd for this
+    // thread (PIDFD_THREAD, Linux 6.9), not the leader's, which may be a
+    // zombie (pthread_exit) whose table is gone; older kernels: the leader.
+    constexpr unsigned kPidfdThread = O_EXCL;  // include/uapi/linux/pidfd.h
+    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, tid_, kPidfdThread)));
+    if (!pidfd) pidfd = UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, listener_of, 0)));
     if (pidfd) out.listener = UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), rc, 0)));
     auto closed = call(saved, gadget, SYS_close, static_cast<std::uint64_t>(rc), 0, 0, 0, out.listener.get());
     if (!closed || closed.value() != 0) {
