@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -204,6 +205,7 @@ Status Seized::interrupt() {
 }
 
 Status Seized::wait_stop(Deadline deadline) {
+  if (stopped_) return outcome::success();  // seen already (poll_stop)
   for (;;) {
     int status = 0;
     const pid_t r = waitpid(tid_, &status, __WALL | WNOHANG);
@@ -518,17 +520,30 @@ Status seize_new(pid_t tgid, std::set<pid_t>& known, Threads& out, bool relist =
   return outcome::success();
 }
 
-// Waits until one of `threads` has stopped; threads that exit are dropped.
-// Errors: limit past the deadline, no_process when none is left.
+// Waits until one of `threads` has stopped whose filter chain is no longer
+// than any other thread's; threads that exit are dropped. Only such a
+// thread may install with TSYNC: from a thread with a longer chain (a
+// filter of its own), TSYNC would succeed and hand that filter to every
+// other thread too; from the shortest it fails where chains diverge, and
+// each thread then gets ours alone. Errors: limit past the deadline,
+// no_process when none is left.
 Result<Threads::iterator> wait_any(Threads& threads, Deadline deadline) {
   for (;;) {
+    unsigned shortest = ~0u;
+    if (threads.size() > 1)
+      for (auto& t : threads)
+        if (auto st = read_seccomp(t.tid())) shortest = std::min(shortest, st.value().filters);
     for (auto it = threads.begin(); it != threads.end();) {
       auto stopped = it->poll_stop();
       if (!stopped) {
         it = threads.erase(it);
         continue;
       }
-      if (stopped.value()) return it;
+      if (stopped.value()) {
+        if (threads.size() == 1) return it;
+        auto st = read_seccomp(it->tid());
+        if (st && st.value().filters <= shortest) return it;
+      }
       ++it;
     }
     if (threads.empty()) return make_error(Errc::no_process, "the process exited");

@@ -12,7 +12,9 @@
 // No self-release (the rule of cgroup namespaces and delegation): a writer
 // whose process is a member of group W may not write syscalls.allow of W or
 // of an ancestor of W, nor move any process into a group outside W's
-// subtree (EPERM). It may create, tighten and populate groups below W.
+// subtree, nor move a member of a group outside W's subtree (EPERM). It may
+// create, tighten and populate groups below W. Membership is read after
+// Enforcement::sync(): every fork before the request is in the view.
 //
 // Files behave like kernfs: a read serves a snapshot taken at open or at a
 // read at offset 0; a write is one command, its offset ignored, at most

@@ -268,6 +268,48 @@ TEST_F(FilesystemTest, MembersCannotReleaseThemselves) {
   EXPECT_EQ(write(web, "syscalls.allow", "59"), 0);
 }
 
+TEST_F(FilesystemTest, MembersCannotPullProcessesOutOfGroupsOutsideTheirSubtree) {
+  const auto strict = mkdir(FUSE_ROOT_ID, "strict");
+  const auto open = mkdir(FUSE_ROOT_ID, "open");
+  ASSERT_EQ(write(strict, "syscalls.deny", "63"), 0);
+  ASSERT_EQ(write(strict, "cgroup.procs", "2500"), 0);
+  ASSERT_EQ(write(open, "cgroup.procs", "3000"), 0);
+  const Caller member{0, 0, 3000};  // root, confined in open
+  EXPECT_EQ(write(open, "cgroup.procs", "2500", member), EPERM);
+  EXPECT_EQ(hierarchy_.group_of(2500), decode_inode(strict).group);
+  // A process in no group it may still confine below its own.
+  fake_.processes[2600] = {2600, 0, 0, 0, 26000};
+  EXPECT_EQ(write(open, "cgroup.procs", "2600", member), 0);
+  EXPECT_EQ(hierarchy_.group_of(2600), decode_inode(open).group);
+}
+
+TEST_F(FilesystemTest, WarningsNameKilledAndPtraceCapableMembers) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
+  ASSERT_EQ(write(web, "cgroup.procs", "4000"), 0);
+  EXPECT_EQ(read(web, "syscalls.warnings"), "");
+  fake_.ptrace_capable.insert(3000);
+  fake_.listener->killed(4000, decode_inode(web).group, "test");
+  fake_.listener->exited(4000);  // the kill's exit event
+  const auto text = read(web, "syscalls.warnings");
+  EXPECT_NE(text.find("subvert 3000 "), std::string::npos) << text;
+  EXPECT_NE(text.find("killed 4000 "), std::string::npos) << text;
+  ASSERT_EQ(write(web, "syscalls.deny", "ptrace,process_vm_writev,pidfd_getfd"), 0);
+  EXPECT_EQ(read(web, "syscalls.warnings").find("subvert"), std::string::npos);
+  EXPECT_EQ(write(web, "syscalls.warnings", "x"), EACCES);
+}
+
+TEST_F(FilesystemTest, IoUringCallsAreDecidedAsTheFiltersEnforceThem) {
+  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
+  EXPECT_EQ(fs_.trapped(3000, 425), std::optional<bool>(true));
+  ASSERT_EQ(write(web, "syscalls.deny", "openat"), 0);  // io_uring could open files: io_uring goes
+  EXPECT_EQ(fs_.trapped(3000, 425), std::optional<bool>(false));
+  EXPECT_EQ(read(web, "syscalls.warnings").substr(0, 13), "io_uring 257 ");
+  ASSERT_EQ(write(web, "syscalls.allow", "openat"), 0);
+  EXPECT_EQ(fs_.trapped(3000, 425), std::optional<bool>(true));
+}
+
 TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
   char dir[] = "/tmp/syscg-restore-test-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
