@@ -518,7 +518,13 @@ Status Enforcer::attach(Pid pid, std::uint64_t start_time, GroupId group, const 
   // Pinned before anything else: if the number names another process by
   // now, the write fails (ESRCH) and nothing is touched. The injector
   // checks the pin again once the target is seized.
-  const bool member_before = tracker_.pinned(pid);
+  const bool member_before = tracker_.alive(pid);
+  if (!member_before) {
+    // Whatever is recorded under this number is of a process that is gone.
+    std::lock_guard lock(records_mu_);
+    filters_.erase(pid);
+    unfiltered_.erase(pid);
+  }
   BOOST_OUTCOME_TRY(tracker_.pin(pid, start_time));
   std::optional<pid_t> self;
   if (auto writer = read_status(writer_tid); writer && writer.value().tgid == pid) self = writer_tid;

@@ -393,9 +393,22 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     BOOST_OUTCOME_TRY(state_before, read_seccomp(tid_));
     BOOST_OUTCOME_TRY(rc, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
     if (rc >= 0) {
+      // ...and the newest filter must be ours, byte for byte: another
+      // thread of the member could have installed one of its own meanwhile.
       BOOST_OUTCOME_TRY(state_after, read_seccomp(tid_));
-      if (state_after.filters != state_before.filters + 1 || !state_after.no_new_privs)
-        return make_error(Errc::permission, "the injected seccomp reported success but no filter went in");
+      // The kernel counts from the oldest filter (kernel/seccomp.c:
+      // get_nth_filter): the newest is at index count - 1.
+      auto* index = reinterpret_cast<void*>(static_cast<std::uintptr_t>(state_after.filters - 1));
+      const long newest = state_after.filters > 0 ? ptrace_req(PTRACE_SECCOMP_GET_FILTER, tid_, index, nullptr) : -1;
+      Program got(newest > 0 ? static_cast<std::size_t>(newest) : 0);
+      if (newest > 0 && ptrace_req(PTRACE_SECCOMP_GET_FILTER, tid_, index, got.data()) != newest) got.clear();
+      const bool ours = got.size() == program.size() &&
+                        std::memcmp(got.data(), program.data(), program.size() * sizeof(sock_filter)) == 0;
+      if (state_after.filters != state_before.filters + 1 || !state_after.no_new_privs || !ours)
+        return make_error(Errc::permission,
+                          fmt::format("the injected seccomp reported success but our filter did not go in "
+                                      "(filters {} -> {}, newest {} of {} instructions)",
+                                      state_before.filters, state_after.filters, newest, program.size()));
     }
     if (listener_of > 0 && rc < 0)  // no listener: dumpable again (unfiltered prctl)
       (void)call(saved, gadget, SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable));
@@ -463,8 +476,8 @@ void Seized::kill_and_reap() {
 }
 
 Result<std::vector<Program>> Seized::filters() {
-  // The kernel numbers them from the newest (0) back.
-  std::vector<Program> newest_first;
+  // The kernel numbers them from the oldest (0) on (get_nth_filter).
+  std::vector<Program> oldest_first;
   for (unsigned long i = 0;; ++i) {
     const long n = ptrace_req(PTRACE_SECCOMP_GET_FILTER, tid_, reinterpret_cast<void*>(i), nullptr);
     if (n < 0) {
@@ -474,9 +487,9 @@ Result<std::vector<Program>> Seized::filters() {
     Program p(static_cast<std::size_t>(n));
     if (ptrace_req(PTRACE_SECCOMP_GET_FILTER, tid_, reinterpret_cast<void*>(i), p.data()) != n)
       return sys_error(Errc::permission, "PTRACE_SECCOMP_GET_FILTER");
-    newest_first.push_back(std::move(p));
+    oldest_first.push_back(std::move(p));
   }
-  return std::vector<Program>(newest_first.rbegin(), newest_first.rend());
+  return oldest_first;
 }
 
 namespace {

@@ -39,7 +39,7 @@ Status subscribe(int fd) {
 
 }  // namespace
 
-Result<std::unique_ptr<ProcEvents>> ProcEvents::start(ProcEventHandler& handler) {
+Result<std::unique_ptr<ProcEvents>> ProcEvents::start(ProcEventHandler& handler, int watched) {
   UniqueFd fd(socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR));
   if (!fd) return sys_error(Errc::invalid, "socket(NETLINK_CONNECTOR)");
   sockaddr_nl addr{};
@@ -54,11 +54,12 @@ Result<std::unique_ptr<ProcEvents>> ProcEvents::start(ProcEventHandler& handler)
   BOOST_OUTCOME_TRY(subscribe(fd.get()));
   UniqueFd stop(eventfd(0, EFD_CLOEXEC));
   if (!stop) return sys_error(Errc::io, "eventfd");
-  return std::unique_ptr<ProcEvents>(new ProcEvents(std::move(fd), std::move(stop), handler));
+  return std::unique_ptr<ProcEvents>(new ProcEvents(std::move(fd), std::move(stop), watched, handler));
 }
 
-ProcEvents::ProcEvents(UniqueFd fd, UniqueFd stop_fd, ProcEventHandler& handler)
-    : fd_(std::move(fd)), stop_fd_(std::move(stop_fd)), handler_(handler), thread_([this] { run(); }) {}
+ProcEvents::ProcEvents(UniqueFd fd, UniqueFd stop_fd, int watched, ProcEventHandler& handler)
+    : fd_(std::move(fd)), stop_fd_(std::move(stop_fd)), watched_(watched), handler_(handler),
+      thread_([this] { run(); }) {}
 
 ProcEvents::~ProcEvents() {
   const std::uint64_t one = 1;
@@ -70,20 +71,27 @@ void ProcEvents::drain() { read_available(); }
 
 void ProcEvents::run() {
   for (;;) {
-    pollfd fds[2] = {{fd_.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
+    pollfd fds[3] = {{fd_.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {watched_, POLLIN, 0}};
+    if (poll(fds, watched_ >= 0 ? 3 : 2, -1) < 0) {
       if (errno == EINTR) continue;
       // Deliveries continue through drain(), which every decision calls.
       fmt::print(stderr, "syscgfs: error: process events: poll: {}\n", std::strerror(errno));
       return;
     }
     if (fds[1].revents) return;
-    if (fds[0].revents) read_available();
+    if (fds[0].revents || (watched_ >= 0 && fds[2].revents)) read_available();
   }
 }
 
 void ProcEvents::read_available() {
   std::lock_guard lock(read_mu_);
+  drain_queue();
+  // Then what the handler watches (a process's end), after every fork the
+  // process made: its fork events were queued before it ended.
+  if (watched_ >= 0) handler_.watched_ready([this] { drain_queue(); });
+}
+
+void ProcEvents::drain_queue() {
   alignas(nlmsghdr) char buf[16384];
   for (;;) {
     const ssize_t n = recv(fd_.get(), buf, sizeof buf, MSG_DONTWAIT);

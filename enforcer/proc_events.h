@@ -19,6 +19,10 @@
 //  - When the socket overflowed (ENOBUFS), handler.lost() runs under that
 //    lock before any later event: the handler rebuilds its view there, and
 //    drain() returns only after it has.
+//  - `watched` (optional) is an fd whose readiness the handler wants to hear
+//    of (the tracker's epoll set of pidfds): handler.watched_ready() runs
+//    after every drain, and when it turns readable, always after the queue
+//    has been read, so a process's forks are handled before its end.
 #pragma once
 
 #include "core/error.h"
@@ -26,6 +30,7 @@
 #include "enforcer/unique_fd.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -40,12 +45,15 @@ class ProcEventHandler {
   // A thread ended (the leader's thread too: its process may live on).
   virtual void exited(Pid tid, Pid tgid) = 0;
   virtual void lost() = 0;  // events were dropped
+  // Takes what is ready on the watched fd, then calls `drain` (every event
+  // queued so far is delivered), then handles it.
+  virtual void watched_ready(const std::function<void()>& drain) = 0;
 };
 
 class ProcEvents {
  public:
   // Errors: permission (needs CAP_NET_ADMIN), invalid (no connector), io.
-  static Result<std::unique_ptr<ProcEvents>> start(ProcEventHandler& handler);
+  static Result<std::unique_ptr<ProcEvents>> start(ProcEventHandler& handler, int watched = -1);
   ProcEvents(const ProcEvents&) = delete;
   ProcEvents& operator=(const ProcEvents&) = delete;
   ~ProcEvents();
@@ -55,12 +63,14 @@ class ProcEvents {
   std::unique_lock<std::mutex> pause() { return std::unique_lock(read_mu_); }
 
  private:
-  ProcEvents(UniqueFd fd, UniqueFd stop_fd, ProcEventHandler& handler);
+  ProcEvents(UniqueFd fd, UniqueFd stop_fd, int watched, ProcEventHandler& handler);
   void run();
   void read_available();
+  void drain_queue();  // read_mu_ held
 
   UniqueFd fd_;
   UniqueFd stop_fd_;  // eventfd that ends run()
+  int watched_;       // not owned; -1: none
   ProcEventHandler& handler_;
   std::mutex read_mu_;  // one reader at a time keeps events in order
   std::thread thread_;

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
@@ -41,12 +42,49 @@ bool readable(const UniqueFd& fd) {
 }  // namespace
 
 ProcessTracker::ProcessTracker(Observer& observer)
-    : observer_(observer), boot_offset_ns_(ns_of(CLOCK_BOOTTIME) - ns_of(CLOCK_MONOTONIC)) {}
+    : observer_(observer), boot_offset_ns_(ns_of(CLOCK_BOOTTIME) - ns_of(CLOCK_MONOTONIC)),
+      watch_(epoll_create1(EPOLL_CLOEXEC)) {}
+
+void ProcessTracker::set_pin_locked(Pid pid, UniqueFd fd) {
+  if (auto it = pidfds_.find(pid); it != pidfds_.end()) unpin_locked(it);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = static_cast<std::uint64_t>(pid);
+  // Without the registration the end is still seen through exit events and
+  // alive(); with it, also when an exit event came too early to tell.
+  if (watch_) (void)epoll_ctl(watch_.get(), EPOLL_CTL_ADD, fd.get(), &ev);
+  pidfds_.emplace(pid, std::move(fd));
+}
+
+void ProcessTracker::unpin_locked(std::map<Pid, UniqueFd>::iterator it) {
+  // Explicitly: a dup of the pidfd (pidfd()) would keep the registration.
+  if (watch_) (void)epoll_ctl(watch_.get(), EPOLL_CTL_DEL, it->second.get(), nullptr);
+  pidfds_.erase(it);
+}
+
+void ProcessTracker::watched_ready(const std::function<void()>& drain) {
+  epoll_event events[64];
+  const int n = watch_ ? epoll_wait(watch_.get(), events, 64, 0) : 0;
+  if (n <= 0) return;
+  drain();  // the forks these processes made come first
+  std::vector<Pid> gone;
+  {
+    std::lock_guard lock(mu_);
+    for (int i = 0; i < n; ++i) {
+      const auto pid = static_cast<Pid>(events[i].data.u64);
+      auto it = pidfds_.find(pid);
+      if (it == pidfds_.end() || !readable(it->second)) continue;  // handled meanwhile, or re-pinned
+      unpin_locked(it);
+      gone.push_back(pid);
+    }
+  }
+  for (Pid pid : gone) observer_.ended(pid);
+}
 
 ProcessTracker::~ProcessTracker() { events_.reset(); }
 
 Status ProcessTracker::start() {
-  BOOST_OUTCOME_TRY(events, ProcEvents::start(*this));
+  BOOST_OUTCOME_TRY(events, ProcEvents::start(*this, watch_ ? watch_.get() : -1));
   events_ = std::move(events);
   return outcome::success();
 }
@@ -79,7 +117,7 @@ Status ProcessTracker::pin(Pid tgid, std::uint64_t start_time) {
   UniqueFd fd = open_if(tgid, start_time, 0);
   if (!fd) return make_error(Errc::no_process, fmt::format("process {} has exited", tgid));
   std::lock_guard lock(mu_);
-  pidfds_[tgid] = std::move(fd);
+  set_pin_locked(tgid, std::move(fd));
   return outcome::success();
 }
 
@@ -100,7 +138,7 @@ bool ProcessTracker::alive(Pid tgid) {
 
 void ProcessTracker::forget(Pid tgid) {
   std::lock_guard lock(mu_);
-  pidfds_.erase(tgid);
+  if (auto it = pidfds_.find(tgid); it != pidfds_.end()) unpin_locked(it);
 }
 
 bool ProcessTracker::kill(Pid tgid) {
@@ -141,8 +179,8 @@ void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
   const auto boot_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(when_ns) + boot_offset_ns_);
   UniqueFd fd = open_if(child, boot_ns / tick_ns(), 1);
   std::lock_guard lock(mu_);
-  if (fd) pidfds_[child] = std::move(fd);
-  else pidfds_.erase(child);  // gone already: its exit event follows
+  if (fd) set_pin_locked(child, std::move(fd));
+  else if (auto it = pidfds_.find(child); it != pidfds_.end()) unpin_locked(it);  // gone already
 }
 
 void ProcessTracker::exited(Pid tid, Pid tgid) {
@@ -159,7 +197,7 @@ void ProcessTracker::exited(Pid tid, Pid tgid) {
       // thread's exit event may be handled a moment before: alive() then
       // notices at the next decision).
       ended = readable(it->second);
-      if (ended) pidfds_.erase(it);
+      if (ended) unpin_locked(it);
     }
   }
   if (ended) observer_.ended(tgid);
@@ -174,7 +212,7 @@ void ProcessTracker::lost() {
     std::lock_guard lock(mu_);
     for (auto& [pid, fd] : pidfds_)
       if (readable(fd)) gone.push_back(pid);
-    for (Pid pid : gone) pidfds_.erase(pid);
+    for (Pid pid : gone) unpin_locked(pidfds_.find(pid));
   }
   for (Pid pid : gone) observer_.ended(pid);
   std::vector<ProcStatus> all;
@@ -191,7 +229,7 @@ void ProcessTracker::lost() {
       // A member: pin it as /proc shows it.
       UniqueFd fd = open_if(st.tgid, st.start_time, 0);
       std::lock_guard lock(mu_);
-      if (fd) pidfds_[st.tgid] = std::move(fd);
+      if (fd) set_pin_locked(st.tgid, std::move(fd));
     }
   }
 }

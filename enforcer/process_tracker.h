@@ -21,7 +21,9 @@
 //    is pinned only if its start time matches the event's time (a number
 //    recycled before the event was handled names another process).
 //  - A process ends when its last thread exits (its leader may have exited
-//    long before): ended() is reported then, exactly once per pin.
+//    long before): ended() is reported then, exactly once per pin. Every
+//    pinned pidfd is watched (epoll): its turning readable is the end, and
+//    is handled only after every fork event queued before it.
 //  - exclude(child, before_ns): a child forked before its parent joined a
 //    group (found while the parent was stopped); when its fork event
 //    arrives it is not offered to the observer. Only a fork event older
@@ -91,6 +93,10 @@ class ProcessTracker final : private ProcEventHandler {
   void forked(Pid parent, Pid child, std::uint64_t when_ns) override;
   void exited(Pid tid, Pid tgid) override;
   void lost() override;
+  void watched_ready(const std::function<void()>& drain) override;
+  // pidfds_ with its epoll registration; mu_ held.
+  void set_pin_locked(Pid pid, UniqueFd fd);
+  void unpin_locked(std::map<Pid, UniqueFd>::iterator it);
   // Opens a pidfd for `pid` if it still names the process that started at
   // `start_ticks` (clock ticks after boot, /proc/PID/stat).
   static UniqueFd open_if(Pid pid, std::uint64_t start_ticks, std::uint64_t slack_ticks);
@@ -101,6 +107,7 @@ class ProcessTracker final : private ProcEventHandler {
   std::map<Pid, UniqueFd> pidfds_;
   std::map<Pid, std::uint64_t> excluded_;  // child -> the time it was known to exist
   std::int64_t boot_offset_ns_;  // CLOCK_BOOTTIME - CLOCK_MONOTONIC, for fork events' times
+  UniqueFd watch_;               // epoll over every pinned pidfd (data: the pid)
   std::unique_ptr<ProcEvents> events_;  // last: its thread calls into this object
 };
 

@@ -141,7 +141,7 @@ def enforcer_section(results, docs):
     depths = [0, 1, 2, 4, 8, 16, 32, 64]
     member = [per_call(f"BM_Member/{d}/manual_time") for d in depths]
     lines = ["**Syscall overhead of a member** (`getppid` loop; one filter compiled from the group's flattened "
-             "set; depth 0 is the root group, which gets no filter):", "",
+             "set, the clone guard included; depth 0 is the root group, whose members carry the guard alone):", "",
              "| configuration | ns per call | vs no filter | vs ALLOW floor |", "|---|---:|---:|---:|",
              f"| no filter | {none:.1f} | 1.00× | {none / floor:.2f}× |",
              f"| one-instruction ALLOW filter (the floor of any seccomp design) | {floor:.1f} | {floor / none:.2f}× | 1.00× |"]
@@ -184,7 +184,10 @@ def enforcer_section(results, docs):
     lines += ["", "A first restriction stops every thread, checks with `kcmp` over every task on the machine that no "
               "other process shares the target's fd table (most of its cost here), installs the supervised filter and "
               "moves its listener into the daemon. The first write of each tighten run is every member's first "
-              "restriction: it makes the p99 of the larger groups; the p50 is a later, plain `ERRNO` filter.",
+              "restriction: it makes the p99 of the larger groups; the p50 is a later, plain `ERRNO` filter. "
+              "Every attach pins the target with a pidfd and checks it once seized, every injection interrupts every "
+              "thread and reads back the kernel's count of the thread's filters, and every decision on membership "
+              "first drains the process-events queue (issue 9's fixes).",
               "", context_line(ctx).replace("pinned to one core", "pinned to one core"), "",
               "![syscall cost by depth](docs/bench/enforcer_depth.svg)"]
     dat = docs / "enforcer_depth.dat"

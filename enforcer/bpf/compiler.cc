@@ -187,9 +187,6 @@ void emit_search(Assembler& a, std::span<const Run> runs) {
 
 }  // namespace
 
-// Every member needs the clone guard, whatever its set (see the header).
-bool needs_filter(const SyscallSet&) { return true; }
-
 Result<Program> compile(const SyscallSet& allowed, const SyscallSet& notify) {
   Assembler a;
   a.ld_abs(kOffsetArch);

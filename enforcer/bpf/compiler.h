@@ -89,12 +89,6 @@ inline constexpr std::uint32_t kSeccompSetModeFilter = 1;  // SECCOMP_SET_MODE_F
 inline constexpr std::uint32_t kPrSetNoNewPrivs = 38;      // PR_SET_NO_NEW_PRIVS
 inline constexpr std::uint32_t kSeccompFlagNewListener = 8;  // SECCOMP_FILTER_FLAG_NEW_LISTENER
 
-// OBSOLETE: every member now gets a filter, even in a group that allows
-// every number (compile(SyscallSet::all()) holds the clone guard and the
-// clone3 ENOSYS only), so this answers true for every set. Kept only for
-// callers not yet updated; do not use in new code.
-bool needs_filter(const SyscallSet& allowed);
-
 // The filter for a group whose members may make exactly the calls in
 // `allowed` (compiled as given: keeping kRestartSyscall in it, and dropping
 // io_uring where it would bypass the set, see core/io_uring_table.h, is the

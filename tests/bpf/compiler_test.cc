@@ -413,13 +413,6 @@ TEST(BpfCompiler, AllowedSeccompAndPrctlTakeAnyArgs) {
   }
 }
 
-TEST(BpfCompiler, NeedsFilterIsTrueForEverySet) {  // obsolete: every member gets the clone guard
-  EXPECT_TRUE(needs_filter(SyscallSet::all()));
-  EXPECT_TRUE(needs_filter(SyscallSet::none()));
-  EXPECT_TRUE(needs_filter(without(SyscallSet::all(), {kSyscallWidth - 1})));
-  EXPECT_TRUE(needs_filter(without(SyscallSet::all(), {0})));
-}
-
 TEST(BpfCompiler, Deterministic) {
   for (const auto& c : cases()) {
     SCOPED_TRACE(c.name);
