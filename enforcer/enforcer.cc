@@ -368,6 +368,7 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
     SyscallSet block;  // what the member can still call unasked but must not
     bool supervised = false;
     bool filtered = false;  // a filter goes in (at least the clone guard)
+    bool io_uring_check = false;  // it may hold rings its group now forbids
     std::uint64_t id = 0;   // the tag of the expected record
   };
   auto step = std::make_shared<Step>();
@@ -376,17 +377,19 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
       std::lock_guard lock(records_mu_);
       if (auto it = filters_.find(pid); it != filters_.end()) step->before = it->second;
     }
+    // Only a process that could use io_uring until now can hold a ring of
+    // its own (one its filters kept from io_uring was looked at then).
+    step->io_uring_check = no_io_uring && !(io_uring_calls() & (step->before.hard | step->before.routed)).empty();
     // A ring (an io_uring fd, or only its mapping: an SQPOLL ring needs no
     // system call at all) would let it do what the set denies.
-    if (no_io_uring && holds_io_uring(pid))
+    if (step->io_uring_check && holds_io_uring(pid))
       return make_error(Errc::busy, fmt::format("process {} holds an io_uring instance, which its group denies", pid));
     step->block = step->before.hard & ~allowed;
     // clone3 is ENOSYS under every filter of ours already.
     if (step->before.guarded) (void)step->block.reset(bpf::kClone3Nr);
     Tracer::Programs f;
-    // A process that could use io_uring until now may keep rings no fd or
-    // mapping shows (registered ring fds): every thread is asked.
-    f.probe_io_uring = no_io_uring && !(io_uring_calls() & (step->before.hard | step->before.routed)).empty();
+    // Rings no fd or mapping shows (registered ring fds): every thread is asked.
+    f.probe_io_uring = step->io_uring_check;
     if (step->block.empty()) {
       // Nothing new to deny. A process joining gets no_new_privs, and the
       // clone guard if no filter of ours has given it one yet; a member is
@@ -424,8 +427,8 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
     expected.step = step->id;
     return f;
   };
-  auto settle = [this, pid, group, attach, no_io_uring, step](Result<Injection>& r) {
-    if (r && no_io_uring && holds_io_uring(pid)) {
+  auto settle = [this, pid, group, attach, step](Result<Injection>& r) {
+    if (r && step->io_uring_check && holds_io_uring(pid)) {
       // It made a ring after our first look, before the filter was in.
       r = make_error(Errc::busy, fmt::format("process {} made an io_uring instance while joining", pid));
       if (!attach) fail_closed(pid, group, "made an io_uring instance while its filter went in");

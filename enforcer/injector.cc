@@ -265,10 +265,28 @@ Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, lo
   if (ptrace_req(PTRACE_SETREGS, tid_, nullptr, &r) != 0) return sys_error(Errc::no_process, "PTRACE_SETREGS");
   if (ptrace_req(PTRACE_SINGLESTEP, tid_) != 0) return sys_error(Errc::no_process, "PTRACE_SINGLESTEP");
   stopped_ = false;
-  for (;;) {
+  // An injected call returns at once, unless a filter of the member's own
+  // routes it to a listener that never answers (a helper process holding
+  // it): the tracer thread must not hang on that; the target is killed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (unsigned spins = 0;; ++spins) {
     int status = 0;
-    pid_t waited;
-    if (serve >= 0) {
+    pid_t waited = 0;
+    if (serve < 0) {
+      while ((waited = waitpid(tid_, &status, __WALL | WNOHANG)) < 0 && errno == EINTR) {
+      }
+      if (waited == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          kill_and_reap();
+          return make_error(Errc::limit, "an injected call did not return (held by a listener of the member's "
+                                         "own?); killed it");
+        }
+        // The single-step usually lands within microseconds.
+        if (spins < 200) std::this_thread::yield();
+        else std::this_thread::sleep_for(std::chrono::microseconds(50));
+        continue;
+      }
+    } else {
       // The new filter may route this very call to its listener, which no
       // one else serves yet: answer it here while waiting for the trap.
       pollfd p{serve, POLLIN, 0};
@@ -278,9 +296,12 @@ Result<long> Seized::call(const user_regs_struct& base, std::uint64_t gadget, lo
         });
       while ((waited = waitpid(tid_, &status, __WALL | WNOHANG)) < 0 && errno == EINTR) {
       }
-      if (waited == 0) continue;
-    } else {
-      while ((waited = waitpid(tid_, &status, __WALL)) < 0 && errno == EINTR) {
+      if (waited == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          kill_and_reap();
+          return make_error(Errc::limit, "an injected call did not return; killed it");
+        }
+        continue;
       }
     }
     if (waited != tid_) return sys_error(Errc::no_process, "waitpid");
@@ -388,27 +409,23 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
       dumpable = was;
     }
     // The member's own filters could route our calls to a listener of its
-    // own, which could answer "done" without running them: the kernel's
-    // count of the thread's filters, and its no_new_privs, say what happened.
+    // own, which could answer "done" without running them, and another of
+    // its threads could install a filter meanwhile: the kernel's chain must
+    // hold ours, byte for byte, right above the filters there were before.
+    // (It counts from the oldest filter: kernel/seccomp.c get_nth_filter.)
     BOOST_OUTCOME_TRY(state_before, read_seccomp(tid_));
     BOOST_OUTCOME_TRY(rc, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
     if (rc >= 0) {
-      // ...and the newest filter must be ours, byte for byte: another
-      // thread of the member could have installed one of its own meanwhile.
-      BOOST_OUTCOME_TRY(state_after, read_seccomp(tid_));
-      // The kernel counts from the oldest filter (kernel/seccomp.c:
-      // get_nth_filter): the newest is at index count - 1.
-      auto* index = reinterpret_cast<void*>(static_cast<std::uintptr_t>(state_after.filters - 1));
-      const long newest = state_after.filters > 0 ? ptrace_req(PTRACE_SECCOMP_GET_FILTER, tid_, index, nullptr) : -1;
-      Program got(newest > 0 ? static_cast<std::size_t>(newest) : 0);
-      if (newest > 0 && ptrace_req(PTRACE_SECCOMP_GET_FILTER, tid_, index, got.data()) != newest) got.clear();
-      const bool ours = got.size() == program.size() &&
-                        std::memcmp(got.data(), program.data(), program.size() * sizeof(sock_filter)) == 0;
-      if (state_after.filters != state_before.filters + 1 || !state_after.no_new_privs || !ours)
+      auto* index = reinterpret_cast<void*>(static_cast<std::uintptr_t>(state_before.filters));
+      const long len = ptrace_req(PTRACE_SECCOMP_GET_FILTER, tid_, index, nullptr);
+      Program got(len > 0 ? static_cast<std::size_t>(len) : 0);
+      if (len > 0 && ptrace_req(PTRACE_SECCOMP_GET_FILTER, tid_, index, got.data()) != len) got.clear();
+      if (got.size() != program.size() ||
+          std::memcmp(got.data(), program.data(), program.size() * sizeof(sock_filter)) != 0)
         return make_error(Errc::permission,
-                          fmt::format("the injected seccomp reported success but our filter did not go in "
-                                      "(filters {} -> {}, newest {} of {} instructions)",
-                                      state_before.filters, state_after.filters, newest, program.size()));
+                          fmt::format("the injected seccomp reported success but our filter is not in the chain "
+                                      "(filter {}: {} instructions, ours {})",
+                                      state_before.filters, len, program.size()));
     }
     if (listener_of > 0 && rc < 0)  // no listener: dumpable again (unfiltered prctl)
       (void)call(saved, gadget, SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable));
@@ -524,7 +541,8 @@ Status seize_new(pid_t tgid, std::set<pid_t>& known, Threads& out, bool relist =
         return s.error();
       }
       if (!s.value().interrupt()) continue;  // exited
-      if (!in_thread_group(tgid, t)) continue;
+      // (The leader's number is the process's own: the caller's pin vouches.)
+      if (t != tgid && !in_thread_group(tgid, t)) continue;
       out.push_back(std::move(s.value()));
       grew = true;
     }

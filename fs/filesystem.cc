@@ -383,21 +383,20 @@ std::optional<GroupId> Filesystem::group_of_writer(const Caller& writer) {
 }
 
 Status Filesystem::check_containment(GroupId target, FileKind kind, const Caller& writer) {
-  if (kind != FileKind::syscalls_allow && kind != FileKind::procs) return outcome::success();
+  if (kind != FileKind::syscalls_allow) return outcome::success();  // moves: check_move
   const auto home = group_of_writer(writer);
-  if (!home) return outcome::success();
-  if (kind == FileKind::syscalls_allow && hierarchy_.contains(target, *home))
+  if (home && hierarchy_.contains(target, *home))
     return make_error(Errc::permission, "a member cannot loosen its own group or an ancestor");
-  if (kind == FileKind::procs && !hierarchy_.contains(*home, target))
-    return make_error(Errc::permission, "a member can move processes only within its own group's subtree");
   return outcome::success();
 }
 
-Status Filesystem::check_source(GroupId from, const Caller& writer) {
-  // The other half of the rule: a member cannot pull a process out of a
-  // group outside its own subtree (out of a stricter sibling, say).
-  const auto home = group_of_writer(writer);
-  if (home && !hierarchy_.contains(*home, from))
+Status Filesystem::check_move(std::optional<GroupId> home, GroupId to, std::optional<GroupId> from) {
+  if (!home) return outcome::success();
+  if (!hierarchy_.contains(*home, to))
+    return make_error(Errc::permission, "a member can move processes only within its own group's subtree");
+  // A member cannot pull a process out of a group outside its own subtree
+  // (out of a stricter sibling, say); a process in no group it may confine.
+  if (from && !hierarchy_.contains(*home, *from))
     return make_error(Errc::permission, "a member can move only processes of its own group's subtree");
   return outcome::success();
 }
@@ -553,6 +552,8 @@ void Filesystem::exited(Pid pid) {
 
 Status Filesystem::move_process(Handle& h, std::string_view data, const Caller& writer) {
   BOOST_OUTCOME_TRY(written, grammar::parse_pid(data));
+  const auto home = group_of_writer(writer);  // after every fork before the request
+  BOOST_OUTCOME_TRY(check_move(home, h.group, std::nullopt));
   BOOST_OUTCOME_TRY(target, enforcement_.identify(written, writer.pid));
   std::lock_guard wlock(write_mu_);
   BOOST_OUTCOME_TRY(allowed, hierarchy_.allowed(h.group));
@@ -560,9 +561,7 @@ Status Filesystem::move_process(Handle& h, std::string_view data, const Caller& 
   if (hierarchy_.group_of(target.tgid) && !enforcement_.alive(target.tgid)) exited(target.tgid);
   const auto member_of = hierarchy_.group_of(target.tgid);
   const GroupId from = member_of.value_or(kRootGroup);
-  if (member_of) {
-    BOOST_OUTCOME_TRY(check_source(*member_of, writer));
-  }
+  BOOST_OUTCOME_TRY(check_move(home, h.group, member_of));
   BOOST_OUTCOME_TRY(may_move(h, target, from));
   if (from == h.group && hierarchy_.group_of(target.tgid)) return outcome::success();
   const std::array<GroupId, 2> chains{from, h.group};

@@ -202,9 +202,9 @@ class Filesystem final : public MembershipListener {
   Status may_move(const Handle& h, const Process& target, GroupId from);
   // No self-release: see the .cc.
   Status check_containment(GroupId target, FileKind kind, const Caller& writer);
-  // A member writer may move only members of its own subtree (non-members
-  // it may confine).
-  Status check_source(GroupId from, const Caller& writer);
+  // A writer that is a member of `home` moves a process (a member of
+  // `from`, if any) to `to`: both within home's subtree.
+  Status check_move(std::optional<GroupId> home, GroupId to, std::optional<GroupId> from);
   // The group of the writer's process, on a view that includes every fork
   // and exit before the call; nullopt for a non-member.
   std::optional<GroupId> group_of_writer(const Caller& writer);
