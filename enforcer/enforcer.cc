@@ -416,15 +416,14 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
       }
     }
     step->filtered = true;
-    // Children it forks once the filter is in inherit it, and their fork
-    // events may arrive before settle: they copy the expected record.
+    // Until settle the record claims nothing new: children whose fork
+    // events come meanwhile copy it with this step's tag, and settle raises
+    // exactly those it can show were forked after the filter went in.
     std::lock_guard lock(records_mu_);
     step->id = ++steps_;
-    auto& expected = filters_[pid];
-    expected = after(step->before, step->block, step->supervised ? NoListener::none : NoListener::lost,
-                     !step->supervised);
-    expected.guarded = true;
-    expected.step = step->id;
+    auto& provisional = filters_[pid];
+    provisional = step->before;
+    provisional.step = step->id;
     return f;
   };
   auto settle = [this, pid, group, attach, step](Result<Injection>& r) {
@@ -470,40 +469,49 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
       settled.step = step->id;
       filters_[pid] = settled;
       // Children forked before the filter reached their parent do not have
-      // it, nor do their own children. Their fork events may have come
-      // already (their records are then copies of this step's expected
-      // record: found here), or may still come (then they take the record
-      // they do have from unfiltered_, or are excluded). Members among them
-      // are tightened on their own next. A process joining a group does not
-      // bring its earlier children (cgroup semantics): those whose fork
-      // event came meanwhile leave again, with their own children.
-      std::set<Pid> lacking;
+      // it, nor do their own children. Those whose fork events are still to
+      // come take the record they do have from unfiltered_ (or, for a
+      // process joining a group, are excluded). Members among them are
+      // tightened on their own next.
       const auto now_ns = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
               .count());
-      for (pid_t c : r.value().unfiltered) {
-        lacking.insert(c);  // also one that has ended: its children's records name it
-        if (filters_.contains(c)) {
-          continue;
-        } else if (attach) {
-          tracker_.exclude(c, now_ns);
-        } else {
-          unfiltered_[c] = step->before;
-        }
+      const std::set<Pid> before_filter(r.value().unfiltered.begin(), r.value().unfiltered.end());
+      for (pid_t c : before_filter) {
+        if (filters_.contains(c)) continue;
+        if (attach) tracker_.exclude(c, now_ns);
+        else unfiltered_[c] = step->before;
       }
-      for (bool grew = !lacking.empty(); grew;) {
+      // Copies of this step's provisional record are raised to the settled
+      // one only along a chain of parents that have the filter, starting
+      // at the target: a child it forked after the filter (not among those
+      // found before), that child's own children, and so on. A copy whose
+      // chain is broken (a parent that has ended, whose record is gone)
+      // keeps the record from before: it may understate what the process
+      // has (a later tightening stacks a filter too many), never overstate.
+      std::set<Pid> has{pid};
+      for (bool grew = true; grew;) {
         grew = false;
         for (auto& [p, rec] : filters_)
-          if (rec.step == step->id && p != pid && lacking.contains(rec.from) && lacking.insert(p).second) grew = true;
+          if (rec.step == step->id && p != pid && !has.contains(p) && has.contains(rec.from) &&
+              !(rec.from == pid && before_filter.contains(p))) {
+            rec = copy_of(settled, rec.from);
+            has.insert(p);
+            grew = true;
+          }
       }
-      // Every other copy of the expected record was made by a process
-      // forked after the filter went in: it has what the target has now
-      // (which differs from what was expected when no listener came).
-      for (auto& [p, rec] : filters_) {
-        if (rec.step != step->id || p == pid) continue;
-        if (!lacking.contains(p)) rec = copy_of(settled, rec.from);
-        else if (attach) not_members.push_back(p);
-        else rec = copy_of(step->before, rec.from);
+      // A process joining a group does not bring its earlier children
+      // (cgroup semantics): those whose fork event came meanwhile leave
+      // again, with the children they made.
+      if (attach) {
+        std::set<Pid> out(before_filter.begin(), before_filter.end());
+        for (bool grew = true; grew;) {
+          grew = false;
+          for (auto& [p, rec] : filters_)
+            if (rec.step == step->id && !has.contains(p) && out.contains(rec.from) && out.insert(p).second) grew = true;
+        }
+        for (Pid p : out)
+          if (auto it = filters_.find(p); it != filters_.end() && it->second.step == step->id) not_members.push_back(p);
       }
     }
     for (Pid c : not_members) {

@@ -206,7 +206,7 @@ void ProcessTracker::exited(Pid tid, Pid tgid) {
 void ProcessTracker::lost() {
   // Events were dropped: every pinned process that is gone has ended, and
   // every process is offered with its current parent, parents first.
-  fmt::print(stderr, "syscgfs: warning: process events were lost; rebuilding membership from /proc\n");
+  fmt::print(stderr, "syscgfs: error: process events were lost; membership rebuilt from /proc (orphans of members made meanwhile are not seen)\n");
   std::vector<Pid> gone;
   {
     std::lock_guard lock(mu_);
