@@ -186,7 +186,7 @@ def enforcer_section(results, docs):
               "moves its listener into the daemon. The first write of each tighten run is every member's first "
               "restriction: it makes the p99 of the larger groups; the p50 is a later, plain `ERRNO` filter. "
               "Every attach pins the target with a pidfd and checks it once seized, every injection interrupts every "
-              "thread and reads back the kernel's count of the thread's filters, and every decision on membership "
+              "thread and reads back the newest filter of its chain (it must be ours, byte for byte), and every decision on membership "
               "first drains the process-events queue (issue 9's fixes).",
               "", context_line(ctx).replace("pinned to one core", "pinned to one core"), "",
               "![syscall cost by depth](docs/bench/enforcer_depth.svg)"]
