@@ -369,7 +369,7 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
     bool supervised = false;
     bool filtered = false;  // a filter goes in (at least the clone guard)
     bool io_uring_check = false;  // it may hold rings its group now forbids
-    std::uint64_t id = 0;   // the tag of the expected record
+    std::uint64_t id = 0;   // the tag of the step's records
   };
   auto step = std::make_shared<Step>();
   auto plan = [this, pid, allowed, attach, no_io_uring, step]() -> Result<Tracer::Programs> {
@@ -436,7 +436,7 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
     if (!r) {
       {
         // Nothing went in (or it is dead): the target and every copy of
-        // the expected record (children forked meanwhile) have the record
+        // its provisional record (children forked meanwhile) have the record
         // from before. A copy may understate what a child has, never
         // overstate it: a later tightening then stacks a filter too many,
         // never one too few.

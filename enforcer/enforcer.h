@@ -84,10 +84,10 @@ class Enforcer final : public fs::Enforcement, private ProcessTracker::Observer 
     SyscallSet unsupervised;              // denied at a restriction that got no listener: lost
     std::string_view why_unsupervised;
     bool guarded = false;  // a filter of ours (with the clone guard) is in
-    // Which enforce step wrote the record (children copy it, with `from`,
-    // the process whose record they copied): settle fixes up the copies of
-    // its own expected record made by processes that lack the filter, and
-    // the copies of those copies.
+    // Which enforce step wrote the record, and (for a child's copy) the
+    // process it was copied from. While a step is in flight its target's
+    // record claims nothing new; settle raises the copies made meanwhile
+    // only along a chain of parents known to have the filter.
     std::uint64_t step = 0;
     Pid from = 0;
   };
