@@ -1,5 +1,6 @@
 #include "enforcer/injector.h"
 
+#include "enforcer/bpf/interpreter.h"
 #include "enforcer/procfs.h"
 #include "enforcer/supervisor.h"
 
@@ -13,6 +14,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <list>
+#include <linux/audit.h>
 #include <linux/kcmp.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -393,7 +395,10 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     // privileged (the attack the kernel's no_new_privs rule exists for).
     BOOST_OUTCOME_TRY(nnp, call(saved, gadget, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1));
     if (nnp != 0) return make_error(Errc::permission, fmt::format("injected prctl failed: {}", nnp));
-    if (program.empty()) return Installed{};  // a group that allows everything: no filter
+    // (An ERRNO(0) filter of its own could fake that too: the kernel says.)
+    BOOST_OUTCOME_TRY(state_before, read_seccomp(tid_));
+    if (!state_before.no_new_privs) return make_error(Errc::permission, "the injected prctl reported success but no_new_privs is off");
+    if (program.empty()) return Installed{};  // no new filter: no_new_privs only
     unsigned long flags = tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0;
     // NEW_LISTENER with TSYNC needs TSYNC_ESRCH: a diverging thread is then
     // -ESRCH instead of a thread id, which would collide with the fd.
@@ -413,7 +418,6 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     // its threads could install a filter meanwhile: the kernel's chain must
     // hold ours, byte for byte, right above the filters there were before.
     // (It counts from the oldest filter: kernel/seccomp.c get_nth_filter.)
-    BOOST_OUTCOME_TRY(state_before, read_seccomp(tid_));
     BOOST_OUTCOME_TRY(rc, call(saved, gadget, SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
     if (rc >= 0) {
       auto* index = reinterpret_cast<void*>(static_cast<std::uintptr_t>(state_before.filters));
@@ -448,6 +452,13 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     if (!pidfd) pidfd = UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, listener_of, 0)));
     if (pidfd) out.listener = UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), rc, 0)));
     auto closed = call(saved, gadget, SYS_close, static_cast<std::uint64_t>(rc), 0, 0, 0, out.listener.get());
+    // A filter of its own can fake the close (ERRNO(0) returns 0 and runs
+    // nothing): the fd must really be gone. Every thread is stopped, so
+    // nothing can have reused the number meanwhile.
+    if (closed && closed.value() == 0 && pidfd) {
+      UniqueFd still(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), rc, 0)));
+      if (still || errno != EBADF) closed = -EEXIST;
+    }
     if (!closed || closed.value() != 0) {
       // The listener would stay with the target, which could answer its
       // own notifications: it must not run on (fail closed). E.g. a filter
@@ -473,6 +484,17 @@ Result<bool> Seized::uses_io_uring() {
   // registered rings, with their requests, alive.
   constexpr std::uint64_t kProbe = 8;                             // IORING_REGISTER_PROBE
   constexpr std::uint64_t kUseRegisteredRing = std::uint64_t{1} << 31;  // IORING_REGISTER_USE_REGISTERED_RING
+  // The answer must come from the kernel: a filter that does not simply
+  // allow the probe (its own ERRNO(EINVAL) would fake "no context") makes
+  // the thread count as having one.
+  BOOST_OUTCOME_TRY(chain, filters());
+  seccomp_data probe{};
+  probe.nr = SYS_io_uring_register;
+  probe.arch = AUDIT_ARCH_X86_64;
+  probe.args[1] = kProbe | kUseRegisteredRing;
+  probe.args[2] = probe.args[3] = 1;
+  for (const auto& p : chain)
+    if (auto v = bpf::run(p, probe); !v || v.value() != SECCOMP_RET_ALLOW) return true;
   return in_window<bool>({}, [&](const user_regs_struct& saved, std::uint64_t gadget, std::uint64_t) -> Result<bool> {
     // arg 1 (a bad pointer), nr_args 1: where a ring is found, the probe
     // itself fails with EFAULT without touching anything (a NULL arg would
@@ -498,7 +520,8 @@ Result<std::vector<Program>> Seized::filters() {
   for (unsigned long i = 0;; ++i) {
     const long n = ptrace_req(PTRACE_SECCOMP_GET_FILTER, tid_, reinterpret_cast<void*>(i), nullptr);
     if (n < 0) {
-      if (errno == ENOENT) break;  // past the oldest
+      // ENOENT: past the newest; EINVAL: not in filter mode (no filter at all).
+      if (errno == ENOENT || (errno == EINVAL && i == 0)) break;
       return sys_error(errno == ESRCH ? Errc::no_process : Errc::permission, "PTRACE_SECCOMP_GET_FILTER");
     }
     Program p(static_cast<std::size_t>(n));

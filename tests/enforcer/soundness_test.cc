@@ -582,6 +582,19 @@ const std::vector<std::string> kWideListenerCalls{
     "seccomp_wide 0xffffffff00000001 0x8",  // op with the upper half set
 };
 
+// Its own filter fakes the injected close() of the listener (ERRNO(0)):
+// it would keep a copy and answer its own routed calls. It must not run on.
+TEST_F(SoundnessTest, AMemberFakingTheListenersCloseIsKilled) {
+  mkgroup("g", "uname");
+  Attacker a({"serve"});
+  ASSERT_EQ(a.read_line(), "ready");
+  ASSERT_EQ(a.ask("fakeclose"), "fakeclose ok");
+  EXPECT_NE(errno_name(move(a.pid(), "g")), "0");
+  EXPECT_EQ(a.child().wait_for(5s), 128 + SIGKILL) << "still runs; uname: " << a.ask("uname");
+  EXPECT_EQ(members("g"), std::vector<pid_t>{});
+  release_from_daemon(a.child());
+}
+
 TEST_F(SoundnessTest, NewListenerIsRefusedWhateverTheUpperArgumentBits) {
   mkgroup("g", "uname");
   Attacker a({"serve"});

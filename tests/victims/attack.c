@@ -303,6 +303,20 @@ static void fill(void) {
   say("fill %d %s", count, en(last));
 }
 
+// A filter of its own that fakes close (ERRNO(0): returns 0, runs nothing),
+// so that the daemon's listener would stay in its table after the injected
+// close (found by an attacker review).
+static void fakeclose(void) {
+  struct sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0),
+  };
+  (void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  say("fakeclose %s", en(install(f, sizeof f / sizeof f[0], 0) != 0 ? errno : 0));
+}
+
 static void blockseccomp(void) {
   struct sock_filter f[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
@@ -560,6 +574,8 @@ static void command(char* line) {
     say("thread %s", e != 0 ? en(e) : got == (void*)42 ? "ok" : "bad-result");
   } else if (!strcmp(cmd, "fill")) {
     fill();
+  } else if (!strcmp(cmd, "fakeclose")) {
+    fakeclose();
   } else if (!strcmp(cmd, "blockseccomp")) {
     blockseccomp();
   } else if (!strcmp(cmd, "seccomp_wide") && a1 && a2) {
