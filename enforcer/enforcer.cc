@@ -39,9 +39,8 @@ bool guarded(const std::vector<Program>& programs) {
       return r && r.value() == want;
     });
   };
-  constexpr unsigned kClone = 56, kClone3 = 435;
-  constexpr std::uint64_t kCloneParent = 0x8000;
-  return refuses(kClone, kCloneParent, SECCOMP_RET_ERRNO | EPERM) && refuses(kClone3, 0, SECCOMP_RET_ERRNO | ENOSYS);
+  return refuses(bpf::kCloneNr, bpf::kCloneParent, SECCOMP_RET_ERRNO | EPERM) &&
+         refuses(bpf::kClone3Nr, 0, SECCOMP_RET_ERRNO | ENOSYS);
 }
 
 std::string_view reason(NoListener why) {
@@ -255,19 +254,10 @@ std::optional<bool> Enforcer::ask(Pid tgid, unsigned nr) {
   return listener_ ? listener_->trapped(tgid, nr) : std::optional<bool>(false);
 }
 
-std::optional<Pid> Enforcer::process_of(pid_t tid) {
-  // A live pinned process whose id is `tid`: no other task can hold that
-  // number meanwhile (a leader's number stays taken until its whole group
-  // is reaped), so the caller is its leader thread.
-  if (tracker_.alive(tid)) return tid;
-  auto st = read_status(tid);
-  if (!st) return std::nullopt;
-  return st.value().tgid;
-}
-
 // Runs on the supervisor thread, which holds decide_mu_ shared. The caller
-// is blocked in its notification while we look, so `tid` keeps naming it;
-// answer_one checks that it still waits before answering.
+// is blocked in its notification while we look, so `tid` keeps naming it:
+// were it killed meanwhile (and its number reused), the kernel would refuse
+// the answer (SECCOMP_IOCTL_NOTIF_SEND: ENOENT), so no other task gets it.
 bool Enforcer::decide(pid_t tid, unsigned nr) {
   if (tid <= 0) return false;  // not visible in our pid namespace
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -276,20 +266,28 @@ bool Enforcer::decide(pid_t tid, unsigned nr) {
     // Never the caller's current parent: an orphan's is a subreaper, in
     // any group.
     if (attempt > 0) sync();
-    const auto tgid = process_of(tid);
-    if (!tgid) return false;
-    // Only a member whose recorded identity is alive is asked: a stale
-    // entry (its process gone, the number reused) decides nothing, and is
-    // retired once the events up to now are in.
-    if (tracker_.pinned(*tgid)) {
-      if (tracker_.alive(*tgid)) {
-        if (auto v = ask(*tgid, nr)) return *v;
+    // Most callers are a leader thread: a live pinned process whose id is
+    // `tid` (no other task can hold that number while it lives).
+    if (tracker_.alive(tid)) {
+      if (auto v = ask(tid, nr)) return *v;
+      continue;
+    }
+    // Else the kernel's current thread group of `tid`. Only a member whose
+    // pinned process is alive is asked: a stale entry (its process gone,
+    // the number reused) decides nothing, and is retired once the events
+    // up to now are in.
+    auto st = read_status(tid);
+    if (!st) return false;
+    const Pid tgid = st.value().tgid;
+    if (tracker_.pinned(tgid)) {
+      if (tracker_.alive(tgid)) {
+        if (auto v = ask(tgid, nr)) return *v;
       } else if (attempt > 0) {
-        tracker_.forget(*tgid);
-        ended(*tgid);
+        tracker_.forget(tgid);
+        ended(tgid);
       }
     } else if (attempt > 0) {
-      if (auto v = ask(*tgid, nr)) return *v;  // a member whose pidfd could not be taken
+      if (auto v = ask(tgid, nr)) return *v;  // a member whose pidfd could not be taken
     }
   }
   return false;

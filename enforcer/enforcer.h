@@ -106,8 +106,6 @@ class Enforcer final : public fs::Enforcement, private ProcessTracker::Observer 
   // process).
   bool fail_closed(Pid pid, GroupId group, std::string_view why);
   bool decide(pid_t tid, unsigned nr);
-  // The process of thread `tid` as the kernel sees it now.
-  std::optional<Pid> process_of(pid_t tid);
   std::optional<bool> ask(Pid tgid, unsigned nr);
   // A re-adopted member's record, from the filters the kernel holds for it.
   static std::optional<Filters> read_filters(Pid pid);

@@ -1,6 +1,7 @@
 #include "enforcer/injector.h"
 
 #include "enforcer/bpf/interpreter.h"
+#include "enforcer/pidfd.h"
 #include "enforcer/procfs.h"
 #include "enforcer/supervisor.h"
 
@@ -447,16 +448,15 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     // The fd is in this thread's table: take it through a pidfd for this
     // thread (PIDFD_THREAD, Linux 6.9), not the leader's, which may be a
     // zombie (pthread_exit) whose table is gone; older kernels: the leader.
-    constexpr unsigned kPidfdThread = O_EXCL;  // include/uapi/linux/pidfd.h
-    UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, tid_, kPidfdThread)));
-    if (!pidfd) pidfd = UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, listener_of, 0)));
-    if (pidfd) out.listener = UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), rc, 0)));
+    UniqueFd pidfd = open_pidfd(tid_, kPidfdThread);
+    if (!pidfd) pidfd = open_pidfd(listener_of);
+    if (pidfd) out.listener = take_fd(pidfd, static_cast<int>(rc));
     auto closed = call(saved, gadget, SYS_close, static_cast<std::uint64_t>(rc), 0, 0, 0, out.listener.get());
     // A filter of its own can fake the close (ERRNO(0) returns 0 and runs
     // nothing): the fd must really be gone. Every thread is stopped, so
     // nothing can have reused the number meanwhile.
     if (closed && closed.value() == 0 && pidfd) {
-      UniqueFd still(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), rc, 0)));
+      UniqueFd still = take_fd(pidfd, static_cast<int>(rc));
       if (still || errno != EBADF) closed = -EEXIST;
     }
     if (!closed || closed.value() != 0) {
@@ -538,11 +538,6 @@ using Threads = std::list<Seized>;  // a list: Seized cannot be move-assigned
 
 bool in_thread_group(pid_t tgid, pid_t tid) {
   return access(fmt::format("/proc/{}/task/{}", tgid, tid).c_str(), F_OK) == 0;
-}
-
-bool readable(const UniqueFd& fd) {
-  pollfd p{fd.get(), POLLIN, 0};
-  return poll(&p, 1, 0) != 0;
 }
 
 // Seizes and interrupts every thread of tgid not in `known`, re-listing
@@ -706,11 +701,11 @@ Result<Injection> inject_process(pid_t tgid, const Program& program, const Progr
   const auto gone = [&] {
     return make_error(Errc::no_process, fmt::format("process {} exited; its number may name another", tgid));
   };
-  if (pin && readable(pin)) return gone();
+  if (pin && has_ended(pin)) return gone();
 
   if (probe_io_uring) {
     BOOST_OUTCOME_TRY(stop_rest(tgid, known, others, deadline));
-    if (pin && readable(pin)) return gone();
+    if (pin && has_ended(pin)) return gone();
     const auto probe = [&](Seized& t) -> Status {
       BOOST_OUTCOME_TRY(used, t.uses_io_uring());
       if (used)
@@ -729,7 +724,7 @@ Result<Injection> inject_process(pid_t tgid, const Program& program, const Progr
     // thread may run meanwhile (a fork would copy it to a child that could
     // then answer its own notifications).
     auto all_stopped = stop_rest(tgid, known, others, deadline);
-    if (all_stopped && pin && readable(pin)) return gone();
+    if (all_stopped && pin && has_ended(pin)) return gone();
     if (all_stopped && shares_files(tgid)) {
       out.why = NoListener::shared_files;
     } else if (all_stopped) {

@@ -1,5 +1,6 @@
 #include "enforcer/process_tracker.h"
 
+#include "enforcer/pidfd.h"
 #include "enforcer/procfs.h"
 
 #include <fmt/format.h>
@@ -29,14 +30,6 @@ std::int64_t ns_of(clockid_t clock) {
 std::uint64_t tick_ns() {
   static const std::uint64_t ns = 1'000'000'000 / static_cast<std::uint64_t>(sysconf(_SC_CLK_TCK));
   return ns;
-}
-
-// glibc 2.36's <sys/pidfd.h> lacks extern "C": call the kernel directly.
-UniqueFd pidfd_open(Pid pid) { return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0))); }
-
-bool readable(const UniqueFd& fd) {
-  pollfd p{fd.get(), POLLIN, 0};
-  return poll(&p, 1, 0) != 0;  // an error counts as gone
 }
 
 }  // namespace
@@ -73,7 +66,7 @@ void ProcessTracker::watched_ready(const std::function<void()>& drain) {
     for (int i = 0; i < n; ++i) {
       const auto pid = static_cast<Pid>(events[i].data.u64);
       auto it = pidfds_.find(pid);
-      if (it == pidfds_.end() || !readable(it->second)) continue;  // handled meanwhile, or re-pinned
+      if (it == pidfds_.end() || !has_ended(it->second)) continue;  // handled meanwhile, or re-pinned
       unpin_locked(it);
       gone.push_back(pid);
     }
@@ -103,7 +96,7 @@ UniqueFd ProcessTracker::open_if(Pid pid, std::uint64_t start_ticks, std::uint64
   // Open first, then read the start time: if /proc still shows the expected
   // process after the pidfd exists, the pidfd names it (a number is reused
   // only after its process is gone, and the pidfd keeps naming the old one).
-  UniqueFd fd = pidfd_open(pid);
+  UniqueFd fd = open_pidfd(pid);
   if (!fd) return fd;
   auto st = read_status(pid);
   if (!st || st.value().tgid != pid) return UniqueFd();
@@ -128,7 +121,7 @@ bool ProcessTracker::pinned(Pid tgid) {
 
 bool ProcessTracker::alive_locked(Pid tgid) {
   auto it = pidfds_.find(tgid);
-  return it != pidfds_.end() && !readable(it->second);
+  return it != pidfds_.end() && !has_ended(it->second);
 }
 
 bool ProcessTracker::alive(Pid tgid) {
@@ -196,7 +189,7 @@ void ProcessTracker::exited(Pid tid, Pid tgid) {
       // do; the pidfd turns readable once the last one is gone (that
       // thread's exit event may be handled a moment before: alive() then
       // notices at the next decision).
-      ended = readable(it->second);
+      ended = has_ended(it->second);
       if (ended) unpin_locked(it);
     }
   }
@@ -211,7 +204,7 @@ void ProcessTracker::lost() {
   {
     std::lock_guard lock(mu_);
     for (auto& [pid, fd] : pidfds_)
-      if (readable(fd)) gone.push_back(pid);
+      if (has_ended(fd)) gone.push_back(pid);
     for (Pid pid : gone) unpin_locked(pidfds_.find(pid));
   }
   for (Pid pid : gone) observer_.ended(pid);

@@ -674,6 +674,19 @@ TEST_F(IoUringTest, AProcessHoldingARingCannotJoinAGroupThatDeniesItsOperations)
   }
 }
 
+// The probe for registered rings must not take a filter's EINVAL for the
+// kernel's "never used io_uring" (found by an attacker review).
+TEST_F(IoUringTest, AFilterFakingTheProbesAnswerDoesNotHideARegisteredRing) {
+  mkgroup("g", "openat");
+  Attacker a({"serve"});
+  ASSERT_EQ(a.read_line(), "ready");
+  ASSERT_EQ(a.ask("uring_registered"), "uring_registered ok");
+  ASSERT_EQ(a.ask("fakeuringreg"), "fakeuringreg ok");
+  EXPECT_EQ(errno_name(move(a.pid(), "g")), errno_name(EBUSY));
+  EXPECT_FALSE(contains(members("g"), a.pid()));
+  EXPECT_EQ(tracer_pid(a.pid()), "0");
+}
+
 TEST_F(IoUringTest, DenyingARingsOperationKillsAMemberHoldingARing) {
   mkgroup("g");
   Attacker a({"serve"});

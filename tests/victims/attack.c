@@ -46,6 +46,9 @@
 //   uring_sqpoll_map                    an SQPOLL ring, mapped, its fd closed
 //   uring_registered                    a ring kept only in the thread's
 //                                       registered-ring table (no fd, no map)
+//   fakeuringreg                        a filter of its own: io_uring_register
+//                                       -> EINVAL ("never used io_uring")
+//   fakeclose                           a filter of its own: close -> ERRNO(0)
 //   uring_nop | uring_read PATH [held]  a ring running NOP / OPENAT + READ
 //                                       ("held": through the ring of uring_hold)
 //   tidat PID                           create threads until one has thread
@@ -317,6 +320,20 @@ static void fakeclose(void) {
   say("fakeclose %s", en(install(f, sizeof f / sizeof f[0], 0) != 0 ? errno : 0));
 }
 
+// A filter of its own answering io_uring_register with EINVAL, the kernel's
+// answer for "this thread never used io_uring": it would hide a registered
+// ring from the daemon's probe.
+static void fakeuringreg(void) {
+  struct sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_register, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EINVAL),
+  };
+  (void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  say("fakeuringreg %s", en(install(f, sizeof f / sizeof f[0], 0) != 0 ? errno : 0));
+}
+
 static void blockseccomp(void) {
   struct sock_filter f[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
@@ -574,6 +591,8 @@ static void command(char* line) {
     say("thread %s", e != 0 ? en(e) : got == (void*)42 ? "ok" : "bad-result");
   } else if (!strcmp(cmd, "fill")) {
     fill();
+  } else if (!strcmp(cmd, "fakeuringreg")) {
+    fakeuringreg();
   } else if (!strcmp(cmd, "fakeclose")) {
     fakeclose();
   } else if (!strcmp(cmd, "blockseccomp")) {
