@@ -102,7 +102,7 @@ void Enforcer::start() {
 
 Enforcer::~Enforcer() = default;
 
-void Enforcer::set_listener(fs::MembershipListener* listener) {
+void Enforcer::set_listener(MembershipListener* listener) {
   std::lock_guard lock(listener_mu_);
   listener_ = listener;
 }
@@ -159,7 +159,7 @@ void Enforcer::sync() { tracker_.sync(); }
 
 std::unique_lock<std::mutex> Enforcer::pause_events() { return tracker_.pause(); }
 
-Result<fs::Process> Enforcer::identify(Pid written, Pid writer_tid) {
+Result<Process> Enforcer::identify(Pid written, Pid writer_tid) {
   BOOST_OUTCOME_TRY(st, read_status(written == 0 ? writer_tid : written));
   if (st.kernel_thread) return make_error(Errc::invalid, fmt::format("{} is a kernel thread", written));
   if (st.state == 'Z' || st.state == 'X') return make_error(Errc::no_process, fmt::format("{} has exited", written));
@@ -172,7 +172,7 @@ Result<fs::Process> Enforcer::identify(Pid written, Pid writer_tid) {
     p = up.value().ppid;
   }
   BOOST_OUTCOME_TRY(leader, read_status(st.tgid));
-  return fs::Process{st.tgid, st.uid, st.euid, st.suid, leader.start_time};
+  return Process{st.tgid, st.uid, st.euid, st.suid, leader.start_time};
 }
 
 bool Enforcer::adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowed) {
@@ -229,7 +229,7 @@ std::optional<Enforcer::Filters> Enforcer::read_filters(Pid pid) {
   return f;
 }
 
-std::vector<fs::Loss> Enforcer::stricter(Pid pid, const SyscallSet& allowed) {
+std::vector<Loss> Enforcer::stricter(Pid pid, const SyscallSet& allowed) {
   if (readbacks_pending_ > 0) {
     // Report from what the kernel holds, not the conservative record.
     auto done = std::make_shared<std::promise<void>>();
@@ -241,7 +241,7 @@ std::vector<fs::Loss> Enforcer::stricter(Pid pid, const SyscallSet& allowed) {
   auto it = filters_.find(pid);
   if (it == filters_.end()) return {};
   const Filters& f = it->second;
-  std::vector<fs::Loss> out;
+  std::vector<Loss> out;
   if (auto lost = allowed & f.tightened; !lost.empty()) out.push_back({lost, "tightened"});
   if (auto lost = allowed & f.unsupervised; !lost.empty()) out.push_back({lost, f.why_unsupervised});
   return out;
@@ -544,8 +544,8 @@ Status Enforcer::attach(Pid pid, std::uint64_t start_time, GroupId group, const 
   return outcome::success();
 }
 
-Result<fs::Tightened> Enforcer::policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) {
-  fs::Tightened out;
+Result<Tightened> Enforcer::policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) {
+  Tightened out;
   std::optional<Error> first_error;
   const auto writer = thread_group(writer_tid);
   for (const auto& m : members) {

@@ -39,8 +39,8 @@
 #include "enforcer/process_tracker.h"
 #include "enforcer/supervisor.h"
 #include "enforcer/tracer.h"
-#include "enforcer/unique_fd.h"
-#include "fs/enforcement.h"
+#include "enforcer/sys/unique_fd.h"
+#include "core/enforcement.h"
 
 #include <atomic>
 #include <map>
@@ -52,7 +52,7 @@
 
 namespace syscg::enforcer {
 
-class Enforcer final : public fs::Enforcement, private ProcessTracker::Observer {
+class Enforcer final : public Enforcement, private ProcessTracker::Observer {
  public:
   explicit Enforcer(std::chrono::milliseconds stop_deadline = std::chrono::seconds(2));
   ~Enforcer() override;
@@ -60,19 +60,19 @@ class Enforcer final : public fs::Enforcement, private ProcessTracker::Observer 
   // has forked into the background (threads do not survive fork).
   void start();
 
-  void set_listener(fs::MembershipListener* listener) override;
+  void set_listener(MembershipListener* listener) override;
   void sync() override;
   std::unique_lock<std::mutex> pause_events() override;
-  Result<fs::Process> identify(Pid written, Pid writer_tid) override;
+  Result<Process> identify(Pid written, Pid writer_tid) override;
   Result<Pid> thread_group(Pid tid) override;
   bool adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowed) override;
-  std::vector<fs::Loss> stricter(Pid pid, const SyscallSet& allowed) override;
+  std::vector<Loss> stricter(Pid pid, const SyscallSet& allowed) override;
   void barrier() override;
   bool alive(Pid pid) override;
   bool may_subvert(Pid pid) override;
   Status attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed,
                 Pid writer_tid) override;
-  Result<fs::Tightened> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override;
+  Result<Tightened> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override;
 
  private:
   // What a member's filters do, as far as syscg installed them. The four
@@ -119,7 +119,7 @@ class Enforcer final : public fs::Enforcement, private ProcessTracker::Observer 
   pid_t self_;
   std::chrono::milliseconds test_hold_{0};  // SYSCGFS_TEST_HOLD_BEFORE_SEIZE_MS: tests only
   std::mutex listener_mu_;
-  fs::MembershipListener* listener_ = nullptr;
+  MembershipListener* listener_ = nullptr;
   std::mutex cache_mu_;
   std::map<std::pair<SyscallSet, SyscallSet>, std::shared_ptr<const Program>> programs_;
   std::mutex records_mu_;

@@ -45,27 +45,13 @@ long ptrace_req(int request, pid_t tid, void* addr = nullptr, void* data = nullp
 // PTRACE_SEIZE answers EPERM for a task that is already exiting; for us
 // that task is simply gone.
 bool exiting(pid_t tid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", tid));
-  std::string stat;
-  if (!std::getline(in, stat)) return true;
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos) return true;
-  std::istringstream fields(stat.substr(close + 2));
-  char state = 0;
-  std::string skip;
-  unsigned long flags = 0;
-  fields >> state;
-  for (int i = 4; i <= 8; ++i) fields >> skip;
-  fields >> flags;  // field 9
-  constexpr unsigned long kPfExiting = 0x00000004;  // include/linux/sched.h
-  return state == 'Z' || state == 'X' || (flags & kPfExiting) != 0;
+  const auto st = read_stat(tid);
+  return !st || st.value().exiting();
 }
 
 bool traced_by_other(pid_t tid) {
-  std::ifstream in(fmt::format("/proc/{}/status", tid));
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("TracerPid:")) return std::stoi(line.substr(10)) != 0;
-  return false;
+  const auto tracer = read_tracer(tid);
+  return tracer && tracer.value() != 0;
 }
 
 Status write_memory(pid_t tid, std::uint64_t addr, const void* data, std::size_t len) {
@@ -82,26 +68,6 @@ Status read_memory(pid_t tid, std::uint64_t addr, void* data, std::size_t len) {
   if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(len))
     return sys_error(Errc::invalid, "process_vm_readv");
   return outcome::success();
-}
-
-std::vector<pid_t> threads_of(pid_t tgid) {
-  std::vector<pid_t> out;
-  DIR* d = opendir(fmt::format("/proc/{}/task", tgid).c_str());
-  if (!d) return out;
-  while (dirent* e = readdir(d))
-    if (e->d_name[0] != '.') out.push_back(static_cast<pid_t>(std::atoi(e->d_name)));
-  closedir(d);
-  return out;
-}
-
-// Children of every thread of tgid.
-std::set<pid_t> children_of(pid_t tgid) {
-  std::set<pid_t> out;
-  for (pid_t t : threads_of(tgid)) {
-    std::ifstream in(fmt::format("/proc/{}/task/{}/children", tgid, t));
-    for (pid_t c; in >> c;) out.insert(c);
-  }
-  return out;
 }
 
 // Owned by the tracer thread; see finish_detaches().
@@ -240,16 +206,11 @@ Result<std::uint64_t> Seized::find_gadget(const user_regs_struct& regs) {
   // in the vDSO (alignment does not matter to the CPU).
   unsigned char at[2] = {};
   if (regs.rip >= 2 && read_memory(tid_, regs.rip - 2, at, 2) && at[0] == 0x0f && at[1] == 0x05) return regs.rip - 2;
-  std::ifstream maps(fmt::format("/proc/{}/maps", tid_));
-  for (std::string line; std::getline(maps, line);) {
-    if (line.find("[vdso]") == std::string::npos) continue;
-    std::uint64_t lo = 0, hi = 0;
-    char dash;
-    std::istringstream(line) >> std::hex >> lo >> dash >> hi;
-    std::vector<unsigned char> code(hi - lo);
-    BOOST_OUTCOME_TRY(read_memory(tid_, lo, code.data(), code.size()));
+  if (const auto vdso = vdso_of(tid_)) {
+    std::vector<unsigned char> code(vdso->hi - vdso->lo);
+    BOOST_OUTCOME_TRY(read_memory(tid_, vdso->lo, code.data(), code.size()));
     for (std::size_t i = 0; i + 1 < code.size(); ++i)
-      if (code[i] == 0x0f && code[i + 1] == 0x05) return lo + i;
+      if (code[i] == 0x0f && code[i + 1] == 0x05) return vdso->lo + i;
   }
   return make_error(Errc::invalid, "no syscall instruction found in the target");
 }
@@ -448,7 +409,7 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     // The fd is in this thread's table: take it through a pidfd for this
     // thread (PIDFD_THREAD, Linux 6.9), not the leader's, which may be a
     // zombie (pthread_exit) whose table is gone; older kernels: the leader.
-    UniqueFd pidfd = open_pidfd(tid_, kPidfdThread);
+    sys::UniqueFd pidfd = open_pidfd(tid_, kPidfdThread);
     if (!pidfd) pidfd = open_pidfd(listener_of);
     if (pidfd) out.listener = take_fd(pidfd, static_cast<int>(rc));
     auto closed = call(saved, gadget, SYS_close, static_cast<std::uint64_t>(rc), 0, 0, 0, out.listener.get());
@@ -456,7 +417,7 @@ Result<Seized::Installed> Seized::install(const Program& program, bool tsync, pi
     // nothing): the fd must really be gone. Every thread is stopped, so
     // nothing can have reused the number meanwhile.
     if (closed && closed.value() == 0 && pidfd) {
-      UniqueFd still = take_fd(pidfd, static_cast<int>(rc));
+      sys::UniqueFd still = take_fd(pidfd, static_cast<int>(rc));
       if (still || errno != EBADF) closed = -EEXIST;
     }
     if (!closed || closed.value() != 0) {
@@ -535,10 +496,6 @@ Result<std::vector<Program>> Seized::filters() {
 namespace {
 
 using Threads = std::list<Seized>;  // a list: Seized cannot be move-assigned
-
-bool in_thread_group(pid_t tgid, pid_t tid) {
-  return access(fmt::format("/proc/{}/task/{}", tgid, tid).c_str(), F_OK) == 0;
-}
 
 // Seizes and interrupts every thread of tgid not in `known`, re-listing
 // until no new one appears (a thread may create threads until it stops).
@@ -619,25 +576,18 @@ Status stop_rest(pid_t tgid, std::set<pid_t>& known, Threads& others, Deadline d
 // without CLONE_THREAD): it could take a listener while it sits there.
 // Threads are not listed in /proc, so every entry is another process.
 bool shares_files(pid_t tgid) {
-  DIR* d = opendir("/proc");
-  if (!d) return true;  // cannot tell: assume the worst
-  bool shared = false;
+  const auto all = all_processes();
+  if (!all) return true;  // cannot tell: assume the worst
   // Every task, not just leaders: a leader may have unshared its table
   // while another of its threads still uses ours.
-  while (dirent* e = readdir(d)) {
-    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
-    if (pid <= 0 || pid == tgid) continue;
-    for (pid_t t : threads_of(pid)) {
+  for (Pid pid : all.value()) {
+    if (pid == tgid) continue;
+    for (Pid t : threads_of(pid)) {
       const long r = syscall(SYS_kcmp, tgid, t, KCMP_FILES, 0, 0);
-      if (r == 0 || (r < 0 && errno == ENOSYS)) {
-        shared = true;
-        break;
-      }
+      if (r == 0 || (r < 0 && errno == ENOSYS)) return true;
     }
-    if (shared) break;
   }
-  closedir(d);
-  return shared;
+  return false;
 }
 
 // With every thread stopped: the filter into each one on its own.
@@ -656,7 +606,7 @@ Status install_each(Seized& first, Threads& others, const Program& program) {
 Result<Injection> inject_process(pid_t tgid, const Program& program, const Program* supervised,
                                  std::optional<pid_t> self_writer, Deadline deadline,
                                  const std::function<void(const Status&)>& after_interrupt, bool defer,
-                                 const UniqueFd& pin, bool probe_io_uring) {
+                                 const sys::UniqueFd& pin, bool probe_io_uring) {
   Injection out;
   Threads threads;  // seized and interrupted
   std::set<pid_t> known;

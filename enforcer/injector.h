@@ -26,7 +26,7 @@
 
 #include "core/error.h"
 #include "core/ids.h"
-#include "enforcer/unique_fd.h"
+#include "enforcer/sys/unique_fd.h"
 
 #include <linux/filter.h>
 #include <sys/types.h>
@@ -67,7 +67,7 @@ class Seized {
     // (the chain holds a listener already) or -EINVAL (a kernel older than
     // 5.7, without TSYNC_ESRCH). Other failures are errors.
     long rc = 0;
-    UniqueFd listener;  // the daemon's copy, when one was asked for and taken
+    sys::UniqueFd listener;  // the daemon's copy, when one was asked for and taken
   };
   // Runs the injection in the stopped thread. With `listener_of` (the
   // target's process id), asks for a listener (TSYNC must be true and every
@@ -156,7 +156,7 @@ enum class NoListener : std::uint8_t {
 
 struct Injection {
   std::vector<pid_t> unfiltered;  // children forked before the filter reached their parent
-  UniqueFd listener;              // the supervised filter's listener
+  sys::UniqueFd listener;              // the supervised filter's listener
   NoListener why = NoListener::none;
 };
 
@@ -175,6 +175,6 @@ struct Injection {
 Result<Injection> inject_process(pid_t tgid, const Program& program, const Program* supervised,
                                  std::optional<pid_t> self_writer, Deadline deadline,
                                  const std::function<void(const Status&)>& after_interrupt, bool defer,
-                                 const UniqueFd& pin, bool probe_io_uring = false);
+                                 const sys::UniqueFd& pin, bool probe_io_uring = false);
 
 }  // namespace syscg::enforcer

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "core/ids.h"
-#include "enforcer/unique_fd.h"
+#include "enforcer/sys/unique_fd.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,18 +17,18 @@ namespace syscg::enforcer {
 // thread, whose fd table it reaches even when the leader is a zombie.
 inline constexpr unsigned kPidfdThread = O_EXCL;
 
-inline UniqueFd open_pidfd(Pid pid, unsigned flags = 0) {
-  return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, flags)));
+inline sys::UniqueFd open_pidfd(Pid pid, unsigned flags = 0) {
+  return sys::UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, pid, flags)));
 }
 
 // A copy of the process's fd `fd` (needs ptrace rights over it).
-inline UniqueFd take_fd(const UniqueFd& pidfd, int fd) {
-  return UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
+inline sys::UniqueFd take_fd(const sys::UniqueFd& pidfd, int fd) {
+  return sys::UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
 }
 
 // True once the process has ended (its whole thread group); an error
 // counts as ended.
-inline bool has_ended(const UniqueFd& pidfd) {
+inline bool has_ended(const sys::UniqueFd& pidfd) {
   pollfd p{pidfd.get(), POLLIN, 0};
   return poll(&p, 1, 0) != 0;
 }

@@ -40,7 +40,7 @@ Status subscribe(int fd) {
 }  // namespace
 
 Result<std::unique_ptr<ProcEvents>> ProcEvents::start(ProcEventHandler& handler, int watched) {
-  UniqueFd fd(socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR));
+  sys::UniqueFd fd(socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR));
   if (!fd) return sys_error(Errc::invalid, "socket(NETLINK_CONNECTOR)");
   sockaddr_nl addr{};
   addr.nl_family = AF_NETLINK;
@@ -52,12 +52,12 @@ Result<std::unique_ptr<ProcEvents>> ProcEvents::start(ProcEventHandler& handler,
   if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     return sys_error(Errc::permission, "bind(CN_IDX_PROC)");
   BOOST_OUTCOME_TRY(subscribe(fd.get()));
-  UniqueFd stop(eventfd(0, EFD_CLOEXEC));
+  sys::UniqueFd stop(eventfd(0, EFD_CLOEXEC));
   if (!stop) return sys_error(Errc::io, "eventfd");
   return std::unique_ptr<ProcEvents>(new ProcEvents(std::move(fd), std::move(stop), watched, handler));
 }
 
-ProcEvents::ProcEvents(UniqueFd fd, UniqueFd stop_fd, int watched, ProcEventHandler& handler)
+ProcEvents::ProcEvents(sys::UniqueFd fd, sys::UniqueFd stop_fd, int watched, ProcEventHandler& handler)
     : fd_(std::move(fd)), stop_fd_(std::move(stop_fd)), watched_(watched), handler_(handler),
       thread_([this] { run(); }) {}
 

@@ -27,7 +27,7 @@
 
 #include "core/error.h"
 #include "core/ids.h"
-#include "enforcer/unique_fd.h"
+#include "enforcer/sys/unique_fd.h"
 
 #include <cstdint>
 #include <functional>
@@ -63,13 +63,13 @@ class ProcEvents {
   std::unique_lock<std::mutex> pause() { return std::unique_lock(read_mu_); }
 
  private:
-  ProcEvents(UniqueFd fd, UniqueFd stop_fd, int watched, ProcEventHandler& handler);
+  ProcEvents(sys::UniqueFd fd, sys::UniqueFd stop_fd, int watched, ProcEventHandler& handler);
   void run();
   void read_available();
   void drain_queue();  // read_mu_ held
 
-  UniqueFd fd_;
-  UniqueFd stop_fd_;  // eventfd that ends run()
+  sys::UniqueFd fd_;
+  sys::UniqueFd stop_fd_;  // eventfd that ends run()
   int watched_;       // not owned; -1: none
   ProcEventHandler& handler_;
   std::mutex read_mu_;  // one reader at a time keeps events in order

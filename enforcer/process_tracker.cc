@@ -38,7 +38,7 @@ ProcessTracker::ProcessTracker(Observer& observer)
     : observer_(observer), boot_offset_ns_(ns_of(CLOCK_BOOTTIME) - ns_of(CLOCK_MONOTONIC)),
       watch_(epoll_create1(EPOLL_CLOEXEC)) {}
 
-void ProcessTracker::set_pin_locked(Pid pid, UniqueFd fd) {
+void ProcessTracker::set_pin_locked(Pid pid, sys::UniqueFd fd) {
   if (auto it = pidfds_.find(pid); it != pidfds_.end()) unpin_locked(it);
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -49,7 +49,7 @@ void ProcessTracker::set_pin_locked(Pid pid, UniqueFd fd) {
   pidfds_.emplace(pid, std::move(fd));
 }
 
-void ProcessTracker::unpin_locked(std::map<Pid, UniqueFd>::iterator it) {
+void ProcessTracker::unpin_locked(std::map<Pid, sys::UniqueFd>::iterator it) {
   // Explicitly: a dup of the pidfd (pidfd()) would keep the registration.
   if (watch_) (void)epoll_ctl(watch_.get(), EPOLL_CTL_DEL, it->second.get(), nullptr);
   pidfds_.erase(it);
@@ -92,22 +92,22 @@ std::unique_lock<std::mutex> ProcessTracker::pause() {
   return std::unique_lock(nothing_to_pause);
 }
 
-UniqueFd ProcessTracker::open_if(Pid pid, std::uint64_t start_ticks, std::uint64_t slack_ticks) {
+sys::UniqueFd ProcessTracker::open_if(Pid pid, std::uint64_t start_ticks, std::uint64_t slack_ticks) {
   // Open first, then read the start time: if /proc still shows the expected
   // process after the pidfd exists, the pidfd names it (a number is reused
   // only after its process is gone, and the pidfd keeps naming the old one).
-  UniqueFd fd = open_pidfd(pid);
+  sys::UniqueFd fd = open_pidfd(pid);
   if (!fd) return fd;
   auto st = read_status(pid);
-  if (!st || st.value().tgid != pid) return UniqueFd();
+  if (!st || st.value().tgid != pid) return sys::UniqueFd();
   const std::uint64_t got = st.value().start_time;
   const std::uint64_t diff = got > start_ticks ? got - start_ticks : start_ticks - got;
-  if (diff > slack_ticks) return UniqueFd();
+  if (diff > slack_ticks) return sys::UniqueFd();
   return fd;
 }
 
 Status ProcessTracker::pin(Pid tgid, std::uint64_t start_time) {
-  UniqueFd fd = open_if(tgid, start_time, 0);
+  sys::UniqueFd fd = open_if(tgid, start_time, 0);
   if (!fd) return make_error(Errc::no_process, fmt::format("process {} has exited", tgid));
   std::lock_guard lock(mu_);
   set_pin_locked(tgid, std::move(fd));
@@ -141,11 +141,11 @@ bool ProcessTracker::kill(Pid tgid) {
   return syscall(SYS_pidfd_send_signal, it->second.get(), SIGKILL, nullptr, 0) == 0;
 }
 
-UniqueFd ProcessTracker::pidfd(Pid tgid) {
+sys::UniqueFd ProcessTracker::pidfd(Pid tgid) {
   std::lock_guard lock(mu_);
   auto it = pidfds_.find(tgid);
-  if (it == pidfds_.end()) return UniqueFd();
-  return UniqueFd(fcntl(it->second.get(), F_DUPFD_CLOEXEC, 0));
+  if (it == pidfds_.end()) return sys::UniqueFd();
+  return sys::UniqueFd(fcntl(it->second.get(), F_DUPFD_CLOEXEC, 0));
 }
 
 void ProcessTracker::exclude(Pid child, std::uint64_t before_ns) {
@@ -170,7 +170,7 @@ void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
   // (CLOCK_BOOTTIME, clock ticks): the kernel takes both within
   // microseconds, in copy_process(); one tick of slack each way.
   const auto boot_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(when_ns) + boot_offset_ns_);
-  UniqueFd fd = open_if(child, boot_ns / tick_ns(), 1);
+  sys::UniqueFd fd = open_if(child, boot_ns / tick_ns(), 1);
   std::lock_guard lock(mu_);
   if (fd) set_pin_locked(child, std::move(fd));
   else if (auto it = pidfds_.find(child); it != pidfds_.end()) unpin_locked(it);  // gone already
@@ -209,18 +209,15 @@ void ProcessTracker::lost() {
   }
   for (Pid pid : gone) observer_.ended(pid);
   std::vector<ProcStatus> all;
-  if (DIR* d = opendir("/proc")) {
-    while (dirent* e = readdir(d))
-      if (const int pid = std::atoi(e->d_name); pid > 0)
-        if (auto st = read_status(pid)) all.push_back(st.value());
-    closedir(d);
-  }
+  if (auto pids = all_processes())
+    for (Pid pid : pids.value())
+      if (auto st = read_status(pid)) all.push_back(st.value());
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.start_time < b.start_time; });
   for (const auto& st : all) {
     if (pinned(st.tgid)) continue;
     if (observer_.rescanned(st.ppid, st.tgid)) {
       // A member: pin it as /proc shows it.
-      UniqueFd fd = open_if(st.tgid, st.start_time, 0);
+      sys::UniqueFd fd = open_if(st.tgid, st.start_time, 0);
       std::lock_guard lock(mu_);
       if (fd) set_pin_locked(st.tgid, std::move(fd));
     }

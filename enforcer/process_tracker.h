@@ -38,7 +38,7 @@
 #include "core/error.h"
 #include "core/ids.h"
 #include "enforcer/proc_events.h"
-#include "enforcer/unique_fd.h"
+#include "enforcer/sys/unique_fd.h"
 
 #include <cstdint>
 #include <map>
@@ -85,7 +85,7 @@ class ProcessTracker final : private ProcEventHandler {
   // it is not pinned or already gone.
   bool kill(Pid tgid);
   // A dup of the pinned process's pidfd (invalid when not pinned).
-  UniqueFd pidfd(Pid tgid);
+  sys::UniqueFd pidfd(Pid tgid);
 
   void exclude(Pid child, std::uint64_t before_ns);
 
@@ -95,19 +95,19 @@ class ProcessTracker final : private ProcEventHandler {
   void lost() override;
   void watched_ready(const std::function<void()>& drain) override;
   // pidfds_ with its epoll registration; mu_ held.
-  void set_pin_locked(Pid pid, UniqueFd fd);
-  void unpin_locked(std::map<Pid, UniqueFd>::iterator it);
+  void set_pin_locked(Pid pid, sys::UniqueFd fd);
+  void unpin_locked(std::map<Pid, sys::UniqueFd>::iterator it);
   // Opens a pidfd for `pid` if it still names the process that started at
   // `start_ticks` (clock ticks after boot, /proc/PID/stat).
-  static UniqueFd open_if(Pid pid, std::uint64_t start_ticks, std::uint64_t slack_ticks);
+  static sys::UniqueFd open_if(Pid pid, std::uint64_t start_ticks, std::uint64_t slack_ticks);
   bool alive_locked(Pid tgid);
 
   Observer& observer_;
   std::mutex mu_;  // a leaf: guards the maps below
-  std::map<Pid, UniqueFd> pidfds_;
+  std::map<Pid, sys::UniqueFd> pidfds_;
   std::map<Pid, std::uint64_t> excluded_;  // child -> the time it was known to exist
   std::int64_t boot_offset_ns_;  // CLOCK_BOOTTIME - CLOCK_MONOTONIC, for fork events' times
-  UniqueFd watch_;               // epoll over every pinned pidfd (data: the pid)
+  sys::UniqueFd watch_;               // epoll over every pinned pidfd (data: the pid)
   std::unique_ptr<ProcEvents> events_;  // last: its thread calls into this object
 };
 

@@ -38,9 +38,9 @@ Supervisor::~Supervisor() {
 Status Supervisor::start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return outcome::success();
-  epoll_ = UniqueFd(epoll_create1(EPOLL_CLOEXEC));
+  epoll_ = sys::UniqueFd(epoll_create1(EPOLL_CLOEXEC));
   if (!epoll_) return sys_error("epoll_create1");
-  wake_ = UniqueFd(eventfd(0, EFD_CLOEXEC));
+  wake_ = sys::UniqueFd(eventfd(0, EFD_CLOEXEC));
   if (!wake_) return sys_error("eventfd");
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -50,7 +50,7 @@ Status Supervisor::start() {
   return outcome::success();
 }
 
-Status Supervisor::add(UniqueFd listener) {
+Status Supervisor::add(sys::UniqueFd listener) {
   const int fd = listener.get();
   std::lock_guard lock(mu_);
   if (!thread_.joinable()) return make_error(Errc::io, "the supervisor is not running");

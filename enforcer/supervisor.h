@@ -18,7 +18,7 @@
 #pragma once
 
 #include "core/error.h"
-#include "enforcer/unique_fd.h"
+#include "enforcer/sys/unique_fd.h"
 
 #include <cstdint>
 #include <functional>
@@ -47,7 +47,7 @@ class Supervisor {
   // Takes a listener; its notifications are answered from now on. Errors:
   // io when the supervisor is not running (the listener is then closed, and
   // what it routes fails with ENOSYS).
-  Status add(UniqueFd listener);
+  Status add(sys::UniqueFd listener);
 
  private:
   void run();
@@ -55,10 +55,10 @@ class Supervisor {
 
   Decide decide_;
   std::shared_mutex& barrier_;
-  UniqueFd epoll_;
-  UniqueFd wake_;  // eventfd: ends the thread
+  sys::UniqueFd epoll_;
+  sys::UniqueFd wake_;  // eventfd: ends the thread
   mutable std::mutex mu_;
-  std::map<int, UniqueFd> listeners_;
+  std::map<int, sys::UniqueFd> listeners_;
   std::thread thread_;
 };
 

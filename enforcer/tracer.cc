@@ -55,12 +55,12 @@ void Tracer::run() {
 }
 
 Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, std::optional<pid_t> self_writer,
-                                          bool defer, UniqueFd pin) {
+                                          bool defer, sys::UniqueFd pin) {
   auto interrupted = std::make_shared<std::promise<Status>>();
   auto done = std::make_shared<std::promise<Result<std::vector<pid_t>>>>();
   auto interrupted_future = interrupted->get_future();
   auto done_future = done->get_future();
-  auto shared_pin = std::make_shared<UniqueFd>(std::move(pin));
+  auto shared_pin = std::make_shared<sys::UniqueFd>(std::move(pin));
   post([=, this, plan = std::move(plan), settle = std::move(settle)] {
     auto programs = plan();
     if (!programs) {

@@ -28,7 +28,7 @@
 #pragma once
 
 #include "core/hierarchy.h"
-#include "fs/enforcement.h"
+#include "core/enforcement.h"
 #include "fs/state.h"
 
 #include <fuse_lowlevel.h>

@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
       fs_options.log_denial = [](const std::string& line) { syslog(LOG_NOTICE, "%s", line.c_str()); };
   }
   syscg::fs::Filesystem filesystem(hierarchy, enforcer, std::move(fs_options));
+  enforcer.set_listener(&filesystem);
   if (!state_path.empty())
     if (auto problem = restore_state(filesystem, state_path, own.fresh != 0); !problem.empty()) return fail(problem);
 

@@ -19,7 +19,7 @@
 #include <vector>
 #include <sys/types.h>
 
-namespace syscg::fs {
+namespace syscg {
 
 // The process a cgroup.procs write resolved to.
 struct Process {
@@ -139,4 +139,4 @@ class Enforcement {
   virtual Result<Tightened> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) = 0;
 };
 
-}  // namespace syscg::fs
+}  // namespace syscg
