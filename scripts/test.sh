@@ -8,12 +8,12 @@ install_packages
 cd "$SYSCG_ROOT"
 
 echo "==> plain build"
-build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYSCG_WERROR=ON
 echo "==> all tests"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 
 echo "==> sanitized build (ASan + UBSan)"
-build build-asan -DCMAKE_BUILD_TYPE=Debug -DSYSCG_SANITIZE=ON -DSYSCG_BENCH=OFF
+build build-asan -DCMAKE_BUILD_TYPE=Debug -DSYSCG_SANITIZER=address -DSYSCG_WERROR=ON -DSYSCG_BENCH=OFF
 echo "==> unit tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -L unit
