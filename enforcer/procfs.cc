@@ -144,7 +144,8 @@ std::vector<Pid> threads_of(Pid tgid) { return numeric_entries(fmt::format("/pro
 std::set<Pid> children_of(Pid tgid) {
   std::set<Pid> out;
   for (Pid t : threads_of(tgid)) {
-    std::string_view rest = read_all(fmt::format("/proc/{}/task/{}/children", tgid, t));
+    const std::string text = read_all(fmt::format("/proc/{}/task/{}/children", tgid, t));
+    std::string_view rest = text;
     while (const auto c = parse_number(rest, 10, &rest)) out.insert(static_cast<Pid>(*c));
   }
   return out;
