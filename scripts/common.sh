@@ -11,6 +11,7 @@ SYSCG_PACKAGES=(
   libboost-dev libfmt-dev libseccomp-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   gnuplot-nox
+  clang clang-format
 )
 
 need_root() {
@@ -38,4 +39,9 @@ build() {
   shift
   cmake -S "$SYSCG_ROOT" -B "$dir" "$@" >/dev/null
   cmake --build "$dir" -j"$(nproc)"
+}
+
+# The C and C++ sources clang-format keeps in shape (.clang-format).
+format_sources() {
+  git -C "$SYSCG_ROOT" ls-files -- '*.cc' '*.h' '*.c'
 }

@@ -1,19 +1,48 @@
 #!/usr/bin/env bash
-# Installs what syscg needs, builds it twice (plain, and with AddressSanitizer
-# + UndefinedBehaviorSanitizer) and runs every test: all tests in the plain
-# build, the unit tests in the sanitized build. Run as root.
+# Installs what syscg needs and runs every check, as root:
+#  1. the sources are clang-formatted (.clang-format);
+#  2. a plain build (GCC, RelWithDebInfo, warnings as errors): all tests;
+#  3. an ASan + UBSan build (Debug): all tests, the daemon of the
+#     integration tests running under the sanitizers too;
+#  4. a TSan build: the fs and enforcer integration tests, daemon under TSan;
+#  5. a Clang build with the thread-safety analysis (lock annotations);
+#  6. Release and MinSizeRel builds (every standard build type builds).
+# SYSCG_TEST_QUICK=1 stops after step 2.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_root
 install_packages
 cd "$SYSCG_ROOT"
 
+echo "==> format check (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1))"
+format_sources | xargs clang-format --dry-run -Werror
+
 echo "==> plain build"
 build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYSCG_WERROR=ON
 echo "==> all tests"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
+[ "${SYSCG_TEST_QUICK:-0}" = 1 ] && exit 0
 
+# A sanitizer report in the daemon aborts it: its mount goes away and the
+# test that used it fails, with the report in the test's output.
 echo "==> sanitized build (ASan + UBSan)"
 build build-asan -DCMAKE_BUILD_TYPE=Debug -DSYSCG_SANITIZER=address -DSYSCG_WERROR=ON -DSYSCG_BENCH=OFF
-echo "==> unit tests under ASan + UBSan"
+echo "==> all tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$(nproc)" -L unit
+  ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
+
+echo "==> TSan build"
+build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYSCG_SANITIZER=thread -DSYSCG_WERROR=ON -DSYSCG_BENCH=OFF
+echo "==> fs and enforcer integration tests under TSan"
+TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1 \
+  ctest --test-dir build-tsan --output-on-failure -j"$(nproc)" -L integration
+
+echo "==> Clang build with the thread-safety analysis"
+CC=clang CXX=clang++ build build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYSCG_THREAD_SAFETY=ON -DSYSCG_WERROR=ON
+echo "==> Clang unit tests"
+ctest --test-dir build-clang --output-on-failure -j"$(nproc)" -L unit
+
+for type in Release MinSizeRel; do
+  echo "==> $type build"
+  build "build-$(echo "$type" | tr '[:upper:]' '[:lower:]')" -DCMAKE_BUILD_TYPE="$type" -DSYSCG_WERROR=ON
+done
+echo "==> all checks passed"
