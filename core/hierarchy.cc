@@ -64,7 +64,7 @@ GroupInfo Hierarchy::describe(const Node& n) const {
 
 Result<GroupId> Hierarchy::create(GroupId parent_id, std::string_view name) {
   BOOST_OUTCOME_TRY(grammar::check_group_name(name));
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   Node* parent = find(parent_id);
   if (!parent) return no_group(parent_id);
   if (parent->children.contains(name))
@@ -91,7 +91,7 @@ Result<GroupId> Hierarchy::create(GroupId parent_id, std::string_view name) {
 }
 
 Status Hierarchy::remove(GroupId id) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   Node* n = find(id);
   if (!n) return no_group(id);
   if (!n->parent) return make_error(Errc::busy, "the root group cannot be removed");
@@ -107,7 +107,7 @@ Status Hierarchy::remove(GroupId id) {
 
 Status Hierarchy::rename(GroupId id, std::string_view new_name) {
   BOOST_OUTCOME_TRY(grammar::check_group_name(new_name));
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   Node* n = find(id);
   if (!n) return no_group(id);
   if (!n->parent) return make_error(Errc::busy, "the root group cannot be renamed");
@@ -121,7 +121,7 @@ Status Hierarchy::rename(GroupId id, std::string_view new_name) {
 }
 
 Result<GroupId> Hierarchy::lookup(GroupId parent_id, std::string_view name) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   const Node* parent = find(parent_id);
   if (!parent) return no_group(parent_id);
   auto it = parent->children.find(name);
@@ -131,14 +131,14 @@ Result<GroupId> Hierarchy::lookup(GroupId parent_id, std::string_view name) cons
 }
 
 Result<GroupInfo> Hierarchy::info(GroupId id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   const Node* n = find(id);
   if (!n) return no_group(id);
   return describe(*n);
 }
 
 Result<std::vector<ChildEntry>> Hierarchy::children(GroupId id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   const Node* n = find(id);
   if (!n) return no_group(id);
   std::vector<ChildEntry> out;
@@ -148,14 +148,14 @@ Result<std::vector<ChildEntry>> Hierarchy::children(GroupId id) const {
 }
 
 Result<SyscallSet> Hierarchy::allowed(GroupId id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   const Node* n = find(id);
   if (!n) return no_group(id);
   return n->allowed;
 }
 
 Result<std::string> Hierarchy::path(GroupId id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   const Node* n = find(id);
   if (!n) return no_group(id);
   if (!n->parent) return std::string("/");
@@ -167,7 +167,7 @@ Result<std::string> Hierarchy::path(GroupId id) const {
 }
 
 Status Hierarchy::allow(GroupId id, const SyscallSet& set) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   Node* n = find(id);
   if (!n) return no_group(id);
   if (!n->parent) return make_error(Errc::permission, "the root group's policy cannot be changed");
@@ -182,7 +182,7 @@ Status Hierarchy::allow(GroupId id, const SyscallSet& set) {
 Status Hierarchy::deny(GroupId id, const SyscallSet& set) {
   if (set.test(kRestartSyscall))
     return make_error(Errc::invalid, "restart_syscall (219) is always allowed and cannot be denied");
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   Node* n = find(id);
   if (!n) return no_group(id);
   if (!n->parent) return make_error(Errc::permission, "the root group's policy cannot be changed");
@@ -199,13 +199,13 @@ Status Hierarchy::deny(GroupId id, const SyscallSet& set) {
 }
 
 bool Hierarchy::check(GroupId id, std::uint64_t nr) const noexcept {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   const Node* n = find(id);
   return n && n->allowed.test(nr);
 }
 
 bool Hierarchy::check_naive(GroupId id, std::uint64_t nr) const noexcept {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   const Node* n = find(id);
   if (!n) return false;
   for (; n; n = n->parent)
@@ -215,7 +215,7 @@ bool Hierarchy::check_naive(GroupId id, std::uint64_t nr) const noexcept {
 
 Status Hierarchy::set_max_depth(GroupId id, int limit) {
   if (limit < 0) return make_error(Errc::out_of_range, "a limit cannot be negative");
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   Node* n = find(id);
   if (!n) return no_group(id);
   n->max_depth = limit;
@@ -224,7 +224,7 @@ Status Hierarchy::set_max_depth(GroupId id, int limit) {
 
 Status Hierarchy::set_max_descendants(GroupId id, int limit) {
   if (limit < 0) return make_error(Errc::out_of_range, "a limit cannot be negative");
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   Node* n = find(id);
   if (!n) return no_group(id);
   n->max_descendants = limit;
@@ -233,7 +233,7 @@ Status Hierarchy::set_max_descendants(GroupId id, int limit) {
 
 Result<std::optional<GroupId>> Hierarchy::attach(GroupId id, Pid pid) {
   if (pid <= 0) return make_error(Errc::out_of_range, fmt::format("{} is not a process id", pid));
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   Node* n = find(id);
   if (!n) return no_group(id);
   std::optional<GroupId> previous;
@@ -247,7 +247,7 @@ Result<std::optional<GroupId>> Hierarchy::attach(GroupId id, Pid pid) {
 }
 
 std::optional<GroupId> Hierarchy::detach(Pid pid) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   auto it = member_of_.find(pid);
   if (it == member_of_.end()) return std::nullopt;
   const GroupId g = it->second;
@@ -257,21 +257,21 @@ std::optional<GroupId> Hierarchy::detach(Pid pid) {
 }
 
 std::optional<GroupId> Hierarchy::group_of(Pid pid) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   auto it = member_of_.find(pid);
   if (it == member_of_.end()) return std::nullopt;
   return it->second;
 }
 
 Result<std::vector<Pid>> Hierarchy::members(GroupId id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   const Node* n = find(id);
   if (!n) return no_group(id);
   return std::vector<Pid>(n->members.begin(), n->members.end());
 }
 
 Result<std::vector<MemberPolicy>> Hierarchy::subtree_members(GroupId id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   const Node* n = find(id);
   if (!n) return no_group(id);
   std::vector<MemberPolicy> out;
@@ -286,7 +286,7 @@ Result<std::vector<MemberPolicy>> Hierarchy::subtree_members(GroupId id) const {
 }
 
 bool Hierarchy::contains(GroupId outer, GroupId inner) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   if (!find(outer)) return false;
   for (const Node* n = find(inner); n; n = n->parent)
     if (n->id == outer) return true;
@@ -294,7 +294,7 @@ bool Hierarchy::contains(GroupId outer, GroupId inner) const {
 }
 
 Result<bool> Hierarchy::populated(GroupId id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   const Node* n = find(id);
   if (!n) return no_group(id);
   std::vector<const Node*> stack{n};
@@ -308,7 +308,7 @@ Result<bool> Hierarchy::populated(GroupId id) const {
 }
 
 std::vector<GroupInfo> Hierarchy::snapshot() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   std::vector<GroupInfo> out;
   out.reserve(nodes_.size());
   std::vector<const Node*> stack{find(kRootGroup)};

@@ -32,6 +32,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "core/mutex.h"
 #include "core/ids.h"
 #include "core/grammar.h"
 #include "core/syscall_set.h"
@@ -43,7 +44,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -133,13 +133,13 @@ class Hierarchy {
 
  private:
   struct Node;
-  Node* find(GroupId id) const;  // caller holds mu_
-  GroupInfo describe(const Node& n) const;
+  Node* find(GroupId id) const SYSCG_REQUIRES_SHARED(mu_);
+  GroupInfo describe(const Node& n) const SYSCG_REQUIRES_SHARED(mu_);
 
-  mutable std::shared_mutex mu_;
-  std::unordered_map<GroupId, std::unique_ptr<Node>> nodes_;
-  std::unordered_map<Pid, GroupId> member_of_;
-  GroupId next_id_ = kRootGroup + 1;
+  mutable SharedMutex mu_;
+  std::unordered_map<GroupId, std::unique_ptr<Node>> nodes_ SYSCG_GUARDED_BY(mu_);
+  std::unordered_map<Pid, GroupId> member_of_ SYSCG_GUARDED_BY(mu_);
+  GroupId next_id_ SYSCG_GUARDED_BY(mu_) = kRootGroup + 1;
 };
 
 }  // namespace syscg
