@@ -89,9 +89,12 @@ Result<Installed> install(Thread& t, const Program& program, bool tsync, pid_t l
                                       got ? fmt::format("{} instructions", got.value().size()) : got.error().message,
                                       program.size()));
     }
-    // No listener: dumpable again (unfiltered prctl). Its failure leaves the
-    // target non-dumpable, the safe side; what follows reports the rest.
-    if (listener_of > 0 && rc < 0) (void)t.call(SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable));
+    // No listener: dumpable again (unfiltered prctl). A call that cannot
+    // run (the thread died or was killed) is an error; a prctl that refuses
+    // leaves the target non-dumpable, the safe side.
+    if (listener_of > 0 && rc < 0) {
+      BOOST_OUTCOME_TRY(t.call(SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable)));
+    }
     if (listener_of > 0 && (rc == -ESRCH || rc == -EBUSY || rc == -EINVAL || rc == -EPERM)) return Installed{rc, {}};
     if (rc < 0)
       return make_error(rc == -ENOMEM ? Errc::limit : Errc::invalid,
@@ -116,10 +119,12 @@ Result<Installed> install(Thread& t, const Program& program, bool tsync, pid_t l
                         fmt::format("the listener could not be closed in {} ({}); killed it", listener_of,
                                     closed ? errno_text(closed.value()) : closed.error().message));
     }
-    // Through the new filter, which may route prctl: answered like close.
-    // Best effort: dumpable only widens who may read the target; a target
-    // left non-dumpable is still correct.
-    (void)t.call(SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable), 0, 0, out.listener.get());
+    // Dumpable again, through the new filter, which may route prctl:
+    // answered like close. A call that cannot run (the thread died, or was
+    // killed because it never returned) fails the injection; a prctl that
+    // refuses leaves the target non-dumpable, the safe side.
+    BOOST_OUTCOME_TRY(t.call(SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable), 0, 0,
+                             out.listener.get()));
     return out;  // without a listener the routed numbers fail with ENOSYS: closed, not open
   });
 }

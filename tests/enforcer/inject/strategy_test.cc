@@ -276,6 +276,15 @@ TEST_F(StrategyTest, AFakedCloseOfTheListenerCopyKillsTheTarget) {
   EXPECT_TRUE(leader.killed);
 }
 
+TEST_F(StrategyTest, AnEpermDumpableOffGivesNoListenerAndThePlainFilter) {
+  auto& leader = target.add(kPid);
+  leader.dumpable = -EINVAL;  // PR_GET_DUMPABLE refused (a filter of its own)
+  auto r = run(&supervised);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r.value().why, NoListener::refused);
+  EXPECT_TRUE(holds(leader, plain));
+}
+
 TEST_F(StrategyTest, ARestoreThatFailsKillsTheTarget) {
   auto& leader = target.add(kPid);
   leader.restore_fails = true;
@@ -364,11 +373,10 @@ TEST_F(StrategyTest, SeccompFailingIsAnErrorWithItsKind) {
 }
 
 TEST_F(StrategyTest, AFilterMissingFromTheChainAfterSuccessIsRefused) {
-  // A listener of its own answers "done" for seccomp: nothing went in.
-  auto& leader = target.add(kPid);
-  leader.seccomp_rc = 0;
+  // A listener of its own answers "done" for seccomp, or another thread
+  // slipped a filter in: the chain read back must hold ours, or install()
+  // refuses.
   FakeThread t(std::make_shared<testing::FakeThreadState>());
-  // Directly: install() reads the chain back.
   struct Liar final : Thread {
     FakeThread& real;
     explicit Liar(FakeThread& r) : real(r) {}
