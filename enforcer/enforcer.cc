@@ -61,7 +61,7 @@ std::string_view reason(NoListener why) {
 
 Enforcer::Enforcer(std::chrono::milliseconds stop_deadline)
     : self_(getpid()), supervisor_([this](pid_t tid, unsigned nr) { return decide(tid, nr); }, decide_mu_),
-      tracer_(stop_deadline), tracker_(*this) {
+      tracer_(log_, stop_deadline), tracker_(*this) {
   // A fault hook for the tests of pid recycling: a pause between
   // identifying a written pid and pinning it.
   if (const char* ms = std::getenv("SYSCGFS_TEST_HOLD_BEFORE_SEIZE_MS")) test_hold_ = std::chrono::milliseconds(std::atoi(ms));
@@ -190,10 +190,7 @@ bool Enforcer::adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowe
 // Runs on the tracer thread (a target that does not stop in time is let go
 // by finish_detaches there).
 std::optional<Enforcer::Filters> Enforcer::read_filters(Pid pid) {
-  auto seized = Seized::seize(pid);
-  if (!seized || !seized.value().interrupt()) return std::nullopt;
-  if (!seized.value().wait_stop(std::chrono::steady_clock::now() + std::chrono::seconds(1))) return std::nullopt;
-  auto programs = seized.value().filters();
+  auto programs = tracer_.filters_of(pid, std::chrono::seconds(1));
   if (!programs) return std::nullopt;
   // The kernel runs every filter and keeps the most restrictive action
   // (compared as signed: KILL_PROCESS < KILL_THREAD < TRAP < ERRNO <

@@ -108,7 +108,7 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   bool decide(pid_t tid, unsigned nr);
   std::optional<bool> ask(Pid tgid, unsigned nr);
   // A re-adopted member's record, from the filters the kernel holds for it.
-  static std::optional<Filters> read_filters(Pid pid);
+  std::optional<Filters> read_filters(Pid pid);
   // ProcessTracker::Observer
   bool forked(Pid parent, Pid child) override;
   void ended(Pid tgid) override;
@@ -134,6 +134,7 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // shared for decide + answer), so none answers from an old policy after
   // a change is acknowledged.
   std::shared_mutex decide_mu_;
+  sys::StderrLog log_{"syscgfs"};  // the tracer's; until the composition root passes a sys::Log&
   Supervisor supervisor_;  // before tracer_: settled injections hand it listeners
   Tracer tracer_;
   ProcessTracker tracker_;  // last: its events thread calls into this object

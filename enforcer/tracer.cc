@@ -2,14 +2,13 @@
 
 #include "enforcer/shutdown_signals.h"
 
-#include <fmt/format.h>
-
+#include <cerrno>
 #include <csignal>
-#include <cstdio>
+#include <cstring>
 
 namespace syscg::enforcer {
 
-Tracer::Tracer(std::chrono::milliseconds stop_deadline) : deadline_(stop_deadline) {}
+Tracer::Tracer(sys::Log& log, std::chrono::milliseconds stop_deadline) : log_(log), deadline_(stop_deadline) {}
 
 void Tracer::start() {
   if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
@@ -17,7 +16,7 @@ void Tracer::start() {
 
 Tracer::~Tracer() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -26,7 +25,7 @@ Tracer::~Tracer() {
 
 void Tracer::post(std::function<void()> job) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     jobs_.push_back(std::move(job));
   }
   cv_.notify_one();
@@ -38,20 +37,25 @@ void Tracer::run() {
   for (;;) {
     std::function<void()> job;
     {
-      std::unique_lock lock(mu_);
-      // With detaches pending, wake up regularly to finish them.
-      const auto ready = [&] { return stopping_ || !jobs_.empty(); };
-      if (pending) cv_.wait_for(lock, std::chrono::milliseconds(20), ready);
-      else cv_.wait(lock, ready);
-      if (stopping_ && jobs_.empty()) return;
+      MutexLock lock(mu_);
+      // With work pending, wake up regularly to finish it: the stops it
+      // waits for wake no one (see inject/ptrace_sys.cc).
+      if (pending) {
+        if (!stopping_ && jobs_.empty()) cv_.wait_for(lock, std::chrono::milliseconds(20));
+      } else {
+        while (!stopping_ && jobs_.empty()) cv_.wait(lock);
+      }
+      if (stopping_ && jobs_.empty()) break;
       if (!jobs_.empty()) {
         job = std::move(jobs_.front());
         jobs_.pop_front();
       }
     }
     if (job) job();
-    pending = finish_detaches();
+    pending = pending_.finish(log_);
   }
+  // ptrace belongs to this thread: what is left is let go here.
+  pending_.drop();
 }
 
 Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, std::optional<pid_t> self_writer,
@@ -84,12 +88,14 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
           answered = static_cast<bool>(s);
           interrupted->set_value(s);
         },
-        defer, *shared_pin, programs.value().probe_io_uring);
+        defer, *shared_pin, pending_, programs.value().probe_io_uring);
     if (!result && self_writer && answered) {
       // The write was answered already: the target must not run on unfiltered.
-      kill(tgid, SIGKILL);
-      fmt::print(stderr, "syscgfs: error: injection into {} failed after its own write ({}); killed it\n", tgid,
-                 result.error().message);
+      if (::kill(tgid, SIGKILL) != 0 && errno != ESRCH)
+        log_.error("injection into {} failed after its own write ({}), and kill failed: {}", tgid,
+                   result.error().message, std::strerror(errno));
+      else
+        log_.error("injection into {} failed after its own write ({}); killed it", tgid, result.error().message);
     }
     settle(result);
     if (result) done->set_value(std::move(result.value().unfiltered));
@@ -98,6 +104,10 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
   if (!self_writer) return done_future.get();
   BOOST_OUTCOME_TRY(interrupted_future.get());
   return std::vector<pid_t>{};
+}
+
+Result<std::vector<Program>> Tracer::filters_of(pid_t tid, std::chrono::milliseconds wait) {
+  return read_filters(tid, std::chrono::steady_clock::now() + wait, pending_);
 }
 
 }  // namespace syscg::enforcer

@@ -3,25 +3,30 @@
 // ptrace requests belong to the thread that attached, and a FUSE worker must
 // never wait on a traced process itself (the target's own close() needs a
 // FUSE worker), so workers hand jobs to this thread and wait on futures.
-// Jobs run one at a time, in order; each leaves nothing attached behind it.
+// Jobs run one at a time, in order; each leaves nothing attached behind it
+// but what it hands to the tracer's Pending (detaches and deferred
+// injections, finished between jobs).
 #pragma once
 
 #include "core/error.h"
+#include "core/mutex.h"
+#include "enforcer/inject/pending.h"
 #include "enforcer/injector.h"
+#include "enforcer/sys/log.h"
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 namespace syscg::enforcer {
 
 class Tracer {
  public:
-  explicit Tracer(std::chrono::milliseconds stop_deadline = std::chrono::seconds(2));
+  // `log` receives what the thread does on its own (a deferred filter that
+  // failed, a target killed after its write was answered).
+  explicit Tracer(sys::Log& log, std::chrono::milliseconds stop_deadline = std::chrono::seconds(2));
   // Starts the thread. Separate from construction because a daemon forks
   // (fuse_daemonize) after building its objects, and threads do not survive
   // fork. Jobs posted before start() wait for it.
@@ -57,14 +62,21 @@ class Tracer {
   // Runs `job` on this thread, after the jobs before it; returns at once.
   void post(std::function<void()> job);
 
+  // The seccomp filters of thread `tid` (see read_filters in injector.h),
+  // waiting at most `wait` for its stop. Only from a job (this thread).
+  Result<std::vector<Program>> filters_of(pid_t tid, std::chrono::milliseconds wait);
+
  private:
   void run();
 
+  sys::Log& log_;
   const std::chrono::milliseconds deadline_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::function<void()>> jobs_ SYSCG_GUARDED_BY(mu_);
+  bool stopping_ SYSCG_GUARDED_BY(mu_) = false;
+  // Touched only by the thread (jobs and run()): no lock.
+  inject::Pending pending_;
   std::thread thread_;
 };
 

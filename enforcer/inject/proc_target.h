@@ -1,0 +1,33 @@
+// The real inject::Target: a live process, read through /proc (procfs.h),
+// its threads seized with ptrace (seized.h).
+#pragma once
+
+#include "enforcer/inject/pending.h"
+#include "enforcer/inject/ptrace_sys.h"
+#include "enforcer/inject/target.h"
+
+namespace syscg::enforcer::inject {
+
+class ProcTarget final : public Target {
+ public:
+  // `pin`, when valid, is the pidfd of the process identified earlier.
+  ProcTarget(pid_t tgid, const sys::UniqueFd& pin, Pending& pending) : tgid_(tgid), pin_(pin), pending_(pending) {}
+
+  pid_t tgid() const override { return tgid_; }
+  std::vector<pid_t> threads() override;
+  Result<ThreadPtr> seize(pid_t tid) override;
+  bool in_group(pid_t tid) override;
+  std::optional<unsigned> chain_length(pid_t tid) override;
+  std::set<pid_t> children() override;
+  bool shares_files() override;
+  bool ended() override;
+  void pause() override { backoff_.pause(); }
+
+ private:
+  pid_t tgid_;
+  const sys::UniqueFd& pin_;
+  Pending& pending_;
+  Backoff backoff_;
+};
+
+}  // namespace syscg::enforcer::inject
