@@ -42,6 +42,7 @@ Result<Installed> install(Thread& t, const Program& program, bool tsync, pid_t l
   // Staged: {sock_fprog, instructions}; the sock_fprog points just past itself.
   const std::size_t bytes = sizeof(sock_fprog) + program.size() * sizeof(sock_filter);
   std::vector<unsigned char> image(bytes);
+  if (!program.empty())  // an empty program's data() may be null: memcpy's UB even for 0 bytes
   std::memcpy(image.data() + sizeof(sock_fprog), program.data(), program.size() * sizeof(sock_filter));
   return in_window<Installed>(t, image, [&](std::uint64_t scratch) -> Result<Installed> {
     sock_fprog fprog{static_cast<unsigned short>(program.size()),
