@@ -1,10 +1,10 @@
 #include "enforcer/enforcer.h"
 
 #include "core/io_uring_table.h"
-#include "enforcer/bpf/compiler.h"
 #include "enforcer/identity.h"
 #include "enforcer/procfs.h"
 #include "enforcer/readback.h"
+#include "enforcer/step_plan.h"
 #include "enforcer/sys/error.h"
 #include "enforcer/test_hold.h"
 
@@ -191,11 +191,8 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
   // Shared by plan and settle, which run in turn on the tracer thread.
   struct Step {
     Filters before;
-    SyscallSet block;  // what the member can still call unasked but must not
-    bool supervised = false;
-    bool filtered = false;        // a filter goes in (at least the clone guard)
-    bool io_uring_check = false;  // it may hold rings its group now forbids
-    std::uint64_t id = 0;         // the tag of the step's records (0: none)
+    StepPlan plan;
+    std::uint64_t id = 0;  // the tag of the step's records (0: none)
   };
   auto step = std::make_shared<Step>();
   auto plan = [this, pid, allowed, attach, no_io_uring, step]() -> Result<Tracer::Programs> {
@@ -203,52 +200,43 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
       MutexLock lock(records_mu_);
       step->before = records_.record_or_default(pid);
     }
-    // Only a process that could use io_uring until now can hold a ring of
-    // its own (one its filters kept from io_uring was looked at then).
-    step->io_uring_check = no_io_uring && !(io_uring_calls() & step->before.callable()).empty();
+    const StepPlan& p = step->plan = plan_step(step->before, allowed, attach, no_io_uring);
     // A ring (an io_uring fd, or only its mapping: an SQPOLL ring needs no
     // system call at all) would let it do what the set denies.
-    if (step->io_uring_check && holds_io_uring(pid))
+    if (p.io_uring_check && holds_io_uring(pid))
       return make_error(Errc::busy, fmt::format("process {} holds an io_uring instance, which its group denies", pid));
-    step->block = step->before.hard & ~allowed;
-    // clone3 is ENOSYS under every filter of ours already.
-    if (step->before.guarded) (void)step->block.reset(bpf::kClone3Nr);
     Tracer::Programs f;
     // Rings no fd or mapping shows (registered ring fds): every thread is asked.
-    f.probe_io_uring = step->io_uring_check;
-    if (step->block.empty()) {
-      // Nothing new to deny. A process joining gets no_new_privs, and the
-      // clone guard if no filter of ours has given it one yet; a member is
-      // left alone unless it must be asked about io_uring.
-      if (!attach && !f.probe_io_uring) return f;
-      if (step->before.guarded) {
-        f.program = std::make_shared<const Program>();
-        return f;
+    f.probe_io_uring = p.io_uring_check;
+    switch (p.install) {
+      case StepPlan::Install::nothing: return f;
+      case StepPlan::Install::no_new_privs: f.program = std::make_shared<const Program>(); return f;
+      case StepPlan::Install::guard: {
+        BOOST_OUTCOME_TRY(guard, programs_.get(SyscallSet::all()));
+        f.program = guard;
+        break;
       }
-      BOOST_OUTCOME_TRY(guard, programs_.get(SyscallSet::all()));
-      f.program = guard;
-    } else {
-      // The new filter denies `block` and allows the rest: what earlier
-      // filters deny stays denied by them, and what they route stays the
-      // supervisor's to decide (the kernel takes the most restrictive
-      // verdict of all filters; USER_NOTIF is stricter than ALLOW).
-      BOOST_OUTCOME_TRY(program, programs_.get(~step->block));
-      f.program = program;
-      // A listener of ours already in the chain: a second is impossible.
-      step->supervised = step->before.routed.empty();
-      if (step->supervised) {
-        BOOST_OUTCOME_TRY(supervised, programs_.get(~step->block, step->block));
-        f.supervised = supervised;
+      case StepPlan::Install::filter: {
+        // The new filter denies `block` and allows the rest: what earlier
+        // filters deny stays denied by them, and what they route stays the
+        // supervisor's to decide (the kernel takes the most restrictive
+        // verdict of all filters; USER_NOTIF is stricter than ALLOW).
+        BOOST_OUTCOME_TRY(program, programs_.get(~p.block));
+        f.program = program;
+        if (p.supervised) {
+          BOOST_OUTCOME_TRY(supervised, programs_.get(~p.block, p.block));
+          f.supervised = supervised;
+        }
+        break;
       }
     }
-    step->filtered = true;
     // Until settle the record claims nothing new (filters.h: the lineage).
     MutexLock lock(records_mu_);
     step->id = records_.begin(pid, step->before);
     return f;
   };
   auto settle = [this, pid, group, attach, step](Result<Injection>& r) {
-    if (r && step->io_uring_check && holds_io_uring(pid)) {
+    if (r && step->plan.io_uring_check && holds_io_uring(pid)) {
       // It made a ring after our first look, before the filter was in.
       r = make_error(Errc::busy, fmt::format("process {} made an io_uring instance while joining", pid));
       if (!attach) fail_closed(pid, group, "made an io_uring instance while its filter went in");
@@ -273,13 +261,10 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
     if (added && !*added) {
       log_.error("{}; calls routed by {} fail with ENOSYS", added->error().message, pid);
       why = NoListener::lost;
-    } else if (!added && step->supervised && why == NoListener::none) {
+    } else if (!added && step->plan.supervised && why == NoListener::none) {
       why = NoListener::lost;  // a listener was asked for, none came
     }
-    const Denial how = !step->supervised ? Denial::tightened : why == NoListener::none ? Denial::routed
-                                                                                       : Denial::unsupervised;
-    Filters settled = after(step->before, step->block, how, reason(why));
-    settled.guarded = step->before.guarded || step->filtered;
+    const Filters settled = settled_record(step->before, step->plan, why == NoListener::none, reason(why));
     const std::set<Pid> before_filter(r.value().unfiltered.begin(), r.value().unfiltered.end());
     std::vector<Pid> not_members;
     {
