@@ -3,6 +3,7 @@
 #include "enforcer/shutdown_signals.h"
 #include "enforcer/sys/error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <exception>
@@ -44,6 +45,7 @@ Status Supervisor::start() {
   ev.events = EPOLLIN;
   ev.data.fd = wake_.get();
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) != 0) return sys::sys_error(Errc::io, "epoll_ctl");
+  sizes_ = notif_sizes();
   running_ = true;
   thread_ = std::thread([this] { run(); });
   return outcome::success();
@@ -116,22 +118,13 @@ void Supervisor::serve(int fd) {
   // seccomp_unotify(2)'s warning about argument-rewriting races: we never
   // look at arguments in user memory.
   ReaderLock hold(barrier_);
-  auto r = answer(fd, [this](const seccomp_notif& req) {
+  auto r = answer(fd, sizes_, [this](const seccomp_notif& req) {
     return req.data.arch == AUDIT_ARCH_X86_64 && req.data.nr >= 0 &&
            decide_(static_cast<pid_t>(req.pid), static_cast<unsigned>(req.data.nr));
   });
   if (!r) log_.error("supervisor: {}", r.error().message);
 }
 
-namespace {
-
-struct NotifSizes {
-  std::size_t notif;
-  std::size_t resp;
-};
-
-// The kernel's structures may be larger than our headers': size them as it
-// says (asked each time: one cheap call, no hidden global).
 NotifSizes notif_sizes() {
   seccomp_notif_sizes s{};
   if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &s) != 0) return {sizeof(seccomp_notif), sizeof(seccomp_notif_resp)};
@@ -139,10 +132,7 @@ NotifSizes notif_sizes() {
           std::max<std::size_t>(s.seccomp_notif_resp, sizeof(seccomp_notif_resp))};
 }
 
-}  // namespace
-
-Result<bool> answer(int listener, const std::function<bool(const seccomp_notif&)>& allow) {
-  const NotifSizes sizes = notif_sizes();
+Result<bool> answer(int listener, const NotifSizes& sizes, const std::function<bool(const seccomp_notif&)>& allow) {
   // Zeroed: the kernel insists on a zeroed receive buffer.
   std::vector<unsigned char> req_buf(sizes.notif);
   std::vector<unsigned char> resp_buf(sizes.resp);
@@ -169,7 +159,7 @@ Result<bool> answer(int listener, const std::function<bool(const seccomp_notif&)
 }
 
 bool answer_one(int listener, const std::function<bool(const seccomp_notif&)>& allow) {
-  auto r = answer(listener, allow);
+  auto r = answer(listener, notif_sizes(), allow);
   return !r || r.value();  // an answer was attempted: a notification was there
 }
 

@@ -30,6 +30,7 @@
 #include "enforcer/sys/log.h"
 #include "enforcer/sys/unique_fd.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <linux/seccomp.h>
@@ -38,6 +39,14 @@
 #include <thread>
 
 namespace syscg::enforcer {
+
+// The sizes of the kernel's notification structures (SECCOMP_GET_NOTIF_SIZES;
+// they may be larger than our headers'), at least our headers' sizes.
+struct NotifSizes {
+  std::size_t notif;
+  std::size_t resp;
+};
+NotifSizes notif_sizes();
 
 class Supervisor {
  public:
@@ -70,6 +79,7 @@ class Supervisor {
   SharedMutex& barrier_;
   sys::UniqueFd epoll_;  // set by start(), before the thread exists
   sys::UniqueFd wake_;   // eventfd: ends the thread
+  NotifSizes sizes_{};   // set by start(), before the thread exists
   Mutex mu_;
   bool running_ SYSCG_GUARDED_BY(mu_) = false;
   std::map<int, sys::UniqueFd> listeners_ SYSCG_GUARDED_BY(mu_);
@@ -85,6 +95,6 @@ bool answer_one(int listener, const std::function<bool(const seccomp_notif&)>& a
 // As answer_one, and an answer the kernel refused with anything but ENOENT
 // is an error (errno kept); a refused CONTINUE is retried as EPERM first.
 // Value: whether a notification was received.
-Result<bool> answer(int listener, const std::function<bool(const seccomp_notif&)>& allow);
+Result<bool> answer(int listener, const NotifSizes& sizes, const std::function<bool(const seccomp_notif&)>& allow);
 
 }  // namespace syscg::enforcer
