@@ -42,7 +42,8 @@
 //   (pause_events(), ProcEvents' read_mu_) -> { ListenerSlot's lock ->
 //   syscgfs's own locks } | { records_mu_ -> the tracker's lock (mu_) }.
 //   ListenerSlot's lock and records_mu_ are never held together.
-//   Leaves: ProgramCache's lock, the Supervisor's mu_, the Tracer's mu_.
+//   Leaves: ProgramCache's lock, the Supervisor's mu_, the Tracer's mu_,
+//   the log sink's lock (a line may be logged with any of the above held).
 // decide_mu_ comes before the delivery lock because the supervisor holds it
 // shared while decide() may sync(): nobody may hold the tracker pause while
 // taking decide_mu_ (syscgfs calls barrier() after a move's pause is
