@@ -15,129 +15,130 @@
 //    forbids) is killed and reported: fail closed.
 //  - Live loosening: a member's first restriction is a supervised filter:
 //    the numbers it denies return USER_NOTIF, and the supervisor
-//    (supervisor.h) answers each from the member's group's current policy,
-//    so a later allow gives them back. A chain holds one listener and
-//    filters are append-only, so later restrictions are ERRNO filters, each
-//    denying only what the member could still call unasked; what they deny
-//    is lost for good and reported by stricter().
-//  - Per member it records what its filters do (Filters below); children
-//    inherit their parent's record with its filters.
+//    (supervisor.h, deciding through decider.h) answers each from the
+//    member's group's current policy, so a later allow gives them back. A
+//    chain holds one listener and filters are append-only, so later
+//    restrictions are ERRNO filters, each denying only what the member
+//    could still call unasked; what they deny is lost for good and reported
+//    by stricter().
+//  - Per member it records what its filters do (filters.h: the record and
+//    its algebra, the step lineage); children inherit their parent's record
+//    with its filters. Re-adopted members' records are read back from the
+//    kernel (readback.h). Programs are compiled once (program_cache.h).
 //  - Membership changes (forks, exits) come from the ProcessTracker, which
-//    also keeps each member's identity (a pidfd).
+//    also keeps each member's identity (a pidfd); /proc lookups are in
+//    identity.h; reports to syscgfs go through listener_slot.h.
 //  - It never stays attached between operations: strace and gdb keep working.
+//  - It never prints: every line goes to the sys::Log it is given.
 //
-// Thread safety: every method may be called from any FUSE worker; ptrace work
-// is serialised on the tracer thread.
+// Thread safety: every method may be called from any thread, concurrently:
+// syscgfs serialises its mutations (attach, policy_changed, adopt, barrier
+// under its write lock) but calls sync, identify, thread_group, alive,
+// stricter and may_subvert from readers and before taking that lock. ptrace
+// work is serialised on the tracer thread.
 //
-// Lock order: (syscgfs's write lock) -> tracker pause -> decide_mu_ ->
-// listener_mu_ -> records_mu_ -> the tracker's own lock; cache_mu_ is a leaf.
-// The supervisor takes decide_mu_ shared and may then sync() (the tracker's
-// delivery lock), so nobody holds the tracker pause while taking decide_mu_
-// exclusively: barrier() comes after a move's pause is released.
+// Lock order (a lock is only ever taken after those to its left):
+//   syscgfs's write lock -> decide_mu_ -> the tracker's delivery lock
+//   (pause_events(), ProcEvents' read_mu_) -> { ListenerSlot's lock ->
+//   syscgfs's own locks } | { records_mu_ -> the tracker's lock (mu_) }.
+//   ListenerSlot's lock and records_mu_ are never held together.
+//   Leaves: ProgramCache's lock, the Supervisor's mu_, the Tracer's mu_,
+//   the log sink's lock (a line may be logged with any of the above held).
+// decide_mu_ comes before the delivery lock because the supervisor holds it
+// shared while decide() may sync(): nobody may hold the tracker pause while
+// taking decide_mu_ (syscgfs calls barrier() after a move's pause is
+// released). A FUSE worker holding the pause waits on the tracer thread
+// (inject), so the tracer thread never takes the delivery lock (settle
+// takes records_mu_, the tracker's lock, the Supervisor's mu_ and the
+// listener's lock, none of which waits for the pause).
 #pragma once
 
-#include "enforcer/process_tracker.h"
-#include "enforcer/supervisor.h"
-#include "enforcer/tracer.h"
-#include "enforcer/sys/unique_fd.h"
 #include "core/enforcement.h"
+#include "core/mutex.h"
+#include "enforcer/decider.h"
+#include "enforcer/filters.h"
+#include "enforcer/listener_slot.h"
+#include "enforcer/process_tracker.h"
+#include "enforcer/program_cache.h"
+#include "enforcer/supervisor.h"
+#include "enforcer/sys/log.h"
+#include "enforcer/tracer.h"
 
 #include <atomic>
-#include <map>
+#include <chrono>
 #include <memory>
 #include <mutex>
-#include <set>
-#include <shared_mutex>
+#include <optional>
 #include <sys/types.h>
+#include <vector>
 
 namespace syscg::enforcer {
 
 class Enforcer final : public Enforcement, private ProcessTracker::Observer {
  public:
-  explicit Enforcer(std::chrono::milliseconds stop_deadline = std::chrono::seconds(2));
+  // `log` receives every line (it must outlive the Enforcer);
+  // `stop_deadline`: how long an injection waits for its target to stop.
+  // Reads the test hook SYSCGFS_TEST_HOLD_BEFORE_SEIZE_MS (test_hold.h);
+  // a malformed value is logged and ignored.
+  explicit Enforcer(sys::Log& log, std::chrono::milliseconds stop_deadline = std::chrono::seconds(2));
   ~Enforcer() override;
+  Enforcer(const Enforcer&) = delete;
+  Enforcer& operator=(const Enforcer&) = delete;
   // Starts the tracer thread and fork tracking; call once, after the daemon
-  // has forked into the background (threads do not survive fork).
+  // has forked into the background (threads do not survive fork). Failures
+  // are logged: without the supervisor routed calls fail with ENOSYS,
+  // without process events fork tracking is degraded.
   void start();
 
   void set_listener(MembershipListener* listener) override;
   void sync() override;
+  // The tracker's delivery lock: a std::mutex, as the seam says.
   std::unique_lock<std::mutex> pause_events() override;
   Result<Process> identify(Pid written, Pid writer_tid) override;
   Result<Pid> thread_group(Pid tid) override;
-  bool adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowed) override;
-  std::vector<Loss> stricter(Pid pid, const SyscallSet& allowed) override;
-  void barrier() override;
+  bool adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowed) override SYSCG_EXCLUDES(records_mu_);
+  std::vector<Loss> stricter(Pid pid, const SyscallSet& allowed) override SYSCG_EXCLUDES(records_mu_);
+  void barrier() override SYSCG_EXCLUDES(decide_mu_);
   bool alive(Pid pid) override;
   bool may_subvert(Pid pid) override;
   Status attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed,
-                Pid writer_tid) override;
-  Result<Tightened> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override;
+                Pid writer_tid) override SYSCG_EXCLUDES(records_mu_);
+  Result<Tightened> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override
+      SYSCG_EXCLUDES(records_mu_);
 
  private:
-  // What a member's filters do, as far as syscg installed them. The four
-  // sets are disjoint and together hold every number.
-  struct Filters {
-    SyscallSet hard = SyscallSet::all();  // run without asking
-    SyscallSet routed;                    // asked of the supervisor: follow the group's policy
-    SyscallSet tightened;                 // denied by ERRNO filters stacked later: lost
-    SyscallSet unsupervised;              // denied at a restriction that got no listener: lost
-    std::string_view why_unsupervised;
-    bool guarded = false;  // a filter of ours (with the clone guard) is in
-    // Which enforce step wrote the record, and (for a child's copy) the
-    // process it was copied from. While a step is in flight its target's
-    // record claims nothing new; settle raises the copies made meanwhile
-    // only along a chain of parents known to have the filter.
-    std::uint64_t step = 0;
-    Pid from = 0;
-  };
-
   // Has `pid` enforce `allowed` (attach: also when nothing is to be
   // tightened, for no_new_privs and the clone guard, and to prove it can be
   // reached). A tightening that fails kills the member (fail_closed).
   Result<std::vector<pid_t>> enforce(Pid pid, GroupId group, const SyscallSet& allowed, std::optional<pid_t> self,
-                                     bool attach);
-  // The record once `block` is denied: routed when a listener went in
-  // (why == none), else lost for `why`; `errno_only`: a later restriction.
-  static Filters after(const Filters& before, const SyscallSet& block, NoListener why, bool errno_only);
-  static Filters copy_of(const Filters& record, Pid from);
+                                     bool attach) SYSCG_EXCLUDES(records_mu_);
   // Reports member `pid` as killed and kills it (by its pidfd); false when
   // it could not be killed safely (not pinned: the number may name another
   // process).
   bool fail_closed(Pid pid, GroupId group, std::string_view why);
-  bool decide(pid_t tid, unsigned nr);
-  std::optional<bool> ask(Pid tgid, unsigned nr);
-  // A re-adopted member's record, from the filters the kernel holds for it.
-  std::optional<Filters> read_filters(Pid pid);
   // ProcessTracker::Observer
-  bool forked(Pid parent, Pid child) override;
-  void ended(Pid tgid) override;
-  bool rescanned(Pid parent, Pid child) override;
-  void forget(Pid pid);
-  Result<std::shared_ptr<const Program>> program_for(const SyscallSet& allowed, const SyscallSet& notify = {});
+  bool forked(Pid parent, Pid child) override SYSCG_EXCLUDES(records_mu_);
+  void ended(Pid tgid) override SYSCG_EXCLUDES(records_mu_);
+  bool rescanned(Pid parent, Pid child) override SYSCG_EXCLUDES(records_mu_);
+  void forget(Pid pid) SYSCG_EXCLUDES(records_mu_);
 
+  sys::Log& log_;
   pid_t self_;
   std::chrono::milliseconds test_hold_{0};  // SYSCGFS_TEST_HOLD_BEFORE_SEIZE_MS: tests only
-  std::mutex listener_mu_;
-  MembershipListener* listener_ = nullptr;
-  std::mutex cache_mu_;
-  std::map<std::pair<SyscallSet, SyscallSet>, std::shared_ptr<const Program>> programs_;
-  std::mutex records_mu_;
-  std::map<Pid, Filters> filters_;  // written on the tracer thread
-  // Children that did not get their parent's new filter, with the record
-  // they do have, for a fork event that arrives after the parent settled.
-  std::map<Pid, Filters> unfiltered_;  // guarded by records_mu_
-  std::uint64_t steps_ = 0;            // guarded by records_mu_
-  std::vector<Pid> readback_;          // re-adopted, filters not read yet; guarded by records_mu_
-  std::atomic<int> readbacks_pending_{0};
+  ListenerSlot listener_;
+  ProgramCache programs_;
   // barrier() waits for the decisions in flight (the supervisor holds it
   // shared for decide + answer), so none answers from an old policy after
   // a change is acknowledged.
-  std::shared_mutex decide_mu_;
-  sys::StderrLog log_{"syscgfs"};  // the tracer's; until the composition root passes a sys::Log&
+  SharedMutex decide_mu_;
+  Mutex records_mu_ SYSCG_ACQUIRED_AFTER(decide_mu_);
+  FilterBook records_ SYSCG_GUARDED_BY(records_mu_);  // written on the tracer thread
+  std::vector<Pid> readback_ SYSCG_GUARDED_BY(records_mu_);  // re-adopted, filters not read yet
+  std::atomic<int> readbacks_pending_{0};
   Supervisor supervisor_;  // before tracer_: settled injections hand it listeners
   Tracer tracer_;
-  ProcessTracker tracker_;  // last: its events thread calls into this object
+  ProcessTracker tracker_;  // its events thread calls into this object (started by start())
+  Decider decider_;         // the supervisor's decisions (its thread starts in start())
 };
 
 }  // namespace syscg::enforcer

@@ -1,9 +1,10 @@
 #include "enforcer/proc_events.h"
 
-#include <fmt/format.h>
+#include "enforcer/sys/error.h"
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <cerrno>
 #include <cstring>
 #include <linux/cn_proc.h>
@@ -17,7 +18,7 @@
 namespace syscg::enforcer {
 namespace {
 
-Error sys_error(Errc code, const char* what) { return make_error(code, fmt::format("{}: {}", what, std::strerror(errno))); }
+using sys::sys_error;
 
 // Sends PROC_CN_MCAST_LISTEN: without it the kernel multicasts nothing.
 Status subscribe(int fd) {
@@ -39,7 +40,7 @@ Status subscribe(int fd) {
 
 }  // namespace
 
-Result<std::unique_ptr<ProcEvents>> ProcEvents::start(ProcEventHandler& handler, int watched) {
+Result<std::unique_ptr<ProcEvents>> ProcEvents::start(ProcEventHandler& handler, sys::Log& log, int watched) {
   sys::UniqueFd fd(socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_CONNECTOR));
   if (!fd) return sys_error(Errc::invalid, "socket(NETLINK_CONNECTOR)");
   sockaddr_nl addr{};
@@ -54,41 +55,73 @@ Result<std::unique_ptr<ProcEvents>> ProcEvents::start(ProcEventHandler& handler,
   BOOST_OUTCOME_TRY(subscribe(fd.get()));
   sys::UniqueFd stop(eventfd(0, EFD_CLOEXEC));
   if (!stop) return sys_error(Errc::io, "eventfd");
-  return std::unique_ptr<ProcEvents>(new ProcEvents(std::move(fd), std::move(stop), watched, handler));
+  return std::unique_ptr<ProcEvents>(new ProcEvents(std::move(fd), std::move(stop), watched, handler, log));
 }
 
-ProcEvents::ProcEvents(sys::UniqueFd fd, sys::UniqueFd stop_fd, int watched, ProcEventHandler& handler)
-    : fd_(std::move(fd)), stop_fd_(std::move(stop_fd)), watched_(watched), handler_(handler),
+ProcEvents::ProcEvents(sys::UniqueFd fd, sys::UniqueFd stop_fd, int watched, ProcEventHandler& handler,
+                       sys::Log& log)
+    : fd_(std::move(fd)), stop_fd_(std::move(stop_fd)), watched_(watched), handler_(handler), log_(log),
       thread_([this] { run(); }) {}
 
 ProcEvents::~ProcEvents() {
   const std::uint64_t one = 1;
-  if (write(stop_fd_.get(), &one, sizeof one) != sizeof one) std::abort();  // run() would never end
+  if (write(stop_fd_.get(), &one, sizeof one) != sizeof one) {
+    // run() would never end: a visible end, not a hang.
+    log_.error("process events: {}", sys_error("write(eventfd)").message);
+    std::abort();
+  }
   thread_.join();
 }
 
 void ProcEvents::drain() { read_available(); }
 
 void ProcEvents::run() {
+  try {
+    poll_loop();
+  } catch (const std::exception& e) {
+    log_.error("process events: {}; the events thread ended: events are delivered when a decision asks", e.what());
+  } catch (...) {
+    log_.error("process events: unknown exception; the events thread ended: events are delivered when a decision asks");
+  }
+}
+
+void ProcEvents::poll_loop() {
+  int failures = 0;
   for (;;) {
     pollfd fds[3] = {{fd_.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}, {watched_, POLLIN, 0}};
     if (poll(fds, watched_ >= 0 ? 3 : 2, -1) < 0) {
       if (errno == EINTR) continue;
-      // Deliveries continue through drain(), which every decision calls.
-      fmt::print(stderr, "syscgfs: error: process events: poll: {}\n", std::strerror(errno));
-      return;
+      const Error e = sys_error("poll");
+      log_.error("process events: {}", e.message);
+      if (++failures >= kMaxPollFailures) {
+        // Deliveries continue through drain(), which every decision calls.
+        log_.error("process events: poll failed {} times in a row; the events thread ended: events are delivered "
+                   "when a decision asks",
+                   failures);
+        return;
+      }
+      read_available(true);  // whatever was missed: rebuilt from /proc
+      continue;
     }
+    failures = 0;
     if (fds[1].revents) return;
     if (fds[0].revents || (watched_ >= 0 && fds[2].revents)) read_available();
   }
 }
 
-void ProcEvents::read_available() {
+void ProcEvents::read_available(bool rescan) {
   std::lock_guard lock(read_mu_);
+  if (rescan || rescan_) {
+    rescan_ = true;  // until lost() has returned
+    handler_.lost();
+  }
+  // Marked until the delivery is complete: an exception cut it short.
+  rescan_ = true;
   drain_queue();
   // Then what the handler watches (a process's end), after every fork the
   // process made: its fork events were queued before it ended.
   if (watched_ >= 0) handler_.watched_ready([this] { drain_queue(); });
+  rescan_ = false;
 }
 
 void ProcEvents::drain_queue() {
@@ -100,7 +133,12 @@ void ProcEvents::drain_queue() {
         handler_.lost();
         continue;
       }
-      return;  // EAGAIN: nothing more queued
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // nothing more queued
+      // Anything else: what was queued may be gone; fail closed.
+      log_.error("process events: {}; treated as lost events", sys_error("recv").message);
+      handler_.lost();
+      return;
     }
     // Messages are copied out with memcpy: the buffer gives no alignment
     // guarantee for the structures inside.

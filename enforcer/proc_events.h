@@ -23,10 +23,24 @@
 //    of (the tracker's epoll set of pidfds): handler.watched_ready() runs
 //    after every drain, and when it turns readable, always after the queue
 //    has been read, so a process's forks are handled before its end.
+//  - Errors fail closed, never silently. poll() failing with EINTR is
+//    retried; any other poll error is logged and treated as lost events
+//    (handler.lost(): the view is rebuilt from /proc), then polling goes on;
+//    after kMaxPollFailures failures in a row the thread ends (logged), and
+//    events are delivered only by drain(), which every decision calls (an
+//    overflow meanwhile is reported as lost there). A delivery cut short by
+//    an exception (thrown by the handler) leaves a rescan due: the next
+//    delivery calls handler.lost() first. An exception on the thread is
+//    caught at its entry, logged, and ends the thread the same way.
+//
+// The delivery lock (read_mu_) is a std::mutex because pause() hands it out
+// as a std::unique_lock<std::mutex> through core/enforcement.h's seam; the
+// one member it guards (rescan_) is checked by hand, not by Clang.
 #pragma once
 
 #include "core/error.h"
 #include "core/ids.h"
+#include "enforcer/sys/log.h"
 #include "enforcer/sys/unique_fd.h"
 
 #include <cstdint>
@@ -52,8 +66,10 @@ class ProcEventHandler {
 
 class ProcEvents {
  public:
-  // Errors: permission (needs CAP_NET_ADMIN), invalid (no connector), io.
-  static Result<std::unique_ptr<ProcEvents>> start(ProcEventHandler& handler, int watched = -1);
+  static constexpr int kMaxPollFailures = 3;
+  // Errors (with errno): permission (needs CAP_NET_ADMIN), invalid (no
+  // connector), io (eventfd, setsockopt...). Nothing is started then.
+  static Result<std::unique_ptr<ProcEvents>> start(ProcEventHandler& handler, sys::Log& log, int watched = -1);
   ProcEvents(const ProcEvents&) = delete;
   ProcEvents& operator=(const ProcEvents&) = delete;
   ~ProcEvents();
@@ -63,16 +79,20 @@ class ProcEvents {
   std::unique_lock<std::mutex> pause() { return std::unique_lock(read_mu_); }
 
  private:
-  ProcEvents(sys::UniqueFd fd, sys::UniqueFd stop_fd, int watched, ProcEventHandler& handler);
-  void run();
-  void read_available();
+  ProcEvents(sys::UniqueFd fd, sys::UniqueFd stop_fd, int watched, ProcEventHandler& handler, sys::Log& log);
+  void run();   // the thread's entry: catches everything
+  void poll_loop();
+  // rescan: handler.lost() before the queue (a poll error).
+  void read_available(bool rescan = false);
   void drain_queue();  // read_mu_ held
 
   sys::UniqueFd fd_;
   sys::UniqueFd stop_fd_;  // eventfd that ends run()
   int watched_;       // not owned; -1: none
   ProcEventHandler& handler_;
+  sys::Log& log_;
   std::mutex read_mu_;  // one reader at a time keeps events in order
+  bool rescan_ = false;  // guarded by read_mu_: a delivery was cut short
   std::thread thread_;
 };
 

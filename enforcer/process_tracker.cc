@@ -3,6 +3,8 @@
 #include "enforcer/pidfd.h"
 #include "enforcer/procfs.h"
 
+#include "enforcer/sys/error.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -27,16 +29,20 @@ std::int64_t ns_of(clockid_t clock) {
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-std::uint64_t tick_ns() {
-  static const std::uint64_t ns = 1'000'000'000 / static_cast<std::uint64_t>(sysconf(_SC_CLK_TCK));
-  return ns;
+std::uint64_t clock_tick_ns() {
+  const long hz = sysconf(_SC_CLK_TCK);
+  return 1'000'000'000 / static_cast<std::uint64_t>(hz > 0 ? hz : 100);  // 100: Linux's USER_HZ
 }
 
 }  // namespace
 
-ProcessTracker::ProcessTracker(Observer& observer)
-    : observer_(observer), boot_offset_ns_(ns_of(CLOCK_BOOTTIME) - ns_of(CLOCK_MONOTONIC)),
-      watch_(epoll_create1(EPOLL_CLOEXEC)) {}
+ProcessTracker::ProcessTracker(sys::Log& log)
+    : log_(log), boot_offset_ns_(ns_of(CLOCK_BOOTTIME) - ns_of(CLOCK_MONOTONIC)), tick_ns_(clock_tick_ns()),
+      watch_(epoll_create1(EPOLL_CLOEXEC)) {
+  if (!watch_)
+    log_.error("process tracking: {}; a process's end is seen through exit events only",
+               sys::sys_error("epoll_create1").message);
+}
 
 void ProcessTracker::set_pin_locked(Pid pid, sys::UniqueFd fd) {
   if (auto it = pidfds_.find(pid); it != pidfds_.end()) unpin_locked(it);
@@ -45,7 +51,9 @@ void ProcessTracker::set_pin_locked(Pid pid, sys::UniqueFd fd) {
   ev.data.u64 = static_cast<std::uint64_t>(pid);
   // Without the registration the end is still seen through exit events and
   // alive(); with it, also when an exit event came too early to tell.
-  if (watch_) (void)epoll_ctl(watch_.get(), EPOLL_CTL_ADD, fd.get(), &ev);
+  if (watch_ && epoll_ctl(watch_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0)
+    log_.warning("process tracking: {} for process {}; its end is seen through exit events only",
+                 sys::sys_error("epoll_ctl").message, pid);
   pidfds_.emplace(pid, std::move(fd));
 }
 
@@ -58,11 +66,14 @@ void ProcessTracker::unpin_locked(std::map<Pid, sys::UniqueFd>::iterator it) {
 void ProcessTracker::watched_ready(const std::function<void()>& drain) {
   epoll_event events[64];
   const int n = watch_ ? epoll_wait(watch_.get(), events, 64, 0) : 0;
+  if (n < 0 && errno != EINTR)
+    log_.error("process tracking: {}; ends are seen through exit events and the next decision",
+               sys::sys_error("epoll_wait").message);
   if (n <= 0) return;
   drain();  // the forks these processes made come first
   std::vector<Pid> gone;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (int i = 0; i < n; ++i) {
       const auto pid = static_cast<Pid>(events[i].data.u64);
       auto it = pidfds_.find(pid);
@@ -71,13 +82,14 @@ void ProcessTracker::watched_ready(const std::function<void()>& drain) {
       gone.push_back(pid);
     }
   }
-  for (Pid pid : gone) observer_.ended(pid);
+  for (Pid pid : gone) observer_->ended(pid);
 }
 
 ProcessTracker::~ProcessTracker() { events_.reset(); }
 
-Status ProcessTracker::start() {
-  BOOST_OUTCOME_TRY(events, ProcEvents::start(*this, watch_ ? watch_.get() : -1));
+Status ProcessTracker::start(Observer& observer) {
+  observer_ = &observer;
+  BOOST_OUTCOME_TRY(events, ProcEvents::start(*this, log_, watch_ ? watch_.get() : -1));
   events_ = std::move(events);
   return outcome::success();
 }
@@ -88,8 +100,7 @@ void ProcessTracker::sync() {
 
 std::unique_lock<std::mutex> ProcessTracker::pause() {
   if (events_) return events_->pause();
-  static std::mutex nothing_to_pause;  // no events thread: nothing is delivered
-  return std::unique_lock(nothing_to_pause);
+  return std::unique_lock(idle_mu_);  // no events thread: nothing is delivered
 }
 
 sys::UniqueFd ProcessTracker::open_if(Pid pid, std::uint64_t start_ticks, std::uint64_t slack_ticks) {
@@ -109,13 +120,13 @@ sys::UniqueFd ProcessTracker::open_if(Pid pid, std::uint64_t start_ticks, std::u
 Status ProcessTracker::pin(Pid tgid, std::uint64_t start_time) {
   sys::UniqueFd fd = open_if(tgid, start_time, 0);
   if (!fd) return make_error(Errc::no_process, fmt::format("process {} has exited", tgid));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   set_pin_locked(tgid, std::move(fd));
   return outcome::success();
 }
 
 bool ProcessTracker::pinned(Pid tgid) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return pidfds_.contains(tgid);
 }
 
@@ -125,37 +136,37 @@ bool ProcessTracker::alive_locked(Pid tgid) {
 }
 
 bool ProcessTracker::alive(Pid tgid) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return alive_locked(tgid);
 }
 
 void ProcessTracker::forget(Pid tgid) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = pidfds_.find(tgid); it != pidfds_.end()) unpin_locked(it);
 }
 
 bool ProcessTracker::kill(Pid tgid) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = pidfds_.find(tgid);
   if (it == pidfds_.end()) return false;
   return syscall(SYS_pidfd_send_signal, it->second.get(), SIGKILL, nullptr, 0) == 0;
 }
 
 sys::UniqueFd ProcessTracker::pidfd(Pid tgid) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = pidfds_.find(tgid);
   if (it == pidfds_.end()) return sys::UniqueFd();
   return sys::UniqueFd(fcntl(it->second.get(), F_DUPFD_CLOEXEC, 0));
 }
 
 void ProcessTracker::exclude(Pid child, std::uint64_t before_ns) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   excluded_[child] = before_ns;
 }
 
 void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (auto it = excluded_.find(child); it != excluded_.end()) {
       const bool excluded = when_ns <= it->second;
       excluded_.erase(it);
@@ -165,13 +176,13 @@ void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
   // Membership follows the order of events, even for a child that has
   // exited (or whose number was reused) by now: its own children's fork
   // events come after this one and must find it.
-  if (!observer_.forked(parent, child)) return;
+  if (!observer_->forked(parent, child)) return;
   // The fork event's time (CLOCK_MONOTONIC) against the child's start time
   // (CLOCK_BOOTTIME, clock ticks): the kernel takes both within
   // microseconds, in copy_process(); one tick of slack each way.
   const auto boot_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(when_ns) + boot_offset_ns_);
-  sys::UniqueFd fd = open_if(child, boot_ns / tick_ns(), 1);
-  std::lock_guard lock(mu_);
+  sys::UniqueFd fd = open_if(child, boot_ns / tick_ns_, 1);
+  MutexLock lock(mu_);
   if (fd) set_pin_locked(child, std::move(fd));
   else if (auto it = pidfds_.find(child); it != pidfds_.end()) unpin_locked(it);  // gone already
 }
@@ -179,7 +190,7 @@ void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
 void ProcessTracker::exited(Pid tid, Pid tgid) {
   bool ended;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (tid == tgid) excluded_.erase(tgid);  // its fork event came and went
     auto it = pidfds_.find(tgid);
     if (it == pidfds_.end()) {
@@ -193,32 +204,36 @@ void ProcessTracker::exited(Pid tid, Pid tgid) {
       if (ended) unpin_locked(it);
     }
   }
-  if (ended) observer_.ended(tgid);
+  if (ended) observer_->ended(tgid);
 }
 
 void ProcessTracker::lost() {
   // Events were dropped: every pinned process that is gone has ended, and
   // every process is offered with its current parent, parents first.
-  fmt::print(stderr, "syscgfs: error: process events were lost; membership rebuilt from /proc (orphans of members made meanwhile are not seen)\n");
+  log_.error("process events were lost; membership rebuilt from /proc (orphans of members made meanwhile are not seen)");
   std::vector<Pid> gone;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [pid, fd] : pidfds_)
       if (has_ended(fd)) gone.push_back(pid);
     for (Pid pid : gone) unpin_locked(pidfds_.find(pid));
   }
-  for (Pid pid : gone) observer_.ended(pid);
+  for (Pid pid : gone) observer_->ended(pid);
   std::vector<ProcStatus> all;
-  if (auto pids = all_processes())
+  if (auto pids = all_processes()) {
     for (Pid pid : pids.value())
       if (auto st = read_status(pid)) all.push_back(st.value());
+  } else {
+    log_.error("process events: the rescan could not list /proc ({}); children of members made meanwhile are not listed",
+               pids.error().message);
+  }
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.start_time < b.start_time; });
   for (const auto& st : all) {
     if (pinned(st.tgid)) continue;
-    if (observer_.rescanned(st.ppid, st.tgid)) {
+    if (observer_->rescanned(st.ppid, st.tgid)) {
       // A member: pin it as /proc shows it.
       sys::UniqueFd fd = open_if(st.tgid, st.start_time, 0);
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (fd) set_pin_locked(st.tgid, std::move(fd));
     }
   }

@@ -31,13 +31,21 @@
 //    reuses the number is judged as any other.
 //
 // Thread safety: every method may be called from any thread; the observer
-// is called from the events thread or from a sync()/pause() caller, one
-// delivery at a time.
+// is called from the events thread or from a sync() caller, one delivery at
+// a time, with the delivery lock (ProcEvents' read_mu_, the one pause()
+// returns) held and the tracker's own lock (mu_, a leaf) not held.
+// Lock order: delivery lock -> (observer's locks) -> mu_.
+//
+// Wiring: the observer is given to start() by the owner (the Enforcer,
+// which owns this tracker); the tracker registers itself as the handler of
+// the ProcEvents it creates and owns there (ownership-internal).
 #pragma once
 
 #include "core/error.h"
 #include "core/ids.h"
+#include "core/mutex.h"
 #include "enforcer/proc_events.h"
+#include "enforcer/sys/log.h"
 #include "enforcer/sys/unique_fd.h"
 
 #include <cstdint>
@@ -62,14 +70,16 @@ class ProcessTracker final : private ProcEventHandler {
     virtual bool rescanned(Pid parent, Pid child) = 0;
   };
 
-  explicit ProcessTracker(Observer& observer);
+  explicit ProcessTracker(sys::Log& log);
   ~ProcessTracker() override;
   ProcessTracker(const ProcessTracker&) = delete;
   ProcessTracker& operator=(const ProcessTracker&) = delete;
 
-  // Starts the events thread. Errors as ProcEvents::start; without it forks
-  // are not seen, and sync() cannot promise anything (the caller reports it).
-  Status start();
+  // Starts the events thread, reporting to `observer` (which must outlive
+  // this tracker). Errors as ProcEvents::start; without it forks are not
+  // seen, and sync() cannot promise anything (the caller reports it). Call
+  // once.
+  Status start(Observer& observer);
   bool running() const { return events_ != nullptr; }
 
   void sync();
@@ -77,37 +87,42 @@ class ProcessTracker final : private ProcEventHandler {
 
   // Errors: no_process when `tgid` no longer names the process that started
   // at `start_time`.
-  Status pin(Pid tgid, std::uint64_t start_time);
-  bool pinned(Pid tgid);
-  bool alive(Pid tgid);
-  void forget(Pid tgid);
+  Status pin(Pid tgid, std::uint64_t start_time) SYSCG_EXCLUDES(mu_);
+  bool pinned(Pid tgid) SYSCG_EXCLUDES(mu_);
+  bool alive(Pid tgid) SYSCG_EXCLUDES(mu_);
+  void forget(Pid tgid) SYSCG_EXCLUDES(mu_);
   // SIGKILL to the pinned process (never to a recycled number); false when
   // it is not pinned or already gone.
-  bool kill(Pid tgid);
+  bool kill(Pid tgid) SYSCG_EXCLUDES(mu_);
   // A dup of the pinned process's pidfd (invalid when not pinned).
-  sys::UniqueFd pidfd(Pid tgid);
+  sys::UniqueFd pidfd(Pid tgid) SYSCG_EXCLUDES(mu_);
 
-  void exclude(Pid child, std::uint64_t before_ns);
+  void exclude(Pid child, std::uint64_t before_ns) SYSCG_EXCLUDES(mu_);
 
  private:
   void forked(Pid parent, Pid child, std::uint64_t when_ns) override;
   void exited(Pid tid, Pid tgid) override;
   void lost() override;
   void watched_ready(const std::function<void()>& drain) override;
-  // pidfds_ with its epoll registration; mu_ held.
-  void set_pin_locked(Pid pid, sys::UniqueFd fd);
-  void unpin_locked(std::map<Pid, sys::UniqueFd>::iterator it);
+  // pidfds_ with its epoll registration.
+  void set_pin_locked(Pid pid, sys::UniqueFd fd) SYSCG_REQUIRES(mu_);
+  void unpin_locked(std::map<Pid, sys::UniqueFd>::iterator it) SYSCG_REQUIRES(mu_);
   // Opens a pidfd for `pid` if it still names the process that started at
   // `start_ticks` (clock ticks after boot, /proc/PID/stat).
   static sys::UniqueFd open_if(Pid pid, std::uint64_t start_ticks, std::uint64_t slack_ticks);
-  bool alive_locked(Pid tgid);
+  bool alive_locked(Pid tgid) SYSCG_REQUIRES(mu_);
 
-  Observer& observer_;
-  std::mutex mu_;  // a leaf: guards the maps below
-  std::map<Pid, sys::UniqueFd> pidfds_;
-  std::map<Pid, std::uint64_t> excluded_;  // child -> the time it was known to exist
-  std::int64_t boot_offset_ns_;  // CLOCK_BOOTTIME - CLOCK_MONOTONIC, for fork events' times
-  sys::UniqueFd watch_;               // epoll over every pinned pidfd (data: the pid)
+  sys::Log& log_;
+  Observer* observer_ = nullptr;  // set by start(), before the events thread exists
+  Mutex mu_;  // a leaf: guards the maps below
+  std::map<Pid, sys::UniqueFd> pidfds_ SYSCG_GUARDED_BY(mu_);
+  std::map<Pid, std::uint64_t> excluded_ SYSCG_GUARDED_BY(mu_);  // child -> the time it was known to exist
+  const std::int64_t boot_offset_ns_;  // CLOCK_BOOTTIME - CLOCK_MONOTONIC, for fork events' times
+  const std::uint64_t tick_ns_;        // one clock tick (sysconf(_SC_CLK_TCK)) in ns
+  sys::UniqueFd watch_;                // epoll over every pinned pidfd (data: the pid); set before start()
+  // pause() without an events thread: nothing is delivered, the lock only
+  // keeps the seam's type.
+  std::mutex idle_mu_;
   std::unique_ptr<ProcEvents> events_;  // last: its thread calls into this object
 };
 

@@ -1,11 +1,12 @@
 #include "enforcer/supervisor.h"
 
 #include "enforcer/shutdown_signals.h"
+#include "enforcer/sys/error.h"
 
-#include <fmt/format.h>
-
+#include <algorithm>
 #include <cerrno>
-#include <cstring>
+#include <cstdlib>
+#include <exception>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <sys/epoll.h>
@@ -16,61 +17,84 @@
 #include <vector>
 
 namespace syscg::enforcer {
-namespace {
 
-Error sys_error(std::string what) {
-  return make_error(Errc::io, fmt::format("{}: {}", what, std::strerror(errno)));
-}
-
-}  // namespace
-
-Supervisor::Supervisor(Decide decide, std::shared_mutex& barrier) : decide_(std::move(decide)), barrier_(barrier) {}
+Supervisor::Supervisor(sys::Log& log, Decide decide, SharedMutex& barrier)
+    : log_(log), decide_(std::move(decide)), barrier_(barrier) {}
 
 Supervisor::~Supervisor() {
   if (thread_.joinable()) {
     const std::uint64_t one = 1;
-    (void)!write(wake_.get(), &one, sizeof one);
+    if (write(wake_.get(), &one, sizeof one) != sizeof one) {
+      // The thread would wait for ever: a visible end, not a hang.
+      log_.error("supervisor: {}", sys::sys_error("write(eventfd)").message);
+      std::abort();
+    }
     thread_.join();
   }
-  // listeners_ closes every listener: routed calls now fail with ENOSYS.
+  close_all();  // routed calls now fail with ENOSYS
 }
 
 Status Supervisor::start() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (thread_.joinable()) return outcome::success();
   epoll_ = sys::UniqueFd(epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll_) return sys_error("epoll_create1");
+  if (!epoll_) return sys::sys_error(Errc::io, "epoll_create1");
   wake_ = sys::UniqueFd(eventfd(0, EFD_CLOEXEC));
-  if (!wake_) return sys_error("eventfd");
+  if (!wake_) return sys::sys_error(Errc::io, "eventfd");
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = wake_.get();
-  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) != 0) return sys_error("epoll_ctl");
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) != 0) return sys::sys_error(Errc::io, "epoll_ctl");
+  sizes_ = notif_sizes();
+  running_ = true;
   thread_ = std::thread([this] { run(); });
   return outcome::success();
 }
 
 Status Supervisor::add(sys::UniqueFd listener) {
   const int fd = listener.get();
-  std::lock_guard lock(mu_);
-  if (!thread_.joinable()) return make_error(Errc::io, "the supervisor is not running");
+  MutexLock lock(mu_);
+  if (!running_) return make_error(Errc::io, "the supervisor is not running");
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = fd;
-  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return sys_error("epoll_ctl");
+  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return sys::sys_error(Errc::io, "epoll_ctl");
   listeners_.emplace(fd, std::move(listener));
   return outcome::success();
 }
 
+void Supervisor::close_all() {
+  MutexLock lock(mu_);
+  running_ = false;
+  listeners_.clear();
+}
+
+// The thread's entry: nothing escapes it (std::terminate would take the
+// daemon down with every member's routed call pending). Whatever ends the
+// loop but the destructor closes the listeners: fail closed.
 void Supervisor::run() {
   block_shutdown_signals();
+  try {
+    serve_events();
+  } catch (const std::exception& e) {
+    log_.error("supervisor: {}; its listeners are closed: routed calls fail with ENOSYS", e.what());
+    close_all();
+  } catch (...) {
+    log_.error("supervisor: unknown exception; its listeners are closed: routed calls fail with ENOSYS");
+    close_all();
+  }
+}
+
+void Supervisor::serve_events() {
   epoll_event events[32];
   for (;;) {
     const int n = epoll_wait(epoll_.get(), events, 32, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
-      fmt::print(stderr, "syscgfs: error: supervisor: epoll_wait: {}\n", std::strerror(errno));
-      return;  // the destructor closes the listeners: fail closed
+      log_.error("supervisor: {}; its listeners are closed: routed calls fail with ENOSYS",
+                 sys::sys_error("epoll_wait").message);
+      close_all();
+      return;
     }
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
@@ -78,8 +102,8 @@ void Supervisor::run() {
       if (events[i].events & EPOLLIN) serve(fd);
       // No task uses the filter any more: nothing can be routed to it.
       if (events[i].events & (EPOLLHUP | EPOLLERR)) {
-        std::lock_guard lock(mu_);
-        epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+        MutexLock lock(mu_);
+        (void)epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);  // closing it deregisters it anyway
         listeners_.erase(fd);
       }
     }
@@ -93,33 +117,50 @@ void Supervisor::serve(int fd) {
   // call's execution. That is why CONTINUE is safe here, despite
   // seccomp_unotify(2)'s warning about argument-rewriting races: we never
   // look at arguments in user memory.
-  std::shared_lock hold(barrier_);
-  answer_one(fd, [this](const seccomp_notif& req) {
+  ReaderLock hold(barrier_);
+  auto r = answer(fd, sizes_, [this](const seccomp_notif& req) {
     return req.data.arch == AUDIT_ARCH_X86_64 && req.data.nr >= 0 &&
            decide_(static_cast<pid_t>(req.pid), static_cast<unsigned>(req.data.nr));
   });
+  if (!r) log_.error("supervisor: {}", r.error().message);
 }
 
-bool answer_one(int listener, const std::function<bool(const seccomp_notif&)>& allow) {
-  // The kernel's structures may be larger than our headers': size them as
-  // it says, and zero the receive buffer (it insists).
-  static const seccomp_notif_sizes sizes = [] {
-    seccomp_notif_sizes s{};
-    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &s) != 0)
-      s = {sizeof(seccomp_notif), sizeof(seccomp_notif_resp), 0};
-    return s;
-  }();
-  std::vector<unsigned char> req_buf(std::max<std::size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)));
-  std::vector<unsigned char> resp_buf(std::max<std::size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp)));
+NotifSizes notif_sizes() {
+  seccomp_notif_sizes s{};
+  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &s) != 0) return {sizeof(seccomp_notif), sizeof(seccomp_notif_resp)};
+  return {std::max<std::size_t>(s.seccomp_notif, sizeof(seccomp_notif)),
+          std::max<std::size_t>(s.seccomp_notif_resp, sizeof(seccomp_notif_resp))};
+}
+
+Result<bool> answer(int listener, const NotifSizes& sizes, const std::function<bool(const seccomp_notif&)>& allow) {
+  // Zeroed: the kernel insists on a zeroed receive buffer.
+  std::vector<unsigned char> req_buf(sizes.notif);
+  std::vector<unsigned char> resp_buf(sizes.resp);
   auto* req = reinterpret_cast<seccomp_notif*>(req_buf.data());
   if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) return false;
   auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf.data());
   resp->id = req->id;
-  if (allow(*req)) resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  const bool allowed = allow(*req);
+  if (allowed) resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   else resp->error = -EPERM;
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0) return true;
   // ENOENT: the task was interrupted meanwhile; it will ask again.
-  (void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
-  return true;
+  if (errno == ENOENT) return true;
+  Error refused = sys::sys_error(Errc::io, allowed ? "SECCOMP_IOCTL_NOTIF_SEND (continue)" : "SECCOMP_IOCTL_NOTIF_SEND (EPERM)");
+  if (allowed) {
+    // Whatever the kernel disliked in the allow, the caller must not wait
+    // for ever: deny it (it may ask again).
+    resp->flags = 0;
+    resp->error = -EPERM;
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0 || errno == ENOENT)
+      refused.message += "; denied instead";
+  }
+  return refused;
+}
+
+bool answer_one(int listener, const std::function<bool(const seccomp_notif&)>& allow) {
+  auto r = answer(listener, notif_sizes(), allow);
+  return !r || r.value();  // an answer was attempted: a notification was there
 }
 
 }  // namespace syscg::enforcer

@@ -12,24 +12,41 @@
 //    change.
 //  - A listener whose filter has no task left (all its processes exited)
 //    is closed.
-//  - Fail closed: when the supervisor ends (destructor, or the daemon dies)
-//    the listeners close, and the kernel fails every routed call with
-//    ENOSYS from then on. Nothing routed ever runs unanswered.
+//  - Fail closed: when the supervisor ends (destructor, an epoll_wait
+//    error other than EINTR, or an exception escaping `decide`: logged) its
+//    listeners are closed at once and add() refuses new ones, so the kernel
+//    fails every routed call with ENOSYS from then on. Nothing routed ever
+//    runs unanswered, and no member waits on an answer that will not come.
+//  - An answer the kernel refuses (SECCOMP_IOCTL_NOTIF_SEND) other than
+//    with ENOENT (the caller was interrupted: it asks again) is logged; an
+//    allow that failed is retried as a deny.
+//
+// Locks: mu_ is a leaf; `barrier` (the Enforcer's decide_mu_) is taken
+// shared by the thread around each decision, never with mu_ held.
 #pragma once
 
 #include "core/error.h"
+#include "core/mutex.h"
+#include "enforcer/sys/log.h"
 #include "enforcer/sys/unique_fd.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <linux/seccomp.h>
 #include <map>
-#include <mutex>
-#include <shared_mutex>
 #include <sys/types.h>
 #include <thread>
 
 namespace syscg::enforcer {
+
+// The sizes of the kernel's notification structures (SECCOMP_GET_NOTIF_SIZES;
+// they may be larger than our headers'), at least our headers' sizes.
+struct NotifSizes {
+  std::size_t notif;
+  std::size_t resp;
+};
+NotifSizes notif_sizes();
 
 class Supervisor {
  public:
@@ -37,34 +54,47 @@ class Supervisor {
   // is not visible there); nr: the x86_64 syscall number. True lets it run.
   using Decide = std::function<bool(pid_t tid, unsigned nr)>;
 
-  Supervisor(Decide decide, std::shared_mutex& barrier);
+  Supervisor(sys::Log& log, Decide decide, SharedMutex& barrier);
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
   ~Supervisor();
 
   // Starts the thread (after the daemon forked; threads do not survive it).
-  Status start();
+  // Errors (with errno): epoll_create1, eventfd, epoll_ctl.
+  Status start() SYSCG_EXCLUDES(mu_);
   // Takes a listener; its notifications are answered from now on. Errors:
   // io when the supervisor is not running (the listener is then closed, and
   // what it routes fails with ENOSYS).
-  Status add(sys::UniqueFd listener);
+  Status add(sys::UniqueFd listener) SYSCG_EXCLUDES(mu_);
 
  private:
   void run();
+  void serve_events();
   void serve(int fd);
+  // Closes every listener and refuses new ones (fail closed).
+  void close_all() SYSCG_EXCLUDES(mu_);
 
+  sys::Log& log_;
   Decide decide_;
-  std::shared_mutex& barrier_;
-  sys::UniqueFd epoll_;
-  sys::UniqueFd wake_;  // eventfd: ends the thread
-  mutable std::mutex mu_;
-  std::map<int, sys::UniqueFd> listeners_;
+  SharedMutex& barrier_;
+  sys::UniqueFd epoll_;  // set by start(), before the thread exists
+  sys::UniqueFd wake_;   // eventfd: ends the thread
+  NotifSizes sizes_{};   // set by start(), before the thread exists
+  Mutex mu_;
+  bool running_ SYSCG_GUARDED_BY(mu_) = false;
+  std::map<int, sys::UniqueFd> listeners_ SYSCG_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
 // Receives one notification from `listener` and answers it: CONTINUE when
 // allow(request) says so, else EPERM. False when there was none (the
-// caller was interrupted or died meanwhile: ENOENT).
+// caller was interrupted or died meanwhile: ENOENT). (The injector's API:
+// an answer the kernel refuses is not reported; see answer().)
 bool answer_one(int listener, const std::function<bool(const seccomp_notif&)>& allow);
+
+// As answer_one, and an answer the kernel refused with anything but ENOENT
+// is an error (errno kept); a refused CONTINUE is retried as EPERM first.
+// Value: whether a notification was received.
+Result<bool> answer(int listener, const NotifSizes& sizes, const std::function<bool(const seccomp_notif&)>& allow);
 
 }  // namespace syscg::enforcer

@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
   }
 
   syscg::Hierarchy hierarchy;
-  syscg::enforcer::Enforcer enforcer;
+  syscg::sys::StderrLog enforcer_log("syscgfs");  // as before: stderr (the lead may switch it to syslog)
+  syscg::enforcer::Enforcer enforcer(enforcer_log);
   syscg::fs::Options fs_options{{getuid(), getgid(), getpid()}, state_path, {}};
   if (own.log_denials) {
     // In the background stderr is /dev/null (fuse_daemonize): use syslog.
