@@ -48,18 +48,18 @@ Error root_policy() { return make_error(Errc::permission, "the root group's poli
 
 }  // namespace
 
-fuse_ino_t inode_of(GroupId group, FileKind kind) {
+Ino inode_of(GroupId group, FileKind kind) {
   if (kind == FileKind::dir) return group;
-  return kFileInoBit | (group << 8) | static_cast<fuse_ino_t>(kind);
+  return kFileInoBit | (group << 8) | static_cast<Ino>(kind);
 }
 
-InodeRef decode_inode(fuse_ino_t ino) {
+InodeRef decode_inode(Ino ino) {
   if ((ino & kFileInoBit) == 0) return {ino, FileKind::dir};
   return {(ino & ~kFileInoBit) >> 8, static_cast<FileKind>(ino & 0xff)};
 }
 
 struct Filesystem::Handle {
-  fuse_ino_t ino;
+  Ino ino;
   GroupId group;
   FileKind kind;
   int flags;
@@ -68,7 +68,7 @@ struct Filesystem::Handle {
   std::string snapshot;
   bool has_snapshot = false;
   std::uint64_t seen_generation = 0;  // cgroup.events: generation at the last snapshot
-  fuse_pollhandle* ph = nullptr;      // guarded by handles_mu_
+  std::unique_ptr<PollWaiter> waiter;  // guarded by handles_mu_
   std::vector<DirEntry> entries;      // directories: taken at opendir
 };
 
@@ -85,13 +85,9 @@ Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Options o
   meta_.emplace(kRootGroup, root);
 }
 
-Filesystem::~Filesystem() {
-  enforcement_.set_listener(nullptr);
-  for (auto& [id, h] : handles_)
-    if (h->ph) fuse_pollhandle_destroy(h->ph);
-}
+Filesystem::~Filesystem() { enforcement_.set_listener(nullptr); }
 
-Result<struct stat> Filesystem::stat_locked(fuse_ino_t ino) const {
+Result<struct stat> Filesystem::stat_locked(Ino ino) const {
   const auto ref = decode_inode(ino);
   auto meta = meta_.find(ref.group);
   if (meta == meta_.end()) return make_error(Errc::not_found, fmt::format("no inode {}", ino));
@@ -118,15 +114,15 @@ Result<struct stat> Filesystem::stat_locked(fuse_ino_t ino) const {
   return st;
 }
 
-Result<struct stat> Filesystem::getattr(fuse_ino_t ino) const {
+Result<struct stat> Filesystem::getattr(Ino ino) const {
   std::shared_lock lock(meta_mu_);
   return stat_locked(ino);
 }
 
-Result<Entry> Filesystem::lookup(fuse_ino_t parent, std::string_view name) const {
+Result<Entry> Filesystem::lookup(Ino parent, std::string_view name) const {
   const auto ref = decode_inode(parent);
   if (ref.kind != FileKind::dir) return not_a_group_dir();
-  fuse_ino_t ino;
+  Ino ino;
   if (const auto* f = find_control(name); f && (ref.group != kRootGroup || f->in_root)) {
     ino = inode_of(ref.group, f->kind);
   } else {
@@ -138,7 +134,7 @@ Result<Entry> Filesystem::lookup(fuse_ino_t parent, std::string_view name) const
   return Entry{ino, st};
 }
 
-Result<struct stat> Filesystem::setattr(fuse_ino_t ino, const struct stat& in, int to_set, const Caller&) {
+Result<struct stat> Filesystem::setattr(Ino ino, const struct stat& in, int to_set, const Caller&) {
   std::lock_guard wlock(write_mu_);
   {
     std::unique_lock lock(meta_mu_);
@@ -148,14 +144,14 @@ Result<struct stat> Filesystem::setattr(fuse_ino_t ino, const struct stat& in, i
     Meta& m = ref.kind == FileKind::dir ? gm.dir : gm.files[index_of(ref.kind)];
     // default_permissions: the kernel has already checked ownership and
     // CAP_CHOWN / CAP_FOWNER (setattr_prepare) before this request.
-    if (to_set & FUSE_SET_ATTR_MODE) m.mode = in.st_mode & 07777;
-    if (to_set & FUSE_SET_ATTR_UID) m.uid = in.st_uid;
-    if (to_set & FUSE_SET_ATTR_GID) m.gid = in.st_gid;
-    if (to_set & FUSE_SET_ATTR_MTIME) m.mtime = in.st_mtim;
-    if (to_set & FUSE_SET_ATTR_MTIME_NOW) m.mtime = now();
+    if (to_set & set_attr::mode) m.mode = in.st_mode & 07777;
+    if (to_set & set_attr::uid) m.uid = in.st_uid;
+    if (to_set & set_attr::gid) m.gid = in.st_gid;
+    if (to_set & set_attr::mtime) m.mtime = in.st_mtim;
+    if (to_set & set_attr::mtime_now) m.mtime = now();
     m.ctime = now();
   }
-  if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+  if (to_set & (set_attr::mode | set_attr::uid | set_attr::gid)) {
     BOOST_OUTCOME_TRY(persist());
   }
   std::shared_lock lock(meta_mu_);
@@ -170,7 +166,7 @@ void Filesystem::touch(GroupId group, FileKind kind) {
   m.mtime = m.ctime = now();
 }
 
-Result<Entry> Filesystem::mkdir(fuse_ino_t parent, std::string_view name, mode_t mode, const Caller& caller) {
+Result<Entry> Filesystem::mkdir(Ino parent, std::string_view name, mode_t mode, const Caller& caller) {
   const auto ref = decode_inode(parent);
   if (ref.kind != FileKind::dir) return not_a_group_dir();
   std::lock_guard wlock(write_mu_);
@@ -192,7 +188,7 @@ Result<Entry> Filesystem::mkdir(fuse_ino_t parent, std::string_view name, mode_t
   return Entry{id, st};
 }
 
-Status Filesystem::rmdir(fuse_ino_t parent, std::string_view name) {
+Status Filesystem::rmdir(Ino parent, std::string_view name) {
   const auto ref = decode_inode(parent);
   if (ref.kind != FileKind::dir) return not_a_group_dir();
   std::lock_guard wlock(write_mu_);
@@ -212,7 +208,7 @@ Status Filesystem::rmdir(fuse_ino_t parent, std::string_view name) {
   return persist();
 }
 
-Status Filesystem::rename(fuse_ino_t parent, std::string_view name, fuse_ino_t new_parent,
+Status Filesystem::rename(Ino parent, std::string_view name, Ino new_parent,
                           std::string_view new_name, unsigned flags) {
   if (flags & ~unsigned{RENAME_NOREPLACE}) return make_error(Errc::invalid, "only RENAME_NOREPLACE is supported");
   const auto from = decode_inode(parent), to = decode_inode(new_parent);
@@ -228,14 +224,14 @@ Status Filesystem::rename(fuse_ino_t parent, std::string_view name, fuse_ino_t n
   return persist();
 }
 
-Status Filesystem::create_file(fuse_ino_t parent, std::string_view name) const {
+Status Filesystem::create_file(Ino parent, std::string_view name) const {
   if (decode_inode(parent).kind != FileKind::dir) return not_a_group_dir();
   if (find_control(name) || hierarchy_.lookup(decode_inode(parent).group, name))
     return make_error(Errc::exists, fmt::format("'{}' exists", name));
   return make_error(Errc::permission, "files cannot be created in syscgfs; mkdir creates a group");
 }
 
-Status Filesystem::unlink(fuse_ino_t parent, std::string_view name) const {
+Status Filesystem::unlink(Ino parent, std::string_view name) const {
   const auto ref = decode_inode(parent);
   if (ref.kind != FileKind::dir) return not_a_group_dir();
   if (find_control(name)) return make_error(Errc::permission, "control files cannot be removed");
@@ -249,7 +245,7 @@ std::shared_ptr<Filesystem::Handle> Filesystem::handle(std::uint64_t id) const {
   return it == handles_.end() ? nullptr : it->second;
 }
 
-Result<std::uint64_t> Filesystem::open(fuse_ino_t ino, int flags, const Caller& caller) {
+Result<std::uint64_t> Filesystem::open(Ino ino, int flags, const Caller& caller) {
   BOOST_OUTCOME_TRY(getattr(ino));
   const auto ref = decode_inode(ino);
   if (ref.kind == FileKind::dir) return make_error(Errc::is_dir, "a group directory");
@@ -655,34 +651,23 @@ void Filesystem::events_changed(std::span<const GroupId> chains,
         it->second.files[index_of(FileKind::events)].mtime = now();
       }
   }
-  std::vector<fuse_pollhandle*> wake;
+  std::vector<std::unique_ptr<PollWaiter>> wake;
   {
     std::lock_guard lock(handles_mu_);
     for (auto& [id, h] : handles_)
-      if (h->kind == FileKind::events && h->ph &&
+      if (h->kind == FileKind::events && h->waiter &&
           std::find(changed.begin(), changed.end(), h->group) != changed.end())
-        wake.push_back(std::exchange(h->ph, nullptr));
+        wake.push_back(std::move(h->waiter));
   }
-  // Outside our locks. A poll notification waits for nothing (unlike the
-  // inval notifications libfuse warns about), so any thread may send it,
-  // the fork/exit thread included.
-  for (fuse_pollhandle* ph : wake) {
-    fuse_lowlevel_notify_poll(ph);
-    fuse_pollhandle_destroy(ph);
-  }
+  // Outside our locks: a waiter may be notified from any thread (poll_waiter.h).
+  for (auto& waiter : wake) waiter->notify();
 }
 
-Result<unsigned> Filesystem::poll(std::uint64_t id, fuse_pollhandle* ph) {
+Result<unsigned> Filesystem::poll(std::uint64_t id, std::unique_ptr<PollWaiter> waiter) {
   auto h = handle(id);
-  if (!h) {
-    if (ph) fuse_pollhandle_destroy(ph);
-    return make_error(Errc::invalid, "stale handle");
-  }
+  if (!h) return make_error(Errc::invalid, "stale handle");
   unsigned mask = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
-  if (h->kind != FileKind::events) {
-    if (ph) fuse_pollhandle_destroy(ph);
-    return mask;
-  }
+  if (h->kind != FileKind::events) return mask;
   std::uint64_t generation;
   {
     std::shared_lock lock(meta_mu_);
@@ -694,9 +679,9 @@ Result<unsigned> Filesystem::poll(std::uint64_t id, fuse_pollhandle* ph) {
     std::lock_guard lock(h->mu);
     seen = h->seen_generation;
   }
+  std::unique_ptr<PollWaiter> replaced;  // released outside the lock
   std::lock_guard lock(handles_mu_);
-  if (h->ph) fuse_pollhandle_destroy(h->ph);
-  h->ph = ph;
+  replaced = std::exchange(h->waiter, std::move(waiter));
   if (generation != seen) mask |= POLLPRI | POLLERR;
   return mask;
 }
@@ -777,7 +762,7 @@ Status Filesystem::restore(const State& state) {
   return outcome::success();
 }
 
-Result<std::uint64_t> Filesystem::opendir(fuse_ino_t ino) {
+Result<std::uint64_t> Filesystem::opendir(Ino ino) {
   const auto ref = decode_inode(ino);
   if (ref.kind != FileKind::dir) return not_a_group_dir();
   BOOST_OUTCOME_TRY(info, hierarchy_.info(ref.group));
@@ -806,10 +791,11 @@ Result<std::vector<DirEntry>> Filesystem::readdir(std::uint64_t id, off_t offset
 }
 
 void Filesystem::release(std::uint64_t id) {
+  std::shared_ptr<Handle> released;  // its waiter is released outside the lock
   std::lock_guard lock(handles_mu_);
   auto it = handles_.find(id);
   if (it == handles_.end()) return;
-  if (it->second->ph) fuse_pollhandle_destroy(it->second->ph);
+  released = std::move(it->second);
   handles_.erase(it);
 }
 

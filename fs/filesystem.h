@@ -29,9 +29,8 @@
 
 #include "core/hierarchy.h"
 #include "core/enforcement.h"
+#include "fs/poll_waiter.h"
 #include "fs/state.h"
-
-#include <fuse_lowlevel.h>
 
 #include <array>
 #include <cstdint>
@@ -92,13 +91,16 @@ inline constexpr std::array<ControlFile, 10> kControlFiles{{
     {"syscalls.warnings", FileKind::warnings, 0444, true},
 }};
 
-inline constexpr fuse_ino_t kFileInoBit = fuse_ino_t{1} << 63;
+// An inode number; the FUSE adapter passes Ino through unchanged.
+using Ino = std::uint64_t;
+inline constexpr Ino kRootInode = 1;  // the root group's directory (FUSE_ROOT_ID)
+inline constexpr Ino kFileInoBit = Ino{1} << 63;
 struct InodeRef {
   GroupId group;
   FileKind kind;
 };
-fuse_ino_t inode_of(GroupId group, FileKind kind);
-InodeRef decode_inode(fuse_ino_t ino);
+Ino inode_of(GroupId group, FileKind kind);
+InodeRef decode_inode(Ino ino);
 
 // Who asks: from fuse_req_ctx. pid is the caller's thread id.
 struct Caller {
@@ -108,15 +110,27 @@ struct Caller {
 };
 
 struct Entry {
-  fuse_ino_t ino;
+  Ino ino;
   struct stat attr;
 };
 
 struct DirEntry {
   std::string name;
-  fuse_ino_t ino;
+  Ino ino;
   mode_t type;  // S_IFDIR or S_IFREG
 };
+
+// setattr's `to_set` bits; the values of FUSE_SET_ATTR_* (fuse_ops.cc checks).
+namespace set_attr {
+inline constexpr int mode = 1 << 0;
+inline constexpr int uid = 1 << 1;
+inline constexpr int gid = 1 << 2;
+inline constexpr int size = 1 << 3;
+inline constexpr int atime = 1 << 4;
+inline constexpr int mtime = 1 << 5;
+inline constexpr int atime_now = 1 << 7;
+inline constexpr int mtime_now = 1 << 8;
+}  // namespace set_attr
 
 struct Options {
   Caller owner;  // of the root group
@@ -141,29 +155,30 @@ class Filesystem final : public MembershipListener {
   Filesystem& operator=(const Filesystem&) = delete;
   ~Filesystem();
 
-  Result<Entry> lookup(fuse_ino_t parent, std::string_view name) const;
-  Result<struct stat> getattr(fuse_ino_t ino) const;
+  Result<Entry> lookup(Ino parent, std::string_view name) const;
+  Result<struct stat> getattr(Ino ino) const;
   // chmod, chown, utimens; a truncate to size 0 is accepted and ignored
-  // (shells open with O_TRUNC). `to_set` holds FUSE_SET_ATTR_* bits.
-  Result<struct stat> setattr(fuse_ino_t ino, const struct stat& in, int to_set, const Caller& caller);
-  Result<Entry> mkdir(fuse_ino_t parent, std::string_view name, mode_t mode, const Caller& caller);
-  Status rmdir(fuse_ino_t parent, std::string_view name);
+  // (shells open with O_TRUNC). `to_set` holds SetAttr bits.
+  Result<struct stat> setattr(Ino ino, const struct stat& in, int to_set, const Caller& caller);
+  Result<Entry> mkdir(Ino parent, std::string_view name, mode_t mode, const Caller& caller);
+  Status rmdir(Ino parent, std::string_view name);
   // Within one parent only; across parents -> permission (EPERM).
-  Status rename(fuse_ino_t parent, std::string_view name, fuse_ino_t new_parent, std::string_view new_name,
+  Status rename(Ino parent, std::string_view name, Ino new_parent, std::string_view new_name,
                 unsigned flags);
   // Regular files and nodes cannot be created, control files not removed.
-  Status create_file(fuse_ino_t parent, std::string_view name) const;
-  Status unlink(fuse_ino_t parent, std::string_view name) const;
+  Status create_file(Ino parent, std::string_view name) const;
+  Status unlink(Ino parent, std::string_view name) const;
 
   // Open files and directories: handles are ids into a table, never pointers.
-  Result<std::uint64_t> open(fuse_ino_t ino, int flags, const Caller& caller);
+  Result<std::uint64_t> open(Ino ino, int flags, const Caller& caller);
   Result<std::string> read(std::uint64_t handle, off_t offset, std::size_t size);
   Result<std::size_t> write(std::uint64_t handle, std::string_view data, const Caller& writer);
-  // Registers `ph` (may be null) and answers the current poll mask; takes
-  // ownership of ph. POLLPRI|POLLERR once cgroup.events changed since the
-  // handle's last snapshot.
-  Result<unsigned> poll(std::uint64_t handle, fuse_pollhandle* ph);
-  Result<std::uint64_t> opendir(fuse_ino_t ino);
+  // Answers the current poll mask and keeps `waiter` (may be null), replacing
+  // the handle's previous one, to notify once cgroup.events changes.
+  // POLLPRI|POLLERR once cgroup.events changed since the handle's last
+  // snapshot. Other files are always ready; their waiter is released.
+  Result<unsigned> poll(std::uint64_t handle, std::unique_ptr<PollWaiter> waiter);
+  Result<std::uint64_t> opendir(Ino ino);
   Result<std::vector<DirEntry>> readdir(std::uint64_t handle, off_t offset) const;
   void release(std::uint64_t handle);
 
@@ -191,7 +206,7 @@ class Filesystem final : public MembershipListener {
   };
   struct Handle;
 
-  Result<struct stat> stat_locked(fuse_ino_t ino) const;  // caller holds meta_mu_
+  Result<struct stat> stat_locked(Ino ino) const;  // caller holds meta_mu_
   Result<std::string> render(GroupId group, FileKind kind);
   Status write_command(Handle& h, std::string_view data, const Caller& writer);
   Status move_process(Handle& h, std::string_view data, const Caller& writer);

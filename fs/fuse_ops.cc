@@ -4,10 +4,34 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <sys/statvfs.h>
+#include <type_traits>
 
 namespace syscg::fs {
 namespace {
+
+static_assert(std::is_same_v<fuse_ino_t, Ino>);
+static_assert(kRootInode == FUSE_ROOT_ID);
+static_assert(set_attr::mode == FUSE_SET_ATTR_MODE && set_attr::uid == FUSE_SET_ATTR_UID &&
+              set_attr::gid == FUSE_SET_ATTR_GID && set_attr::size == FUSE_SET_ATTR_SIZE &&
+              set_attr::atime == FUSE_SET_ATTR_ATIME && set_attr::mtime == FUSE_SET_ATTR_MTIME &&
+              set_attr::atime_now == FUSE_SET_ATTR_ATIME_NOW && set_attr::mtime_now == FUSE_SET_ATTR_MTIME_NOW);
+
+// A poll(2) waiter over libfuse's handle. A poll notification waits for
+// nothing (unlike the inval notifications libfuse warns about), so any
+// thread may send it, the fork/exit thread included.
+class FusePollWaiter final : public PollWaiter {
+ public:
+  explicit FusePollWaiter(fuse_pollhandle* ph) : ph_(ph) {}
+  ~FusePollWaiter() override { fuse_pollhandle_destroy(ph_); }
+  FusePollWaiter(const FusePollWaiter&) = delete;
+  FusePollWaiter& operator=(const FusePollWaiter&) = delete;
+  void notify() override { fuse_lowlevel_notify_poll(ph_); }
+
+ private:
+  fuse_pollhandle* ph_;
+};
 
 // Kernel caches for names and attributes. Short, like lxcfs: other writers
 // change the tree, and every answer is cheap to recompute.
@@ -168,7 +192,9 @@ void op_statfs(fuse_req_t req, fuse_ino_t) {
 }
 
 void op_poll(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, fuse_pollhandle* ph) {
-  auto r = fs_of(req).poll(fi->fh, ph);
+  std::unique_ptr<PollWaiter> waiter;
+  if (ph) waiter = std::make_unique<FusePollWaiter>(ph);
+  auto r = fs_of(req).poll(fi->fh, std::move(waiter));
   if (r) fuse_reply_poll(req, r.value());
   else fuse_reply_err(req, err(r.error()));
 }

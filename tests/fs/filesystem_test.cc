@@ -99,21 +99,21 @@ class FilesystemTest : public ::testing::Test {
     fake_.processes[2500] = {2500, 1000, 1000, 1000, 25000};
   }
 
-  fuse_ino_t mkdir(fuse_ino_t parent, const std::string& name, const Caller& who = kRoot) {
+  Ino mkdir(Ino parent, const std::string& name, const Caller& who = kRoot) {
     auto e = fs_.mkdir(parent, name, 0755, who);
     EXPECT_TRUE(e) << name;
     return e ? e.value().ino : 0;
   }
-  fuse_ino_t file(fuse_ino_t dir, const std::string& name) { return fs_.lookup(dir, name).value().ino; }
+  Ino file(Ino dir, const std::string& name) { return fs_.lookup(dir, name).value().ino; }
   // Opens, writes one command, closes; returns 0 or the errno.
-  int write(fuse_ino_t dir, const std::string& name, const std::string& text, const Caller& who = kRoot) {
+  int write(Ino dir, const std::string& name, const std::string& text, const Caller& who = kRoot) {
     auto h = fs_.open(file(dir, name), O_WRONLY, who);
     if (!h) return to_errno(h.error().code);
     auto r = fs_.write(h.value(), text, who);
     fs_.release(h.value());
     return r ? 0 : to_errno(r.error().code);
   }
-  std::string read(fuse_ino_t dir, const std::string& name) {
+  std::string read(Ino dir, const std::string& name) {
     auto h = fs_.open(file(dir, name), O_RDONLY, kRoot).value();
     auto r = fs_.read(h, 0, 1 << 20).value();
     fs_.release(h);
@@ -126,9 +126,9 @@ class FilesystemTest : public ::testing::Test {
 };
 
 TEST_F(FilesystemTest, InodesAreGroupIdsAndTaggedFiles) {
-  EXPECT_EQ(inode_of(kRootGroup, FileKind::dir), fuse_ino_t{FUSE_ROOT_ID});
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
-  std::set<fuse_ino_t> seen{FUSE_ROOT_ID, web};
+  EXPECT_EQ(inode_of(kRootGroup, FileKind::dir), kRootInode);
+  const auto web = mkdir(kRootInode, "web");
+  std::set<Ino> seen{kRootInode, web};
   for (const auto& f : kControlFiles) {
     const auto ino = file(web, std::string(f.name));
     EXPECT_TRUE(seen.insert(ino).second) << f.name;
@@ -138,14 +138,14 @@ TEST_F(FilesystemTest, InodesAreGroupIdsAndTaggedFiles) {
 }
 
 TEST_F(FilesystemTest, RootHasNoEventsFileAndReadOnlyPolicy) {
-  EXPECT_EQ(fs_.lookup(FUSE_ROOT_ID, "cgroup.events").error().code, Errc::not_found);
-  EXPECT_EQ(write(FUSE_ROOT_ID, "syscalls.deny", "59"), EPERM);
-  EXPECT_EQ(write(FUSE_ROOT_ID, "syscalls.allow", "59"), EPERM);
-  EXPECT_EQ(fs_.getattr(file(FUSE_ROOT_ID, "syscalls.deny")).value().st_mode & 07777, 0444u);
+  EXPECT_EQ(fs_.lookup(kRootInode, "cgroup.events").error().code, Errc::not_found);
+  EXPECT_EQ(write(kRootInode, "syscalls.deny", "59"), EPERM);
+  EXPECT_EQ(write(kRootInode, "syscalls.allow", "59"), EPERM);
+  EXPECT_EQ(fs_.getattr(file(kRootInode, "syscalls.deny")).value().st_mode & 07777, 0444u);
 }
 
 TEST_F(FilesystemTest, AttachAsksTheSeamWithTheGroupsSet) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   ASSERT_EQ(write(web, "syscalls.deny", "execve"), 0);
   ASSERT_EQ(write(web, "cgroup.procs", "2001"), 0);  // a thread id: the process moves
   ASSERT_EQ(fake_.attaches.size(), 1u);
@@ -156,7 +156,7 @@ TEST_F(FilesystemTest, AttachAsksTheSeamWithTheGroupsSet) {
 }
 
 TEST_F(FilesystemTest, ARefusedAttachChangesNothing) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   fake_.refuse_attach = Errc::busy;
   EXPECT_EQ(write(web, "cgroup.procs", "3000"), EBUSY);
   EXPECT_EQ(read(web, "cgroup.procs"), "");
@@ -164,7 +164,7 @@ TEST_F(FilesystemTest, ARefusedAttachChangesNothing) {
 }
 
 TEST_F(FilesystemTest, ProcsWriteErrors) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   EXPECT_EQ(write(web, "cgroup.procs", "4242"), ESRCH);
   EXPECT_EQ(write(web, "cgroup.procs", "abc"), EINVAL);
   EXPECT_EQ(write(web, "cgroup.procs", "-5"), EINVAL);
@@ -174,13 +174,13 @@ TEST_F(FilesystemTest, ProcsWriteErrors) {
 }
 
 TEST_F(FilesystemTest, OnlyRootOrTheOwnerMovesAProcess) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   ASSERT_EQ(fs_.setattr(file(web, "cgroup.procs"), [] { struct stat s{}; s.st_mode = 0666; return s; }(),
-                        FUSE_SET_ATTR_MODE, kRoot)
+                        set_attr::mode, kRoot)
                 .has_value(),
             true);
-  ASSERT_EQ(fs_.setattr(file(FUSE_ROOT_ID, "cgroup.procs"), [] { struct stat s{}; s.st_mode = 0666; return s; }(),
-                        FUSE_SET_ATTR_MODE, kRoot)
+  ASSERT_EQ(fs_.setattr(file(kRootInode, "cgroup.procs"), [] { struct stat s{}; s.st_mode = 0666; return s; }(),
+                        set_attr::mode, kRoot)
                 .has_value(),
             true);
   EXPECT_EQ(write(web, "cgroup.procs", "3000", kUser), EACCES);  // root's process
@@ -189,23 +189,23 @@ TEST_F(FilesystemTest, OnlyRootOrTheOwnerMovesAProcess) {
 }
 
 TEST_F(FilesystemTest, DelegationNeedsTheCommonAncestorsProcs) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   const auto a = mkdir(web, "a"), b = mkdir(web, "b");
   struct stat own {};
   own.st_uid = kUser.uid;
   own.st_gid = kUser.gid;
   for (auto ino : {file(a, "cgroup.procs"), file(b, "cgroup.procs")})
-    ASSERT_TRUE(fs_.setattr(ino, own, FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID, kRoot));
+    ASSERT_TRUE(fs_.setattr(ino, own, set_attr::uid | set_attr::gid, kRoot));
   ASSERT_EQ(write(a, "cgroup.procs", "2000"), 0);  // root puts the user's process in a
   // a -> b: the common ancestor web's cgroup.procs is root's, 0644.
   EXPECT_EQ(write(b, "cgroup.procs", "2000", kUser), EACCES);
-  ASSERT_TRUE(fs_.setattr(file(web, "cgroup.procs"), own, FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID, kRoot));
+  ASSERT_TRUE(fs_.setattr(file(web, "cgroup.procs"), own, set_attr::uid | set_attr::gid, kRoot));
   EXPECT_EQ(write(b, "cgroup.procs", "2000", kUser), 0);
   EXPECT_EQ(read(b, "cgroup.procs"), "2000\n");
 }
 
 TEST_F(FilesystemTest, DenyReportsEveryMemberOfTheSubtree) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   const auto php = mkdir(web, "php");
   ASSERT_EQ(write(web, "cgroup.procs", "1000"), 0);
   ASSERT_EQ(write(php, "cgroup.procs", "3000"), 0);
@@ -219,7 +219,7 @@ TEST_F(FilesystemTest, DenyReportsEveryMemberOfTheSubtree) {
 }
 
 TEST_F(FilesystemTest, DenyChasesChildrenForkedBeforeTightening) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   ASSERT_EQ(write(web, "cgroup.procs", "1000"), 0);
   fake_.unfiltered_children[1000] = 1001;  // forked before 1000 got the filter
   fake_.unfiltered_children[1001] = 1002;  // and its child, likewise
@@ -237,7 +237,7 @@ TEST_F(FilesystemTest, DenyChasesChildrenForkedBeforeTightening) {
 }
 
 TEST_F(FilesystemTest, ForkAndExitReportsUpdateMembership) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   fake_.listener->forked(3000, 3001);  // not a member's child: ignored
   EXPECT_EQ(read(web, "cgroup.procs"), "");
   ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
@@ -248,14 +248,14 @@ TEST_F(FilesystemTest, ForkAndExitReportsUpdateMembership) {
 }
 
 TEST_F(FilesystemTest, MembersCannotReleaseThemselves) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   const auto sub = mkdir(web, "sub");
   ASSERT_EQ(write(web, "syscalls.deny", "59"), 0);
   ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
   const Caller member{0, 0, 3000};  // root, but confined in web
   EXPECT_EQ(write(web, "syscalls.allow", "59", member), EPERM);
-  EXPECT_EQ(write(FUSE_ROOT_ID, "cgroup.procs", "0", member), EPERM);
-  const auto other = mkdir(FUSE_ROOT_ID, "other");
+  EXPECT_EQ(write(kRootInode, "cgroup.procs", "0", member), EPERM);
+  const auto other = mkdir(kRootInode, "other");
   EXPECT_EQ(write(other, "cgroup.procs", "1000", member), EPERM);
   EXPECT_EQ(read(web, "syscalls.deny"), "59\n");
   EXPECT_EQ(hierarchy_.group_of(3000), decode_inode(web).group);
@@ -269,8 +269,8 @@ TEST_F(FilesystemTest, MembersCannotReleaseThemselves) {
 }
 
 TEST_F(FilesystemTest, MembersCannotPullProcessesOutOfGroupsOutsideTheirSubtree) {
-  const auto strict = mkdir(FUSE_ROOT_ID, "strict");
-  const auto open = mkdir(FUSE_ROOT_ID, "open");
+  const auto strict = mkdir(kRootInode, "strict");
+  const auto open = mkdir(kRootInode, "open");
   ASSERT_EQ(write(strict, "syscalls.deny", "63"), 0);
   ASSERT_EQ(write(strict, "cgroup.procs", "2500"), 0);
   ASSERT_EQ(write(open, "cgroup.procs", "3000"), 0);
@@ -284,7 +284,7 @@ TEST_F(FilesystemTest, MembersCannotPullProcessesOutOfGroupsOutsideTheirSubtree)
 }
 
 TEST_F(FilesystemTest, WarningsNameKilledAndPtraceCapableMembers) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
   ASSERT_EQ(write(web, "cgroup.procs", "4000"), 0);
   EXPECT_EQ(read(web, "syscalls.warnings"), "");
@@ -300,7 +300,7 @@ TEST_F(FilesystemTest, WarningsNameKilledAndPtraceCapableMembers) {
 }
 
 TEST_F(FilesystemTest, IoUringCallsAreDecidedAsTheFiltersEnforceThem) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
   EXPECT_EQ(fs_.trapped(3000, 425), std::optional<bool>(true));
   ASSERT_EQ(write(web, "syscalls.deny", "openat"), 0);  // io_uring could open files: io_uring goes
@@ -317,7 +317,7 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
   {
     Hierarchy h;
     Filesystem saved(h, fake_, Options{{}, path, {}});
-    auto web = saved.mkdir(FUSE_ROOT_ID, "web", 0750, kUser).value().ino;
+    auto web = saved.mkdir(kRootInode, "web", 0750, kUser).value().ino;
     auto sub = saved.mkdir(web, "sub", 0755, kRoot).value().ino;
     auto deny = saved.open(saved.lookup(web, "syscalls.deny").value().ino, O_WRONLY, kRoot).value();
     ASSERT_TRUE(saved.write(deny, "execve 300-310", kRoot));
@@ -325,7 +325,7 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
     auto procs = saved.open(saved.lookup(sub, "cgroup.procs").value().ino, O_WRONLY, kRoot).value();
     ASSERT_TRUE(saved.write(procs, "3000", kRoot));
     saved.release(procs);
-    auto depth = saved.open(saved.lookup(FUSE_ROOT_ID, "cgroup.max.depth").value().ino, O_WRONLY, kRoot).value();
+    auto depth = saved.open(saved.lookup(kRootInode, "cgroup.max.depth").value().ino, O_WRONLY, kRoot).value();
     ASSERT_TRUE(saved.write(depth, "2", kRoot));
     saved.release(depth);
   }
@@ -334,7 +334,7 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
   Hierarchy h;
   Filesystem restored(h, fake_);
   ASSERT_TRUE(restored.restore(*state.value()));
-  const auto web = restored.lookup(FUSE_ROOT_ID, "web").value();
+  const auto web = restored.lookup(kRootInode, "web").value();
   EXPECT_EQ(web.attr.st_mode & 07777, 0750u);
   EXPECT_EQ(web.attr.st_uid, kUser.uid);
   const auto sub = restored.lookup(web.ino, "sub").value().ino;
@@ -352,7 +352,7 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
 }
 
 TEST_F(FilesystemTest, StricterListsWhatMembersCannotUseOfTheirGroupsSet) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   ASSERT_EQ(write(web, "cgroup.procs", "1000"), 0);
   ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
   EXPECT_EQ(read(web, "syscalls.stricter"), "");
@@ -369,7 +369,7 @@ TEST_F(FilesystemTest, TrappedCallsAreDecidedFromTheCurrentPolicyAndDenialsCount
   std::vector<std::string> logged;
   Hierarchy h;
   Filesystem fs(h, fake_, Options{{}, {}, [&](const std::string& line) { logged.push_back(line); }});
-  const auto web = fs.mkdir(FUSE_ROOT_ID, "web", 0755, kRoot).value().ino;
+  const auto web = fs.mkdir(kRootInode, "web", 0755, kRoot).value().ino;
   const auto write_to = [&](const char* file, const char* text) {
     auto hd = fs.open(fs.lookup(web, file).value().ino, O_WRONLY, kRoot).value();
     const bool ok = static_cast<bool>(fs.write(hd, text, kRoot));
@@ -396,13 +396,13 @@ TEST_F(FilesystemTest, TrappedCallsAreDecidedFromTheCurrentPolicyAndDenialsCount
 }
 
 TEST_F(FilesystemTest, PolicyWritesWithoutMembersDoNotCallTheSeam) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   ASSERT_EQ(write(web, "syscalls.deny", "1-10"), 0);
   EXPECT_TRUE(fake_.changes.empty());
 }
 
 TEST_F(FilesystemTest, BadWritesChangeNothing) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   const auto before = read(web, "syscalls.allow");
   EXPECT_EQ(write(web, "syscalls.deny", "1 foo"), EINVAL);
   EXPECT_EQ(write(web, "syscalls.deny", "1 512"), ERANGE);
@@ -413,17 +413,17 @@ TEST_F(FilesystemTest, BadWritesChangeNothing) {
 }
 
 TEST_F(FilesystemTest, ExitedMembersLeaveAndDoNotBlockRmdir) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
-  EXPECT_EQ(fs_.rmdir(FUSE_ROOT_ID, "web").error().code, Errc::busy);
+  EXPECT_EQ(fs_.rmdir(kRootInode, "web").error().code, Errc::busy);
   fake_.exited.insert(3000);
   EXPECT_EQ(read(web, "cgroup.procs"), "");
   EXPECT_EQ(read(web, "cgroup.events"), "populated 0\n");
-  EXPECT_TRUE(fs_.rmdir(FUSE_ROOT_ID, "web"));
+  EXPECT_TRUE(fs_.rmdir(kRootInode, "web"));
 }
 
 TEST_F(FilesystemTest, ReadsServeASnapshotTakenAtOffsetZero) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   ASSERT_EQ(write(web, "syscalls.deny", "1"), 0);
   auto h = fs_.open(file(web, "syscalls.deny"), O_RDONLY, kRoot).value();
   EXPECT_EQ(fs_.read(h, 0, 1).value(), "1");
@@ -435,7 +435,7 @@ TEST_F(FilesystemTest, ReadsServeASnapshotTakenAtOffsetZero) {
 }
 
 TEST_F(FilesystemTest, PollReportsEventsChangesUntilReread) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   auto h = fs_.open(file(web, "cgroup.events"), O_RDONLY, kRoot).value();
   EXPECT_EQ(fs_.poll(h, nullptr).value() & POLLPRI, 0u);
   ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
@@ -446,31 +446,31 @@ TEST_F(FilesystemTest, PollReportsEventsChangesUntilReread) {
 }
 
 TEST_F(FilesystemTest, NamespaceErrors) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
-  mkdir(FUSE_ROOT_ID, "other");
-  EXPECT_EQ(fs_.mkdir(FUSE_ROOT_ID, "web", 0755, kRoot).error().code, Errc::exists);
-  EXPECT_EQ(fs_.mkdir(FUSE_ROOT_ID, "cgroup.procs", 0755, kRoot).error().code, Errc::exists);
-  EXPECT_EQ(fs_.mkdir(FUSE_ROOT_ID, "cgroup.new", 0755, kRoot).error().code, Errc::invalid);
+  const auto web = mkdir(kRootInode, "web");
+  mkdir(kRootInode, "other");
+  EXPECT_EQ(fs_.mkdir(kRootInode, "web", 0755, kRoot).error().code, Errc::exists);
+  EXPECT_EQ(fs_.mkdir(kRootInode, "cgroup.procs", 0755, kRoot).error().code, Errc::exists);
+  EXPECT_EQ(fs_.mkdir(kRootInode, "cgroup.new", 0755, kRoot).error().code, Errc::invalid);
   EXPECT_EQ(fs_.create_file(web, "new").error().code, Errc::permission);
   EXPECT_EQ(fs_.unlink(web, "syscalls.deny").error().code, Errc::permission);
   EXPECT_EQ(fs_.rename(web, "syscalls.deny", web, "x", 0).error().code, Errc::permission);
-  EXPECT_EQ(fs_.rename(FUSE_ROOT_ID, "web", web, "x", 0).error().code, Errc::permission);
-  EXPECT_EQ(fs_.rename(FUSE_ROOT_ID, "web", FUSE_ROOT_ID, "other", 0).error().code, Errc::exists);
-  EXPECT_TRUE(fs_.rename(FUSE_ROOT_ID, "web", FUSE_ROOT_ID, "www", 0));
-  EXPECT_EQ(fs_.lookup(FUSE_ROOT_ID, "www").value().ino, web);
-  EXPECT_EQ(fs_.rmdir(FUSE_ROOT_ID, "nope").error().code, Errc::not_found);
+  EXPECT_EQ(fs_.rename(kRootInode, "web", web, "x", 0).error().code, Errc::permission);
+  EXPECT_EQ(fs_.rename(kRootInode, "web", kRootInode, "other", 0).error().code, Errc::exists);
+  EXPECT_TRUE(fs_.rename(kRootInode, "web", kRootInode, "www", 0));
+  EXPECT_EQ(fs_.lookup(kRootInode, "www").value().ino, web);
+  EXPECT_EQ(fs_.rmdir(kRootInode, "nope").error().code, Errc::not_found);
   EXPECT_EQ(fs_.lookup(file(web, "syscalls.deny"), "x").error().code, Errc::not_dir);
 }
 
 TEST_F(FilesystemTest, NewGroupsBelongToTheirCreator) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web", kUser);
+  const auto web = mkdir(kRootInode, "web", kUser);
   EXPECT_EQ(fs_.getattr(web).value().st_uid, kUser.uid);
   EXPECT_EQ(fs_.getattr(file(web, "cgroup.procs")).value().st_uid, kUser.uid);
-  EXPECT_EQ(fs_.getattr(FUSE_ROOT_ID).value().st_nlink, 3u);
+  EXPECT_EQ(fs_.getattr(kRootInode).value().st_nlink, 3u);
 }
 
 TEST_F(FilesystemTest, ReaddirListsFilesThenGroups) {
-  const auto web = mkdir(FUSE_ROOT_ID, "web");
+  const auto web = mkdir(kRootInode, "web");
   mkdir(web, "b");
   mkdir(web, "a");
   auto h = fs_.opendir(web).value();
