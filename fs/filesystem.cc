@@ -74,7 +74,6 @@ struct Filesystem::Handle {
 
 Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Options options)
     : hierarchy_(hierarchy), enforcement_(enforcement), options_(std::move(options)) {
-  enforcement_.set_listener(this);
   const Caller& owner = options_.owner;
   const auto t = now();
   GroupMeta root{.dir = {0755, owner.uid, owner.gid, t, t}, .files = {}};
@@ -85,7 +84,7 @@ Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Options o
   meta_.emplace(kRootGroup, root);
 }
 
-Filesystem::~Filesystem() { enforcement_.set_listener(nullptr); }
+Filesystem::~Filesystem() = default;
 
 Result<struct stat> Filesystem::stat_locked(Ino ino) const {
   const auto ref = decode_inode(ino);

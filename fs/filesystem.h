@@ -142,6 +142,9 @@ struct Options {
   std::function<void(const std::string&)> log_denial;
 };
 
+// The composition root wires it as the Enforcement's MembershipListener
+// (Enforcement::set_listener) before the enforcer starts, and keeps it alive
+// while the enforcer runs; it never registers itself.
 class Filesystem final : public MembershipListener {
  public:
   explicit Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Options options = {});

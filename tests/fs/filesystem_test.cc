@@ -97,6 +97,7 @@ class FilesystemTest : public ::testing::Test {
     fake_.processes[3000] = {3000, 0, 0, 0, 30000};
     fake_.processes[4000] = {4000, 0, 0, 0, 40000};
     fake_.processes[2500] = {2500, 1000, 1000, 1000, 25000};
+    fake_.set_listener(&fs_);  // as the composition root does
   }
 
   Ino mkdir(Ino parent, const std::string& name, const Caller& who = kRoot) {
@@ -317,6 +318,7 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
   {
     Hierarchy h;
     Filesystem saved(h, fake_, Options{{}, path, {}});
+    fake_.set_listener(&saved);
     auto web = saved.mkdir(kRootInode, "web", 0750, kUser).value().ino;
     auto sub = saved.mkdir(web, "sub", 0755, kRoot).value().ino;
     auto deny = saved.open(saved.lookup(web, "syscalls.deny").value().ino, O_WRONLY, kRoot).value();
@@ -333,6 +335,7 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
   ASSERT_TRUE(state && state.value()) << (state ? "no file" : state.error().message);
   Hierarchy h;
   Filesystem restored(h, fake_);
+  fake_.set_listener(&restored);
   ASSERT_TRUE(restored.restore(*state.value()));
   const auto web = restored.lookup(kRootInode, "web").value();
   EXPECT_EQ(web.attr.st_mode & 07777, 0750u);
@@ -369,6 +372,7 @@ TEST_F(FilesystemTest, TrappedCallsAreDecidedFromTheCurrentPolicyAndDenialsCount
   std::vector<std::string> logged;
   Hierarchy h;
   Filesystem fs(h, fake_, Options{{}, {}, [&](const std::string& line) { logged.push_back(line); }});
+  fake_.set_listener(&fs);
   const auto web = fs.mkdir(kRootInode, "web", 0755, kRoot).value().ino;
   const auto write_to = [&](const char* file, const char* text) {
     auto hd = fs.open(fs.lookup(web, file).value().ino, O_WRONLY, kRoot).value();
