@@ -72,8 +72,8 @@ struct Filesystem::Handle {
   std::vector<DirEntry> entries;      // directories: taken at opendir
 };
 
-Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Options options)
-    : hierarchy_(hierarchy), enforcement_(enforcement), options_(std::move(options)) {
+Filesystem::Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, sys::Log& log, Options options)
+    : hierarchy_(hierarchy), enforcement_(enforcement), log_(log), options_(std::move(options)) {
   const Caller& owner = options_.owner;
   const auto t = now();
   GroupMeta root{.dir = {0755, owner.uid, owner.gid, t, t}, .files = {}};
@@ -514,11 +514,10 @@ std::optional<bool> Filesystem::trapped(Pid tgid, unsigned nr) {
     std::lock_guard lock(denials_mu_);
     count = ++denials_[*group][nr];
   }
-  if (options_.log_denial && std::has_single_bit(count)) {
+  if (options_.log_denials && std::has_single_bit(count)) {
     const auto path = hierarchy_.path(*group);
-    options_.log_denial(fmt::format("syscgfs: denied: process {} in {} called {} ({}); {} denial(s) of it there",
-                                    tgid, path ? path.value() : "?", nr, syscall_table::name(nr).value_or("unnamed"),
-                                    count));
+    log_.notice("denied: process {} in {} called {} ({}); {} denial(s) of it there", tgid,
+                path ? path.value() : "?", nr, syscall_table::name(nr).value_or("unnamed"), count);
   }
   return false;
 }
@@ -714,7 +713,7 @@ Status Filesystem::persist() {
   if (options_.state_path.empty()) return outcome::success();
   auto saved = save(options_.state_path, capture());
   if (!saved) {
-    fmt::print(stderr, "syscgfs: error: saving the state failed: {}\n", saved.error().message);
+    log_.error("saving the state failed: {}", saved.error().message);
     return make_error(Errc::io, saved.error().message);
   }
   return outcome::success();

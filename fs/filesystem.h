@@ -29,6 +29,7 @@
 
 #include "core/hierarchy.h"
 #include "core/enforcement.h"
+#include "enforcer/sys/log.h"
 #include "fs/poll_waiter.h"
 #include "fs/state.h"
 
@@ -137,9 +138,11 @@ struct Options {
   // When set, every acknowledged change is saved there (state.h) before the
   // reply; when empty, nothing is persisted.
   std::string state_path;
-  // When set, receives a line per denial the supervisor reports, at the
-  // 1st, 2nd, 4th, 8th, ... denial of a number in a group (bounded volume).
-  std::function<void(const std::string&)> log_denial;
+  // When set, the log gets a notice per denial the supervisor reports, at
+  // the 1st, 2nd, 4th, 8th, ... denial of a number in a group (bounded
+  // volume): "denied: process P in /path called NR (name); N denial(s) of
+  // it there".
+  bool log_denials = false;
 };
 
 // The composition root wires it as the Enforcement's MembershipListener
@@ -147,7 +150,9 @@ struct Options {
 // while the enforcer runs; it never registers itself.
 class Filesystem final : public MembershipListener {
  public:
-  explicit Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, Options options = {});
+  // `log` (the daemon's one sink, kept by reference) gets the denial
+  // notices (Options::log_denials) and an error for each failed save.
+  Filesystem(Hierarchy& hierarchy, Enforcement& enforcement, sys::Log& log, Options options = {});
 
   // Rebuilds the tree, policies, limits, owners, modes and memberships from
   // a saved state, on a fresh Filesystem, before mounting. Members whose pid
@@ -239,6 +244,7 @@ class Filesystem final : public MembershipListener {
 
   Hierarchy& hierarchy_;
   Enforcement& enforcement_;
+  sys::Log& log_;
   std::mutex write_mu_;
   mutable std::shared_mutex meta_mu_;
   std::unordered_map<GroupId, GroupMeta> meta_;

@@ -1,6 +1,7 @@
 // Unit tests of syscgfs's file semantics without a mount: the Filesystem over
 // a real Hierarchy and a recording fake of the Enforcement seam.
 #include "core/grammar.h"
+#include "enforcer/sys/log.h"
 #include "fs/filesystem.h"
 #include "fs/state.h"
 
@@ -90,7 +91,7 @@ constexpr Caller kUser{1000, 1000, 2500};
 
 class FilesystemTest : public ::testing::Test {
  protected:
-  FilesystemTest() : fs_(hierarchy_, fake_) {
+  FilesystemTest() : fs_(hierarchy_, fake_, log_) {
     fake_.processes[1000] = {1000, 0, 0, 0, 10000};
     fake_.processes[2000] = {2000, 1000, 1000, 1000, 20000};
     fake_.processes[2001] = {2000, 1000, 1000, 1000, 20000};  // a second thread of 2000
@@ -123,6 +124,7 @@ class FilesystemTest : public ::testing::Test {
 
   Hierarchy hierarchy_;
   RecordingEnforcement fake_;
+  sys::MemoryLog log_;
   Filesystem fs_;
 };
 
@@ -317,7 +319,7 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
   const std::string path = std::string(dir) + "/state";
   {
     Hierarchy h;
-    Filesystem saved(h, fake_, Options{{}, path, {}});
+    Filesystem saved(h, fake_, log_, Options{{}, path, false});
     fake_.set_listener(&saved);
     auto web = saved.mkdir(kRootInode, "web", 0750, kUser).value().ino;
     auto sub = saved.mkdir(web, "sub", 0755, kRoot).value().ino;
@@ -334,7 +336,7 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
   auto state = load(path);
   ASSERT_TRUE(state && state.value()) << (state ? "no file" : state.error().message);
   Hierarchy h;
-  Filesystem restored(h, fake_);
+  Filesystem restored(h, fake_, log_);
   fake_.set_listener(&restored);
   ASSERT_TRUE(restored.restore(*state.value()));
   const auto web = restored.lookup(kRootInode, "web").value();
@@ -369,9 +371,9 @@ TEST_F(FilesystemTest, StricterListsWhatMembersCannotUseOfTheirGroupsSet) {
 }
 
 TEST_F(FilesystemTest, TrappedCallsAreDecidedFromTheCurrentPolicyAndDenialsCounted) {
-  std::vector<std::string> logged;
+  sys::MemoryLog log;
   Hierarchy h;
-  Filesystem fs(h, fake_, Options{{}, {}, [&](const std::string& line) { logged.push_back(line); }});
+  Filesystem fs(h, fake_, log, Options{{}, {}, true});
   fake_.set_listener(&fs);
   const auto web = fs.mkdir(kRootInode, "web", 0755, kRoot).value().ino;
   const auto write_to = [&](const char* file, const char* text) {
@@ -392,6 +394,7 @@ TEST_F(FilesystemTest, TrappedCallsAreDecidedFromTheCurrentPolicyAndDenialsCount
   for (int i = 0; i < 5; ++i) EXPECT_EQ(fs.trapped(1000, 59), std::optional<bool>(false));
   EXPECT_EQ(fs.trapped(4000, 59), std::nullopt) << "not a member";
   EXPECT_EQ(denied(), "59 execve 5\n");
+  const auto logged = log.lines();
   ASSERT_EQ(logged.size(), 3u) << "the 1st, 2nd and 4th denial";
   EXPECT_NE(logged[0].find("process 1000 in /web called 59 (execve)"), std::string::npos) << logged[0];
   ASSERT_TRUE(write_to("syscalls.allow", "59"));
