@@ -2,6 +2,8 @@
 // (state.h), and a Filesystem rebuilt from it.
 #include "tests/fs/filesystem_fixture.h"
 
+#include "enforcer/sys/unique_fd.h"
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -139,6 +141,37 @@ TEST(FilesystemState, SaveAndLoadAFile) {
   ASSERT_TRUE(loaded && loaded.value());
   EXPECT_EQ(encode(*loaded.value()), encode(sample_state()));
   unlink(path.c_str());
+  rmdir(dir);
+}
+
+}  // namespace
+}  // namespace syscg::fs
+
+namespace syscg::fs {
+namespace {
+
+TEST(FilesystemState, IoFailuresAreIoWithTheErrnoAndCorruptFilesInvalid) {
+  char dir[] = "/tmp/syscg-state-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string missing_dir = std::string(dir) + "/no/such/dir/state";
+  auto saved = save(missing_dir, State{});
+  ASSERT_FALSE(saved);
+  EXPECT_EQ(saved.error().code, Errc::io);
+  EXPECT_EQ(saved.error().sys_errno, ENOENT);
+  auto unreadable = load(dir);  // a directory: open succeeds, read fails with EISDIR
+  ASSERT_FALSE(unreadable);
+  EXPECT_EQ(unreadable.error().code, Errc::io);
+  EXPECT_EQ(unreadable.error().sys_errno, EISDIR);
+  const std::string corrupt = std::string(dir) + "/state";
+  {
+    sys::UniqueFd fd(::open(corrupt.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fd);
+    ASSERT_EQ(::write(fd.get(), "garbage\n", 8), 8);
+  }
+  auto bad = load(corrupt);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::invalid);
+  unlink(corrupt.c_str());
   rmdir(dir);
 }
 
