@@ -1,212 +1,69 @@
 #include "fs/state.h"
 
-#include "core/grammar.h"
-
-#include <fmt/format.h>
+#include "enforcer/sys/error.h"
+#include "enforcer/sys/unique_fd.h"
 
 #include <cerrno>
-#include <charconv>
-#include <cstring>
 #include <fcntl.h>
-#include <map>
-#include <sstream>
 #include <unistd.h>
 
 namespace syscg::fs {
 namespace {
 
-constexpr std::string_view kHeader = "syscg-state 1\n";
+// Every failure here is the system's: io, with the call and its errno.
+Error io_error(const std::string& what) { return sys::sys_error(Errc::io, what); }
 
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
-}
-
-std::string hex_set(const SyscallSet& set) {
-  std::string out(kSyscallWidth / 4, '0');
-  std::array<unsigned, kSyscallWidth / 4> nibbles{};
-  for (unsigned nr : set) nibbles[nr / 4] |= 1U << (nr % 4);
-  for (std::size_t i = 0; i < nibbles.size(); ++i) out[i] = "0123456789abcdef"[nibbles[i]];
-  return out;
-}
-
-std::optional<SyscallSet> parse_hex_set(std::string_view s) {
-  if (s.size() != kSyscallWidth / 4) return std::nullopt;
-  SyscallSet set;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    unsigned v = 0;
-    if (std::from_chars(s.data() + i, s.data() + i + 1, v, 16).ec != std::errc{}) return std::nullopt;
-    for (unsigned b = 0; b < 4; ++b)
-      if (v & (1U << b)) (void)set.set(i * 4 + b);
+Status write_all(int fd, std::string_view text, const std::string& what) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("write " + what);
+    }
+    text.remove_prefix(static_cast<std::size_t>(n));
   }
-  return set;
+  return outcome::success();
 }
-
-// "max" or the number, without format_limit's newline.
-std::string limit(int v) { return v == grammar::kUnlimited ? std::string("max") : std::to_string(v); }
-
-std::string meta(const OwnerMode& m) { return fmt::format("{:o}:{}:{}", m.mode, m.uid, m.gid); }
-
-std::optional<OwnerMode> parse_meta(const std::string& s) {
-  OwnerMode m{};
-  unsigned long mode = 0, uid = 0, gid = 0;
-  char c1 = 0, c2 = 0;
-  std::istringstream in(s);
-  if (!(in >> std::oct >> mode >> c1 >> std::dec >> uid >> c2 >> gid) || c1 != ':' || c2 != ':' || mode > 07777)
-    return std::nullopt;
-  m.mode = static_cast<mode_t>(mode);
-  m.uid = static_cast<uid_t>(uid);
-  m.gid = static_cast<gid_t>(gid);
-  return m;
-}
-
-std::optional<int> parse_limit(const std::string& s) {
-  auto r = grammar::parse_limit(s);
-  if (!r) return std::nullopt;
-  return r.value();
-}
-
-Error corrupt(std::size_t line, std::string_view why) {
-  return make_error(Errc::invalid, fmt::format("line {}: {}", line, why));
-}
-
-Error io_error(const std::string& what) { return make_error(Errc::invalid, fmt::format("{}: {}", what, std::strerror(errno))); }
 
 }  // namespace
-
-std::string encode(const State& state) {
-  std::string out(kHeader);
-  for (const auto& g : state.groups) {
-    std::string files;
-    for (const auto& f : g.files) {
-      files += ' ';  // not `" " + meta(f)`: GCC 12 -O3 warns falsely (-Wrestrict) on it
-      files += meta(f);
-    }
-    out += fmt::format("group {} {} {} {}{} {}\n", hex_set(g.allowed), limit(g.max_depth), limit(g.max_descendants),
-                       meta(g.dir), files, g.path);
-  }
-  for (const auto& m : state.members) out += fmt::format("member {} {} {}\n", m.pid, m.start_time, m.path);
-  out += fmt::format("end {:016x}\n", fnv1a(out));
-  return out;
-}
-
-Result<State> decode(std::string_view text) {
-  if (!text.starts_with(kHeader)) return corrupt(1, "not a syscg state file (version 1)");
-  const auto end = text.rfind("\nend ");
-  if (end == std::string_view::npos || text.back() != '\n') return corrupt(0, "truncated: no end record");
-  const auto body = text.substr(0, end + 1);
-  if (text.substr(end + 5) != fmt::format("{:016x}\n", fnv1a(body))) return corrupt(0, "checksum mismatch");
-  State state;
-  std::istringstream in{std::string(body.substr(kHeader.size()))};
-  std::size_t lineno = 1;
-  for (std::string line; std::getline(in, line);) {
-    ++lineno;
-    std::istringstream fields(line);
-    std::string kind;
-    fields >> kind;
-    if (kind == "group") {
-      GroupRecord g{};
-      std::string set, depth, desc, dir;
-      fields >> set >> depth >> desc >> dir;
-      auto allowed = parse_hex_set(set);
-      auto d = parse_limit(depth), n = parse_limit(desc);
-      auto dm = parse_meta(dir);
-      if (!allowed || !d || !n || !dm) return corrupt(lineno, "malformed group record");
-      g.allowed = *allowed;
-      g.max_depth = *d;
-      g.max_descendants = *n;
-      g.dir = *dm;
-      for (auto& f : g.files) {
-        fields >> std::ws;
-        if (fields.peek() == '/') {  // an older file: fewer control files
-          f = {0444, g.dir.uid, g.dir.gid};
-          continue;
-        }
-        std::string m;
-        fields >> m;
-        auto fm = parse_meta(m);
-        if (!fm) return corrupt(lineno, "malformed file mode");
-        f = *fm;
-      }
-      fields >> std::ws;  // the space before the path
-      std::getline(fields, g.path);
-      if (!g.path.starts_with("/")) return corrupt(lineno, "malformed group path");
-      state.groups.push_back(std::move(g));
-    } else if (kind == "member") {
-      MemberRecord m{};
-      if (!(fields >> m.pid >> m.start_time) || m.pid <= 0) return corrupt(lineno, "malformed member record");
-      fields.get();
-      std::getline(fields, m.path);
-      state.members.push_back(std::move(m));
-    } else {
-      return corrupt(lineno, fmt::format("unknown record '{}'", kind));
-    }
-  }
-  if (state.groups.empty() || state.groups.front().path != "/") return corrupt(2, "the root group must come first");
-  // The model's rules, so that restoring it cannot fail half-way.
-  if (!state.groups.front().allowed.full()) return corrupt(2, "the root group must allow everything");
-  std::map<std::string, const GroupRecord*> seen{{"/", &state.groups.front()}};
-  for (std::size_t i = 1; i < state.groups.size(); ++i) {
-    const auto& g = state.groups[i];
-    const auto slash = g.path.rfind('/');
-    const auto parent = seen.find(slash == 0 ? std::string("/") : g.path.substr(0, slash));
-    const auto line = i + 2;
-    if (parent == seen.end()) return corrupt(line, fmt::format("{}: its parent comes later or not at all", g.path));
-    if (!grammar::check_group_name(g.path.substr(slash + 1))) return corrupt(line, "invalid group name");
-    if (!g.allowed.is_subset_of(parent->second->allowed) || !g.allowed.test(kRestartSyscall))
-      return corrupt(line, fmt::format("{}: its set is not within its parent's", g.path));
-    if (!seen.emplace(g.path, &g).second) return corrupt(line, fmt::format("{}: listed twice", g.path));
-  }
-  for (const auto& m : state.members)
-    if (!seen.contains(m.path)) return corrupt(0, fmt::format("member {}: no group {}", m.pid, m.path));
-  return state;
-}
 
 Status save(const std::string& path, const State& state) {
   const std::string text = encode(state);
   const std::string tmp = path + ".tmp";
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error(tmp);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const auto e = io_error(tmp);
-      close(fd);
-      return e;
-    }
-    done += static_cast<std::size_t>(n);
+  {
+    sys::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd) return io_error("open " + tmp);
+    BOOST_OUTCOME_TRY(write_all(fd.get(), text, tmp));
+    if (::fsync(fd.get()) != 0) return io_error("fsync " + tmp);
+    // close(2) cannot lose data that fsync has written.
   }
-  if (fsync(fd) != 0) {
-    const auto e = io_error(tmp);
-    close(fd);
-    return e;
-  }
-  close(fd);
-  if (rename(tmp.c_str(), path.c_str()) != 0) return io_error(path);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("rename " + tmp + " to " + path);
   // The rename itself must reach the disk before the change is acknowledged.
   const auto slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  const int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return io_error(dir);
-  const int rc = fsync(dfd);
-  close(dfd);
-  if (rc != 0) return io_error(dir);
+  sys::UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dfd) return io_error("open " + dir);
+  if (::fsync(dfd.get()) != 0) return io_error("fsync " + dir);
   return outcome::success();
 }
 
 Result<std::optional<State>> load(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) {
     if (errno == ENOENT) return std::optional<State>{};
-    return io_error(path);
+    return io_error("open " + path);
   }
   std::string text;
   char buf[65536];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
-  close(fd);
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("read " + path);
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
   BOOST_OUTCOME_TRY(state, decode(text));
   return std::optional<State>(std::move(state));
 }

@@ -1,0 +1,95 @@
+// The facade's control-file writes: policy (allow, deny), limits and moves
+// (cgroup.procs). Each is checked (access.h), committed under write_mu_ with
+// its Enforcement calls, saved (persist()), then acknowledged.
+#include "fs/filesystem.h"
+
+#include "core/grammar.h"
+
+#include <fmt/format.h>
+
+namespace syscg::fs {
+
+Result<std::size_t> Filesystem::write(std::uint64_t id, std::string_view data, const Caller& writer) {
+  auto h = handles_.find(id);
+  if (!h) return make_error(Errc::invalid, "stale handle");
+  if (data.size() > grammar::kMaxWrite)
+    return make_error(Errc::too_big, fmt::format("write of {} bytes exceeds {}", data.size(), grammar::kMaxWrite));
+  BOOST_OUTCOME_TRY(write_command(*h, data, writer));
+  meta_.touch(h->group, h->kind);
+  return data.size();
+}
+
+Status Filesystem::write_command(const Handle& h, std::string_view data, const Caller& writer) {
+  if (h.kind == FileKind::syscalls_allow) {
+    // No self-release: the writer's group, after every fork before the request.
+    BOOST_OUTCOME_TRY(check_policy_write(tree_, membership_.group_of_writer(writer), h.group, h.kind));
+  }
+  switch (h.kind) {
+    case FileKind::syscalls_allow:
+    case FileKind::syscalls_deny: return write_policy(h, data, writer);
+    case FileKind::max_depth:
+    case FileKind::max_descendants: {
+      BOOST_OUTCOME_TRY(limit, grammar::parse_limit(data));
+      MutexLock wlock(write_mu_);
+      BOOST_OUTCOME_TRY(h.kind == FileKind::max_depth ? hierarchy_.set_max_depth(h.group, limit)
+                                                      : hierarchy_.set_max_descendants(h.group, limit));
+      return persist();
+    }
+    case FileKind::procs: return move_process(h, data, writer);
+    case FileKind::stat:
+    case FileKind::events:
+    case FileKind::stricter:
+    case FileKind::denied:
+    case FileKind::warnings: return make_error(Errc::access, "a read-only control file");
+    case FileKind::dir: break;
+  }
+  return make_error(Errc::is_dir, "a group directory");
+}
+
+Status Filesystem::write_policy(const Handle& h, std::string_view data, const Caller& writer) {
+  if (h.group == kRootGroup) return make_error(Errc::permission, "the root group's policy cannot be changed");
+  const bool deny = h.kind == FileKind::syscalls_deny;
+  BOOST_OUTCOME_TRY(set, grammar::parse_syscall_list(data, deny ? grammar::ListFile::deny : grammar::ListFile::allow));
+  MutexLock wlock(write_mu_);
+  BOOST_OUTCOME_TRY(deny ? hierarchy_.deny(h.group, set) : hierarchy_.allow(h.group, set));
+  // No supervisor answer from the old policy after this one returns.
+  if (deny) enforcement_.barrier();
+  // Saved first: the policy is the truth even if a member cannot be reached.
+  BOOST_OUTCOME_TRY(persist());
+  // An allow needs nothing more: what members' supervised filters route
+  // follows the policy; what their other filters deny is lost (README).
+  return deny ? membership_.tighten(h.group, writer.pid) : outcome::success();
+}
+
+Status Filesystem::move_process(const Handle& h, std::string_view data, const Caller& writer) {
+  BOOST_OUTCOME_TRY(written, grammar::parse_pid(data));
+  const auto home = membership_.group_of_writer(writer);  // after every fork before the request
+  BOOST_OUTCOME_TRY(check_move(tree_, home, h.group, std::nullopt));
+  BOOST_OUTCOME_TRY(target, enforcement_.identify(written, writer.pid));
+  MutexLock wlock(write_mu_);
+  BOOST_OUTCOME_TRY(allowed, hierarchy_.allowed(h.group));
+  // A stale entry under the target's number (its process gone) leaves first.
+  membership_.drop_if_gone(target.tgid);
+  const auto member_of = hierarchy_.group_of(target.tgid);
+  const GroupId from = member_of.value_or(kRootGroup);
+  BOOST_OUTCOME_TRY(check_move(tree_, home, h.group, member_of));
+  BOOST_OUTCOME_TRY(may_move(h, target, from));
+  if (from == h.group && member_of) return outcome::success();
+  BOOST_OUTCOME_TRY(membership_.move(target, from, h.group, allowed, writer.pid));
+  return persist();
+}
+
+Status Filesystem::may_move(const Handle& h, const Process& target, GroupId from) {
+  const Caller& who = h.opener;  // cgroup.procs checks the opener, as the kernel's f_cred
+  if (who.uid == 0) return outcome::success();
+  BOOST_OUTCOME_TRY(check_owner(who, target));
+  // cgroup v2 delegation: write access to cgroup.procs of the common ancestor.
+  BOOST_OUTCOME_TRY(common, common_ancestor(tree_, from, h.group));
+  const auto procs = meta_.owner_mode(common, FileKind::procs);
+  if (!procs) return make_error(Errc::not_found, "the group was removed");
+  if (!may_write(who, procs->mode, procs->uid, procs->gid))
+    return make_error(Errc::access, "no write access to cgroup.procs of the common ancestor group");
+  return outcome::success();
+}
+
+}  // namespace syscg::fs

@@ -1,0 +1,45 @@
+#include "fs/render.h"
+
+#include "core/grammar.h"
+#include "core/syscall_table.h"
+
+#include <fmt/format.h>
+
+#include <iterator>
+
+namespace syscg::fs::render {
+
+std::string stat(const GroupInfo& info) {
+  return fmt::format("nr_descendants {}\nnr_members {}\n", info.nr_descendants, info.nr_members);
+}
+
+std::string events(bool populated) { return fmt::format("populated {}\n", populated ? 1 : 0); }
+
+std::string procs(std::span<const Pid> members) {
+  std::string out;
+  for (Pid p : members) fmt::format_to(std::back_inserter(out), "{}\n", p);
+  return out;
+}
+
+std::string stricter(std::span<const MemberLosses> members) {
+  std::string out;
+  for (const auto& m : members)
+    for (const auto& loss : m.losses)
+      fmt::format_to(std::back_inserter(out), "{} {} {}\n", m.pid, grammar::format_syscall_ranges(loss.numbers),
+                     loss.reason);
+  return out;
+}
+
+std::string denied(const std::map<unsigned, std::uint64_t>& counts) {
+  std::string out;
+  for (const auto& [nr, count] : counts)
+    fmt::format_to(std::back_inserter(out), "{} {} {}\n", nr, syscall_table::name(nr).value_or("-"), count);
+  return out;
+}
+
+std::string denial_line(Pid tgid, std::string_view path, unsigned nr, std::uint64_t count) {
+  return fmt::format("denied: process {} in {} called {} ({}); {} denial(s) of it there", tgid, path, nr,
+                     syscall_table::name(nr).value_or("unnamed"), count);
+}
+
+}  // namespace syscg::fs::render
