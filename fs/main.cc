@@ -4,6 +4,7 @@
 #include "enforcer/enforcer.h"
 #include "fs/filesystem.h"
 #include "fs/fuse_ops.h"
+#include "enforcer/sys/log.h"
 
 #include <fmt/format.h>
 #include <fuse_lowlevel.h>
@@ -16,10 +17,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 namespace {
@@ -61,21 +62,26 @@ const fuse_opt kSyscgOptions[] = {
 // Loads the saved state into the filesystem. A corrupt file stops the
 // daemon unless `fresh` says to set it aside (never silently discarded).
 // Returns a one-line problem, or "" on success.
-std::string restore_state(syscg::fs::Filesystem& filesystem, const std::string& path, bool fresh) {
-  if (const auto slash = path.rfind('/'); slash != std::string::npos && slash > 0)
-    std::filesystem::create_directories(path.substr(0, slash));
+std::string restore_state(syscg::fs::Filesystem& filesystem, const std::string& path, bool fresh,
+                          syscg::sys::Log& log) {
+  if (const auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
+    std::error_code ec;  // the non-throwing overload: no exception leaves main
+    std::filesystem::create_directories(path.substr(0, slash), ec);
+    if (ec) return fmt::format("{}: {}", path.substr(0, slash), ec.message());
+  }
   auto loaded = syscg::fs::load(path);
   if (loaded && loaded.value()) {
     if (auto restored = filesystem.restore(*loaded.value()); !restored) loaded = restored.error();
   }
   if (loaded) return {};
-  if (!fresh)
-    return fmt::format("{}: corrupt state ({}); start with -o fresh to set it aside and start empty", path,
-                       loaded.error().message);
+  // An unreadable file is not a corrupt one: never set it aside.
+  if (!fresh || loaded.error().code == syscg::Errc::io)
+    return fmt::format("{}: {} state ({}); start with -o fresh to set it aside and start empty", path,
+                       loaded.error().code == syscg::Errc::io ? "unreadable" : "corrupt", loaded.error().message);
   const std::string aside = path + ".corrupt";
-  if (std::rename(path.c_str(), aside.c_str()) != 0) return fmt::format("{}: cannot set it aside", path);
-  fmt::print(stderr, "syscgfs: warning: {} was corrupt ({}); kept as {}, starting empty\n", path,
-             loaded.error().message, aside);
+  if (std::rename(path.c_str(), aside.c_str()) != 0)
+    return fmt::format("{}: cannot set it aside: {}", path, std::strerror(errno));
+  log.warning("{} was corrupt ({}); kept as {}, starting empty", path, loaded.error().message, aside);
   return {};
 }
 
@@ -134,21 +140,20 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &fds);
   }
 
+  // The composition root: every object is built here and wired explicitly.
+  // The log goes to stderr until the daemon leaves the foreground, then to
+  // syslog (stderr is /dev/null after fuse_daemonize).
+  syscg::sys::StderrLog stderr_log("syscgfs");
+  syscg::sys::SwitchableLog log(stderr_log);
+  std::optional<syscg::sys::SyslogLog> syslog_log;
   syscg::Hierarchy hierarchy;
-  syscg::sys::StderrLog enforcer_log("syscgfs");  // as before: stderr (the lead may switch it to syslog)
-  syscg::enforcer::Enforcer enforcer(enforcer_log);
-  syscg::fs::Options fs_options{{getuid(), getgid(), getpid()}, state_path, {}};
-  if (own.log_denials) {
-    // In the background stderr is /dev/null (fuse_daemonize): use syslog.
-    if (opts.foreground)
-      fs_options.log_denial = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
-    else
-      fs_options.log_denial = [](const std::string& line) { syslog(LOG_NOTICE, "%s", line.c_str()); };
-  }
-  syscg::fs::Filesystem filesystem(hierarchy, enforcer, std::move(fs_options));
-  enforcer.set_listener(&filesystem);
+  syscg::enforcer::Enforcer enforcer(log);
+  syscg::fs::Options fs_options{{getuid(), getgid(), getpid()}, state_path, own.log_denials != 0};
+  syscg::fs::Filesystem filesystem(hierarchy, enforcer, log, std::move(fs_options));
+  enforcer.set_listener(&filesystem);  // forks, exits and supervisor questions go to the filesystem
   if (!state_path.empty())
-    if (auto problem = restore_state(filesystem, state_path, own.fresh != 0); !problem.empty()) return fail(problem);
+    if (auto problem = restore_state(filesystem, state_path, own.fresh != 0, log); !problem.empty())
+      return fail(problem);
 
   const auto& ops = syscg::fs::fuse_operations();
   std::unique_ptr<fuse_session, SessionDeleter> se(fuse_session_new(args.get(), &ops, sizeof ops, &filesystem));
@@ -160,6 +165,10 @@ int main(int argc, char** argv) {
     return fail(fmt::format("{}: mount failed", mountpoint.get()));
   }
   fuse_daemonize(opts.foreground);
+  if (!opts.foreground) {
+    syslog_log.emplace("syscgfs");
+    log.set(*syslog_log);
+  }
   enforcer.start();  // its threads must belong to the daemonized process
 
   std::unique_ptr<fuse_loop_config, LoopConfigDeleter> loop(fuse_loop_cfg_create());
