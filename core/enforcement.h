@@ -3,9 +3,16 @@
 // syscgfs owns the policy (the core Hierarchy) and the file semantics; the
 // Enforcement behind this interface owns processes: it identifies the process
 // a cgroup.procs write names, and makes members enforce their group's set.
-// syscgfs calls it with its writer lock held (see filesystem.h), so calls
-// never overlap. The enforcer implements it (enforcer/enforcer.h); tests use
-// a recording fake.
+// FUSE-free: both fs/ and enforcer/ depend on this header, neither on the
+// other; fs/main.cc wires the two.
+//
+// Concurrency: attach(), policy_changed(), adopt() and barrier() are called
+// with syscgfs's write lock held, so they never overlap one another. The
+// queries (sync, identify, thread_group, alive, stricter, may_subvert) come
+// from any FUSE worker at any time, also during those calls; the
+// MembershipListener is called from the enforcer's threads at any time. The
+// lock order across both sides is in docs/ARCHITECTURE.md. The enforcer
+// implements it (enforcer/enforcer.h); tests use a recording fake.
 #pragma once
 
 #include "core/error.h"
@@ -73,7 +80,8 @@ class Enforcement {
  public:
   virtual ~Enforcement() = default;
 
-  // Where fork and exit reports go; set once, before any other call.
+  // Where fork and exit reports go; set once by the composition root,
+  // before any other call (no object registers itself).
   virtual void set_listener(MembershipListener* listener) = 0;
   // Delivers every fork and exit that happened before this call (after an
   // event overflow: once membership has been rebuilt).
