@@ -161,7 +161,7 @@ class Driver {
   bool expect(const R& r, const Model::Errors& want, std::string what) {
     last_ = std::move(what);
     const auto match = Matches(r, want);
-    ++stats_[last_.substr(0, last_.find('(')) + " " + (r.has_value() ? "ok" : describe(r.error().code))];
+    ++stats_[cat(last_.substr(0, last_.find('(')), " ", r.has_value() ? std::string("ok") : describe(r.error().code))];
     EXPECT_TRUE(match) << last_;
     return static_cast<bool>(match);
   }
@@ -178,7 +178,7 @@ class Driver {
       known_.push_back(id);
     }
     return expect(r, model_.create(parent, name, id),
-                  "create(" + std::to_string(parent) + ", '" + name + "') -> " + std::to_string(id));
+                  cat("create(", std::to_string(parent), ", '", name, "') -> ", std::to_string(id)));
   }
 
   bool do_remove() {
@@ -187,7 +187,7 @@ class Driver {
       for (GroupId id : live())
         if (id != kRootGroup && model_.children(id).empty() && chance(30)) g = id;
     }
-    return expect(h_.remove(g), model_.remove(g), "remove(" + std::to_string(g) + ")");
+    return expect(h_.remove(g), model_.remove(g), cat("remove(", std::to_string(g), ")"));
   }
 
   bool do_allow() {
@@ -197,14 +197,14 @@ class Driver {
     if (chance(50) && model_.contains(g) && g != kRootGroup)
       b &= model_.nodes().at(model_.nodes().at(g).parent).allowed;
     return expect(h_.allow(g, to_set(b)), model_.allow(g, b),
-                  "allow(" + std::to_string(g) + ", " + grammar::format_syscall_list(to_set(b)) + ")");
+                  cat("allow(", std::to_string(g), ", ", grammar::format_syscall_list(to_set(b)), ")"));
   }
 
   bool do_deny() {
     const GroupId g = any_group();
     const Model::Bits b = any_bits();
     return expect(h_.deny(g, to_set(b)), model_.deny(g, b),
-                  "deny(" + std::to_string(g) + ", " + grammar::format_syscall_list(to_set(b)) + ")");
+                  cat("deny(", std::to_string(g), ", ", grammar::format_syscall_list(to_set(b)), ")"));
   }
 
   bool do_attach() {
@@ -213,7 +213,7 @@ class Driver {
     auto r = h_.attach(g, pid);
     std::optional<GroupId> previous;
     auto want = model_.attach(g, pid, previous);
-    const std::string what = "attach(" + std::to_string(g) + ", " + std::to_string(pid) + ")";
+    const std::string what = cat("attach(", std::to_string(g), ", ", std::to_string(pid), ")");
     if (!expect(r, want, what)) return false;
     if (r.has_value() && r.value() != previous) {
       ADD_FAILURE() << what << " returned the wrong previous group";
@@ -224,7 +224,7 @@ class Driver {
 
   bool do_detach() {
     const Pid pid = static_cast<Pid>(pick(0, kPids));
-    last_ = "detach(" + std::to_string(pid) + ")";
+    last_ = cat("detach(", std::to_string(pid), ")");
     const auto got = h_.detach(pid);
     const auto want = model_.detach(pid);
     EXPECT_EQ(got, want) << last_;
@@ -237,8 +237,8 @@ class Driver {
     const int limit = chance(5) ? -1 : chance(70) ? kUnlimited : pick(0, 4);
     auto r = depth ? h_.set_max_depth(g, limit) : h_.set_max_descendants(g, limit);
     return expect(r, model_.set_limit(g, limit, depth),
-                  std::string(depth ? "set_max_depth(" : "set_max_descendants(") + std::to_string(g) + ", " +
-                      std::to_string(limit) + ")");
+                  cat(depth ? "set_max_depth(" : "set_max_descendants(", std::to_string(g), ", ",
+                      std::to_string(limit), ")"));
   }
 
   mutable std::mt19937 rng_;
@@ -267,7 +267,7 @@ TEST(HierarchyTest, DifferentialAgainstReferenceModel) {
     // The generator must not degenerate: every outcome the contract defines
     // for these operations occurred, and the tree grew beyond a few groups.
     std::string summary;
-    for (const auto& [outcome, n] : d.stats()) summary += outcome + ": " + std::to_string(n) + ", ";
+    for (const auto& [outcome, n] : d.stats()) summary += cat(outcome, ": ", std::to_string(n), ", ");
     SCOPED_TRACE(summary);
     for (const char* outcome :
          {"create ok", "create EINVAL", "create ENOENT", "create EEXIST", "create EAGAIN", "remove ok",

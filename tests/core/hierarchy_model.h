@@ -181,7 +181,7 @@ testing::AssertionResult Matches(const R& r, const Model::Errors& want) {
   return testing::AssertionFailure() << "implementation: "
                                      << (r.has_value()
                                              ? "success"
-                                             : describe(r.error().code) + " (" + r.error().message + ")")
+                                             : cat(describe(r.error().code), " (", r.error().message, ")"))
                                      << ", model: " << show(want);
 }
 

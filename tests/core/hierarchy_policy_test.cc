@@ -164,7 +164,7 @@ TEST(HierarchyTest, FlattenedCheckEqualsNaiveCheck) {
   Hierarchy h;
   std::mt19937 rng(7);
   std::vector<GroupId> chain{kRootGroup};
-  for (int i = 0; i < 12; ++i) chain.push_back(mk(h, chain.back(), "g" + std::to_string(i)));
+  for (int i = 0; i < 12; ++i) chain.push_back(mk(h, chain.back(), cat("g", std::to_string(i))));
   // Denies and re-allows at every level, top to bottom and back.
   for (int round = 0; round < 3; ++round) {
     for (std::size_t i = 1; i < chain.size(); ++i) {
