@@ -44,7 +44,8 @@ static void chain_link(int i) {
     if (!reported) say("denied %d %d uname=%s", i, getpid(), en(do_uname()));
     if (!at_eof(allow_r, 20000)) _exit(3);
     say("allowed %d %d uname=%s", i, getpid(), en(do_uname()));
-    // Until the launcher kills its process group (getppid may be denied here).
+    // Until the launcher kills its process group (getppid may be denied here):
+    // a bounded poll of the launcher's existence, not a pause.
     for (int t = 0; t < 30000 && kill(chain_launcher, 0) == 0; t += 10) sleep_us(10000);
     _exit(0);
   }
@@ -125,7 +126,7 @@ int forkloop(const char* procs) {
     if (!started) continue;
     if (after && n_after >= kAfter) continue;
     if (!after && n_before >= kMaxBefore) {
-      sleep_us(1000);
+      sleep_us(1000);  // pacing: at most kMaxBefore waiting children
       continue;
     }
     const int is_after = after;
@@ -133,6 +134,7 @@ int forkloop(const char* procs) {
     if (c == 0) {
       if (!is_after) {
         say("before %d", getpid());
+        // A bounded wait for SIGUSR1 (up to 20 s), not a pause.
         for (int t = 0; !usr1 && t < 20000; ++t) sleep_us(1000);
         if (!usr1) _exit(0);
       }
@@ -150,7 +152,7 @@ int forkloop(const char* procs) {
     } else {
       before[n_before++] = c;
     }
-    sleep_us(2000);
+    sleep_us(2000);  // the loop's pace: a fork every 2 ms is the attack
   }
   for (int i = 0; i < n_before; ++i) kill(before[i], SIGKILL);
   return 0;

@@ -80,6 +80,7 @@ int vforkthread(void) {
   say("ready");
   for (int ms; read(vfork_req[0], &ms, sizeof ms) == sizeof ms;) {
     if (vfork() == 0) {
+      // The behaviour under test: the main thread is in vfork meanwhile.
       sleep_us((long)ms * 1000);
       _exit(0);
     }
@@ -103,7 +104,7 @@ static void* worker1(void* arg) {
     const int r = do_uname();
     __atomic_store_n(&last1, r, __ATOMIC_RELEASE);
     __atomic_store_n(&seen1, g, __ATOMIC_RELEASE);
-    sleep_us(500);
+    sleep_us(500);  // pacing: the worker keeps calling, ~2000 times a second
   }
   pthread_exit(NULL);
 }
@@ -119,6 +120,7 @@ static void* worker0(void* arg) {
       const int g = __atomic_add_fetch(&generation, 1, __ATOMIC_ACQ_REL);
       const int r0 = do_uname();
       const int64_t end = now_ms() + 5000;
+      // A bounded wait for a call worker1 started after the line was read.
       while (__atomic_load_n(&seen1, __ATOMIC_ACQUIRE) < g && now_ms() < end) sleep_us(100);
       const int done = __atomic_load_n(&seen1, __ATOMIC_ACQUIRE) >= g;
       say("%s %s", en(r0), done ? en(__atomic_load_n(&last1, __ATOMIC_ACQUIRE)) : "no-call");
