@@ -89,16 +89,29 @@ TEST_F(EnforcerTest, ForkStormHasNoEscapesWhenTightened) {
     Victim v({"forkstorm"});
     ASSERT_EQ(v.read_line(), "ready");
     ASSERT_MOVED(v.pid(), g);
-    // Membership tracking: children forked by the member are members. One
-    // snapshot (children alive, then cgroup.procs), taken until children
-    // forked after the move show up listed (a bounded wait). Checked on that
-    // same snapshot: on a loaded machine the storm may have no child alive a
-    // moment later (each lives ~100 ms).
+    // Children forked before the move are no members (they stay outside, by
+    // design) and run without a filter until they end (~100 ms each): the
+    // deny below may only be checked once every child alive when the move
+    // returned has ended. Wait (bounded) for that, and for children forked
+    // after the move to be listed.
+    std::map<pid_t, unsigned long long> alive_at_move;
+    for (pid_t p : descendants(v.pid()))
+      if (auto st = proc_stat(p)) alive_at_move[p] = st->start_time;
+    const auto all_ended = [&] {
+      for (const auto& [p, t] : alive_at_move)
+        if (auto st = proc_stat(p); st && st->start_time == t && st->state != 'Z') return false;
+      return true;
+    };
+    // Membership tracking: children forked by the member are members. Checked
+    // on one snapshot (children alive, then cgroup.procs), the one the wait
+    // ended with: on a loaded machine the storm may have no child alive a
+    // moment later.
     std::vector<pid_t> kids, listed;
     for (const auto until = Clock::now() + 5s;; std::this_thread::sleep_for(2ms)) {
+      const bool ended = all_ended();
       kids = descendants(v.pid());
       listed = members(g);
-      if ((listed.size() > 1 &&
+      if ((ended && listed.size() > 1 &&
            std::any_of(kids.begin(), kids.end(), [&](pid_t k) { return contains(listed, k); })) ||
           Clock::now() >= until)
         break;
