@@ -16,6 +16,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -235,6 +236,19 @@ TEST_F(SoundnessTest, ARecycledPidDuringACgroupProcsWriteIsNotSeized) {
       return false;
     };
     for (const auto until = Clock::now() + 1500ms; !done && !holds() && Clock::now() < until;)
+      std::this_thread::sleep_for(1ms);
+    // A process is told apart by its start time, in clock ticks: tp's next
+    // owner must start in a later tick than tp did, or it is the same
+    // process by that identity (a bounded wait, a tick or two).
+    const unsigned long long tp_start = proc_stat(tp) ? proc_stat(tp)->start_time : 0;
+    const auto ticks_now = [] {
+      timespec ts{};
+      clock_gettime(CLOCK_BOOTTIME, &ts);
+      const auto hz = static_cast<unsigned long long>(sysconf(_SC_CLK_TCK));
+      return static_cast<unsigned long long>(ts.tv_sec) * hz +
+             static_cast<unsigned long long>(ts.tv_nsec) * hz / 1000000000ULL;
+    };
+    for (const auto until = Clock::now() + 1s; !done && ticks_now() <= tp_start + 1 && Clock::now() < until;)
       std::this_thread::sleep_for(1ms);
     if (done) {
       writer.join();
