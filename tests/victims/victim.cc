@@ -44,6 +44,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <latch>
 #include <string>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -115,26 +116,46 @@ bool private_filter() {
 }
 
 int threads(int n, bool diverge) {
-  std::vector<std::atomic<int>> last(static_cast<std::size_t>(n));
+  const auto count = static_cast<std::size_t>(n);
+  std::vector<std::atomic<int>> last(count);
+  // The "report" generation each thread's last call started in: a report
+  // waits for a call of every thread made after its line was read.
+  std::vector<std::atomic<long>> seen(count);
+  std::atomic<long> generation{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> ts;
-  std::atomic<int> started{0};
+  std::latch started(n);
   for (int i = 0; i < n; ++i)
     ts.emplace_back([&, i] {
       if (diverge && i == 0 && !private_filter()) std::abort();
-      ++started;
+      started.count_down();
       while (!stop) {
+        const long g = generation.load();
         last[static_cast<std::size_t>(i)] = syscall(SYS_getppid) < 0 ? errno : 0;
+        seen[static_cast<std::size_t>(i)] = g;
+        // Pacing only (the thread keeps calling, ~1000 times a second).
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
     });
-  while (started < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  started.wait();
   say("ready");
   for (std::string line; std::getline(std::cin, line);) {
     if (line != "report") continue;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // every thread calls again
+    const long g = ++generation;
+    // Every thread calls again: a bounded wait for that state, not a pause.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    const auto all_called = [&] {
+      for (auto& s : seen)
+        if (s < g) return false;
+      return true;
+    };
+    while (!all_called() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
     std::string out;
-    for (auto& l : last) out += (l == 0 ? "ok" : errname(l)) + " ";
+    for (std::size_t i = 0; i < count; ++i) {
+      out += seen[i] < g ? std::string("no-call") : last[i] == 0 ? std::string("ok") : errname(last[i]);
+      out += ' ';
+    }
     say(out);
   }
   stop = true;
@@ -206,6 +227,7 @@ int main(int argc, char** argv) {
       if (line.starts_with("vfork ")) {
         const long ms = std::atol(line.c_str() + 6);
         if (vfork() == 0) {
+          // The behaviour under test: the parent waits, unstoppable, meanwhile.
           usleep(static_cast<useconds_t>(ms * 1000));
           _exit(0);
         }
@@ -277,6 +299,7 @@ int main(int argc, char** argv) {
     say("ready");
     const pid_t child = fork();
     if (child == 0) {
+      // The behaviour under test: the parent is blocked in wait4 meanwhile.
       usleep(static_cast<useconds_t>(std::atol(argv[2]) * 1000));
       _exit(3);
     }
@@ -299,11 +322,11 @@ int main(int argc, char** argv) {
       if (fork() == 0) {
         for (int i = 0; i < 50; ++i) {
           syscall(SYS_getppid);
-          usleep(2000);
+          usleep(2000);  // the storm's pace (each child lives ~100 ms), not a wait
         }
         _exit(0);
       }
-      usleep(500);
+      usleep(500);  // the storm's pace: a fork every 0.5 ms
     }
     reader.join();
     return 0;
@@ -311,6 +334,7 @@ int main(int argc, char** argv) {
   if (mode == "vfork" && argc > 2) {
     say("ready");
     if (vfork() == 0) {
+      // The behaviour under test: the parent cannot stop meanwhile.
       usleep(static_cast<useconds_t>(std::atol(argv[2]) * 1000));
       _exit(0);
     }

@@ -1,0 +1,137 @@
+// Integration tests of the enforcer, the listener handed over at a member's
+// first restriction (ListenerHandoverTest, formerly LiveLooseningReviewTest):
+// ways for a member to keep or steal its listener, records that went wrong.
+
+#include "tests/support/loosening_fixture.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <poll.h>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace syscg::test {
+namespace {
+
+TEST_F(ListenerHandoverTest, AGroupDenyingCloseCanBeJoinedAndLoosened) {
+  // The injected close() of the listener goes through the new filter, which
+  // routes close to that very listener: the injector answers it itself.
+  mkgroup("g", "close,getppid");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_MOVED(v.pid(), "g");
+  EXPECT_EQ(listeners_held(v.pid()), 0);
+  EXPECT_EQ(v.ask("getppid"), "getppid EPERM");
+  ASSERT_EQ(allow("g", "getppid"), 0);
+  EXPECT_EQ(v.ask("getppid"), "getppid ok");
+}
+
+TEST_F(ListenerHandoverTest, AMemberIsDumpableAgainAfterItsFirstRestriction) {
+  // Non-dumpable only while the listener is in its fd table; restoring that
+  // goes through the new filter, which here routes prctl too.
+  mkgroup("g", "getppid,prctl");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  EXPECT_EQ(v.ask("dumpable"), "dumpable ok");
+  ASSERT_MOVED(v.pid(), "g");
+  EXPECT_EQ(listeners_held(v.pid()), 0);
+  EXPECT_EQ(v.ask("dumpable"), "dumpable EPERM") << "prctl is denied in g";
+  ASSERT_EQ(allow("g", "prctl"), 0);
+  EXPECT_EQ(v.ask("dumpable"), "dumpable ok");
+}
+
+TEST_F(ListenerHandoverTest, AMemberThatRefusesToCloseTheListenerIsKilled) {
+  mkgroup("g");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_MOVED(v.pid(), "g");  // allows everything: only the clone guard
+  const std::string trap = v.ask("closetrap");  // its own filter refuses close(next fd)
+  ASSERT_TRUE(trap.ends_with(" ok")) << trap;
+  // It would hold a listener it could answer itself: fail closed. The deny
+  // succeeds (no member runs what it denies), and the kill is reported.
+  EXPECT_EQ(errno_name(deny("g", "getppid")), "0");
+  EXPECT_GE(v.child().wait_for(5s), 0) << "the member still runs";
+  EXPECT_EQ(members("g"), std::vector<pid_t>{});
+  EXPECT_NE(read_file(path("g/syscalls.warnings")).find("killed " + std::to_string(v.pid())), std::string::npos)
+      << read_file(path("g/syscalls.warnings"));
+}
+
+TEST_F(ListenerHandoverTest, AProcessSharingTheFdTableNeverSeesTheListener) {
+  mkgroup("g", "getppid");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  const std::string r = v.ask("clonefiles");  // a process copying fd N, all the time
+  ASSERT_TRUE(r.starts_with("clonefiles ")) << r;
+  const pid_t sibling = std::atoi(r.substr(r.rfind(' ') + 1).c_str());
+  ASSERT_MOVED(v.pid(), "g");
+  EXPECT_EQ(listeners_held(sibling), 0);
+  EXPECT_EQ(v.ask("getppid"), "getppid EPERM");
+  ASSERT_EQ(allow("g", "getppid"), 0);
+  EXPECT_EQ(v.ask("getppid"), "getppid EPERM") << "no listener: an ERRNO filter";
+  EXPECT_EQ(stricter("g"), std::to_string(v.pid()) + " 110 shared-files\n");
+  kill(sibling, SIGKILL);
+}
+
+TEST_F(ListenerHandoverTest, TighteningAParentLeavesAChildsOwnRecordAlone) {
+  mkgroup("a");
+  mkgroup("b", "getppid");
+  Victim parent({"serve"});
+  ASSERT_EQ(parent.read_line(), "ready");
+  ASSERT_MOVED(parent.pid(), "a");
+  // A child victim on FIFOs, forked by the member (so a member of a).
+  char dir[] = "/tmp/syscg-fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string in = std::string(dir) + "/in", out = std::string(dir) + "/out";
+  ASSERT_EQ(mkfifo(in.c_str(), 0600), 0);
+  ASSERT_EQ(mkfifo(out.c_str(), 0600), 0);
+  const std::string spawned = parent.ask("spawn " + in + " " + out);
+  ASSERT_TRUE(spawned.starts_with("spawned ")) << spawned;
+  const pid_t child = std::atoi(spawned.c_str() + 8);
+  const int to_child = open(in.c_str(), O_WRONLY | O_CLOEXEC);
+  FILE* from_child = fopen(out.c_str(), "re");
+  unlink(in.c_str());
+  unlink(out.c_str());
+  rmdir(dir);
+  ASSERT_TRUE(to_child >= 0 && from_child);
+  auto ask = [&](const std::string& call) {
+    const std::string line = call + "\n";
+    if (write(to_child, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return std::string("<send>");
+    char buf[256] = {};
+    if (!fgets(buf, sizeof buf, from_child)) return std::string("<eof>");
+    std::string s = buf;
+    if (s.ends_with('\n')) s.pop_back();
+    return s;
+  };
+  char ready[64] = {};
+  ASSERT_TRUE(fgets(ready, sizeof ready, from_child));
+  ASSERT_MOVED(child, "b");  // the child's own first restriction: getppid routed
+  EXPECT_EQ(ask("getppid"), "getppid EPERM");
+  ASSERT_EQ(deny("a", "uname"), 0);  // the parent's first restriction
+  ASSERT_EQ(allow("b", "getppid"), 0);
+  EXPECT_EQ(ask("getppid"), "getppid ok");
+  ASSERT_EQ(deny("b", "getppid,uname"), 0);
+  ASSERT_EQ(allow("b", "getppid"), 0);
+  EXPECT_EQ(ask("getppid"), "getppid ok") << "getppid is routed for the child: the allow reaches it";
+  EXPECT_EQ(stricter("b"), "");
+  close(to_child);
+  fclose(from_child);
+  kill(child, SIGKILL);
+}
+
+}  // namespace
+}  // namespace syscg::test
