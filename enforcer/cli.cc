@@ -6,6 +6,8 @@
 // group's filter before the write returns) and execs CMD. CMD's exit status
 // is passed through; syscg's own errors are one line on stderr, status 125
 // (usage, group), 126 (CMD cannot be run) or 127 (CMD not found).
+#include "enforcer/sys/unique_fd.h"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -21,9 +23,13 @@ namespace {
 
 constexpr std::string_view kUsage = "usage: syscg exec [-m MOUNT] GROUP -- CMD [ARGS...]";
 
+// One line on stderr (unbuffered), then the status. _Exit: once joined, the
+// process runs under its group's filter, and exit handlers (a sanitizer's
+// leak check among them: it clones a tracer that calls getppid) must not
+// run into calls the group denies.
 [[noreturn]] void die(int status, const std::string& message) {
   fmt::print(stderr, "syscg: {}\n", message);
-  std::exit(status);
+  std::_Exit(status);
 }
 
 }  // namespace
@@ -47,13 +53,13 @@ int main(int argc, char** argv) {
   const char** cmd = const_cast<const char**>(argv + 1 + i + 2);
 
   const std::string procs = group.empty() ? mount + "/cgroup.procs" : fmt::format("{}/{}/cgroup.procs", mount, group);
-  const int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) {
+  syscg::sys::UniqueFd fd(open(procs.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) {
     if (errno == ENOENT) die(125, fmt::format("no group '{}' under {}", args[i], mount));
     die(125, fmt::format("cannot join {}: {}", args[i], std::strerror(errno)));
   }
-  if (write(fd, "0\n", 2) != 2) die(125, fmt::format("cannot join {}: {}", args[i], std::strerror(errno)));
-  close(fd);
+  if (write(fd.get(), "0\n", 2) != 2) die(125, fmt::format("cannot join {}: {}", args[i], std::strerror(errno)));
+  fd.reset();  // the write's result is the answer; close(2) has nothing more to say
   execvp(cmd[0], const_cast<char* const*>(cmd));
   die(errno == ENOENT ? 127 : 126, fmt::format("cannot run {}: {}", cmd[0], std::strerror(errno)));
 }
