@@ -2,11 +2,13 @@
 # Installs what syscg needs and runs every check, as root:
 #  1. the sources are clang-formatted (.clang-format);
 #  2. a plain build (GCC, RelWithDebInfo, warnings as errors): all tests;
-#  3. an ASan + UBSan build (Debug): all tests, the daemon of the
+#  3. the enforcer alone, without FUSE (no libfuse include path anywhere):
+#     its unit tests;
+#  4. an ASan + UBSan build (Debug): all tests, the daemon of the
 #     integration tests running under the sanitizers too;
-#  4. a TSan build: the fs and enforcer integration tests, daemon under TSan;
-#  5. a Clang build with the thread-safety analysis (lock annotations);
-#  6. Release and MinSizeRel builds (every standard build type builds).
+#  5. a TSan build: the fs and enforcer integration tests, daemon under TSan;
+#  6. a Clang build with the thread-safety analysis (lock annotations);
+#  7. Release and MinSizeRel builds (every standard build type builds).
 # SYSCG_TEST_QUICK=1 stops after step 2.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 need_root
@@ -21,6 +23,14 @@ build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYSCG_WERROR=ON
 echo "==> all tests"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 [ "${SYSCG_TEST_QUICK:-0}" = 1 ] && exit 0
+
+echo "==> the enforcer without FUSE"
+build build-nofuse -DSYSCG_FUSE=OFF -DSYSCG_WERROR=ON
+if grep -q "fuse3\|FUSE_USE_VERSION" build-nofuse/compile_commands.json; then
+  echo "a target of the FUSE-free build sees libfuse" >&2
+  exit 1
+fi
+ctest --test-dir build-nofuse --output-on-failure -j"$(nproc)" -L unit
 
 # A sanitizer report in the daemon aborts it: its mount goes away and the
 # test that used it fails, with the report in the test's output.
