@@ -150,7 +150,12 @@ int main(int argc, char** argv) {
   syscg::enforcer::Enforcer enforcer(log);
   syscg::fs::Options fs_options{{getuid(), getgid(), getpid()}, state_path, own.log_denials != 0};
   syscg::fs::Filesystem filesystem(hierarchy, enforcer, log, std::move(fs_options));
-  enforcer.set_listener(&filesystem);  // forks, exits and supervisor questions go to the filesystem
+  // Forks, exits and supervisor questions go to the filesystem, until it is
+  // destroyed: the guard, destroyed first, unwires it and returns once no
+  // report is in flight (the enforcer's threads outlive the filesystem).
+  enforcer.set_listener(&filesystem);
+  const std::unique_ptr<syscg::enforcer::Enforcer, void (*)(syscg::enforcer::Enforcer*)> unwire(
+      &enforcer, [](syscg::enforcer::Enforcer* e) { e->set_listener(nullptr); });
   if (!state_path.empty())
     if (auto problem = restore_state(filesystem, state_path, own.fresh != 0, log); !problem.empty())
       return fail(problem);
