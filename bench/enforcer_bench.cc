@@ -208,7 +208,8 @@ std::string fresh_group(const std::string& prefix, const std::string& deny = "")
 // destruction.
 struct Victims {
   explicit Victims(int n) {
-    for (int i = 0; i < n; ++i) children.emplace_back(std::vector<std::string>{syscg::test::victim_binary(), "sleep", "3600000"}, "/dev/null");
+    for (int i = 0; i < n; ++i)
+      children.emplace_back(std::vector<std::string>{syscg::test::victim_binary(), "sleep", "3600000"}, "/dev/null");
   }
   std::vector<syscg::test::Child> children;
 };
@@ -222,7 +223,8 @@ void write_file(const std::string& path, const std::string& text) {
 
 // Times op() per iteration (manual time); setup() runs before, untimed.
 template <class Op, class Setup = void (*)()>
-void percentiles(benchmark::State& state, Op op, Setup setup = [] {}) {
+void percentiles(
+    benchmark::State& state, Op op, Setup setup = [] {}) {
   std::vector<double> us;
   for (auto _ : state) {
     setup();

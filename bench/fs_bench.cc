@@ -86,7 +86,8 @@ BENCHMARK(BM_DenyWrite)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond)->Itera
 // The same leaf write with persistence off: the difference is the cost of
 // saving the state (write, fsync, rename, fsync) before each reply.
 void BM_DenyWriteNoState(benchmark::State& state) {
-  const auto dir = make_tree(fmt::format("deny{}", state.range(0)), static_cast<int>(state.range(0)), mount_without_state());
+  const auto dir =
+      make_tree(fmt::format("deny{}", state.range(0)), static_cast<int>(state.range(0)), mount_without_state());
   unsigned nr = 0;
   timed(state, [&] { write_file(dir + "/syscalls.deny", fmt::format("{}\n", nr++ % 200)); });
   state.counters["descendants"] = static_cast<double>(state.range(0));

@@ -34,7 +34,7 @@ enum class Errc {
 struct Error {
   Errc code;
   std::string message;  // context for a log line or a CLI message
-  int sys_errno = 0;     // the kernel's errno when a system call failed (sys::sys_error), else 0
+  int sys_errno = 0;    // the kernel's errno when a system call failed (sys::sys_error), else 0
 
   friend bool operator==(const Error& a, const Error& b) { return a.code == b.code; }
 };

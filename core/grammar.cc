@@ -64,8 +64,7 @@ Result<unsigned> parse_value(std::string_view s) {
   if (looks_numeric(s)) {
     BOOST_OUTCOME_TRY(v, parse_c_int(s));
     if (v < 0 || !SyscallSet::in_range(static_cast<unsigned>(v)))
-      return make_error(Errc::out_of_range,
-                        fmt::format("{} is outside 0..{}", v, kSyscallWidth - 1));
+      return make_error(Errc::out_of_range, fmt::format("{} is outside 0..{}", v, kSyscallWidth - 1));
     return static_cast<unsigned>(v);
   }
   if (auto nr = syscall_table::number(s)) return *nr;
@@ -147,8 +146,10 @@ std::string format_syscall_ranges(const SyscallSet& set) {
     unsigned last = nr;
     while (last + 1 < kSyscallWidth && set.test(last + 1)) ++last;
     if (!out.empty()) out.push_back(',');
-    if (last == nr) fmt::format_to(std::back_inserter(out), "{}", nr);
-    else fmt::format_to(std::back_inserter(out), "{}-{}", nr, last);
+    if (last == nr)
+      fmt::format_to(std::back_inserter(out), "{}", nr);
+    else
+      fmt::format_to(std::back_inserter(out), "{}-{}", nr, last);
     nr = last;
   }
   return out;
@@ -166,18 +167,13 @@ Result<int> parse_limit(std::string_view text) {
 Result<int> parse_pid(std::string_view text) {
   BOOST_OUTCOME_TRY(check_size(text));
   auto pid = parse_c_int(strip(text));
-  if (!pid || pid.value() < 0)
-    return make_error(Errc::invalid, fmt::format("'{}' is not a process id", strip(text)));
+  if (!pid || pid.value() < 0) return make_error(Errc::invalid, fmt::format("'{}' is not a process id", strip(text)));
   return pid.value();
 }
 
-std::string format_limit(int limit) {
-  return limit == kUnlimited ? std::string("max\n") : fmt::format("{}\n", limit);
-}
+std::string format_limit(int limit) { return limit == kUnlimited ? std::string("max\n") : fmt::format("{}\n", limit); }
 
-bool is_reserved_name(std::string_view name) {
-  return name.starts_with("cgroup.") || name.starts_with("syscalls.");
-}
+bool is_reserved_name(std::string_view name) { return name.starts_with("cgroup.") || name.starts_with("syscalls."); }
 
 Status check_group_name(std::string_view name) {
   if (name.empty()) return make_error(Errc::invalid, "empty group name");
@@ -186,8 +182,7 @@ Status check_group_name(std::string_view name) {
   if (name.find_first_of(std::string_view("/\n\0", 3)) != std::string_view::npos)
     return make_error(Errc::invalid, "a group name may not contain '/', newline or NUL");
   if (is_reserved_name(name))
-    return make_error(Errc::invalid,
-                      fmt::format("'{}': names starting with cgroup. or syscalls. are reserved", name));
+    return make_error(Errc::invalid, fmt::format("'{}': names starting with cgroup. or syscalls. are reserved", name));
   return outcome::success();
 }
 

@@ -67,8 +67,7 @@ Result<GroupId> Hierarchy::create(GroupId parent_id, std::string_view name) {
   WriterLock lock(mu_);
   Node* parent = find(parent_id);
   if (!parent) return no_group(parent_id);
-  if (parent->children.contains(name))
-    return make_error(Errc::exists, fmt::format("group '{}' exists", name));
+  if (parent->children.contains(name)) return make_error(Errc::exists, fmt::format("group '{}' exists", name));
   // cgroup_check_hierarchy_limits(): every ancestor's limits, relative depth.
   unsigned levels_below = 1;
   for (const Node* a = parent; a; a = a->parent, ++levels_below) {
@@ -125,8 +124,7 @@ Result<GroupId> Hierarchy::lookup(GroupId parent_id, std::string_view name) cons
   const Node* parent = find(parent_id);
   if (!parent) return no_group(parent_id);
   auto it = parent->children.find(name);
-  if (it == parent->children.end())
-    return make_error(Errc::not_found, fmt::format("no group '{}'", name));
+  if (it == parent->children.end()) return make_error(Errc::not_found, fmt::format("no group '{}'", name));
   return it->second->id;
 }
 
@@ -173,8 +171,7 @@ Status Hierarchy::allow(GroupId id, const SyscallSet& set) {
   if (!n->parent) return make_error(Errc::permission, "the root group's policy cannot be changed");
   const SyscallSet beyond = SyscallSet(set).subtract(n->parent->allowed);
   if (!beyond.empty())
-    return make_error(Errc::permission,
-                      fmt::format("the parent group denies {}", describe_nr(*beyond.begin())));
+    return make_error(Errc::permission, fmt::format("the parent group denies {}", describe_nr(*beyond.begin())));
   n->allowed |= set;
   return outcome::success();
 }

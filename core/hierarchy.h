@@ -51,7 +51,6 @@
 
 namespace syscg {
 
-
 struct GroupInfo {
   GroupId id = kNoGroup;
   GroupId parent = kNoGroup;  // kNoGroup for the root

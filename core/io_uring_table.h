@@ -61,33 +61,33 @@ struct IoUringOp {
 // group denying any of those loses io_uring.
 inline constexpr std::array kIoUringOps{
     IoUringOp{0, "NOP", {}},
-    IoUringOp{1, "READV", {19, 295, 327}},         // readv, preadv, preadv2
-    IoUringOp{2, "WRITEV", {20, 296, 328}},        // writev, pwritev, pwritev2
-    IoUringOp{3, "FSYNC", {74, 75}},               // fsync, fdatasync (IORING_FSYNC_DATASYNC)
-    IoUringOp{4, "READ_FIXED", {0, 17, 327}},      // read, pread64, preadv2
-    IoUringOp{5, "WRITE_FIXED", {1, 18, 328}},     // write, pwrite64, pwritev2
-    IoUringOp{6, "POLL_ADD", {7}},                 // poll
+    IoUringOp{1, "READV", {19, 295, 327}},      // readv, preadv, preadv2
+    IoUringOp{2, "WRITEV", {20, 296, 328}},     // writev, pwritev, pwritev2
+    IoUringOp{3, "FSYNC", {74, 75}},            // fsync, fdatasync (IORING_FSYNC_DATASYNC)
+    IoUringOp{4, "READ_FIXED", {0, 17, 327}},   // read, pread64, preadv2
+    IoUringOp{5, "WRITE_FIXED", {1, 18, 328}},  // write, pwrite64, pwritev2
+    IoUringOp{6, "POLL_ADD", {7}},              // poll
     IoUringOp{7, "POLL_REMOVE", {}},
     IoUringOp{8, "SYNC_FILE_RANGE", {277}},
     IoUringOp{9, "SENDMSG", {46}},
     IoUringOp{10, "RECVMSG", {47}},
     IoUringOp{11, "TIMEOUT", {}},
     IoUringOp{12, "TIMEOUT_REMOVE", {}},
-    IoUringOp{13, "ACCEPT", {43, 288}},            // accept, accept4
+    IoUringOp{13, "ACCEPT", {43, 288}},  // accept, accept4
     IoUringOp{14, "ASYNC_CANCEL", {}},
     IoUringOp{15, "LINK_TIMEOUT", {}},
     IoUringOp{16, "CONNECT", {42}},
     IoUringOp{17, "FALLOCATE", {285}},
     IoUringOp{18, "OPENAT", {257}},
     IoUringOp{19, "CLOSE", {3}},
-    IoUringOp{20, "FILES_UPDATE", {}},             // the ring's own registered-file table
+    IoUringOp{20, "FILES_UPDATE", {}},  // the ring's own registered-file table
     IoUringOp{21, "STATX", {332}},
-    IoUringOp{22, "READ", {0, 17, 327}},           // read, pread64, preadv2
-    IoUringOp{23, "WRITE", {1, 18, 328}},          // write, pwrite64, pwritev2
-    IoUringOp{24, "FADVISE", {221}},               // fadvise64
+    IoUringOp{22, "READ", {0, 17, 327}},   // read, pread64, preadv2
+    IoUringOp{23, "WRITE", {1, 18, 328}},  // write, pwrite64, pwritev2
+    IoUringOp{24, "FADVISE", {221}},       // fadvise64
     IoUringOp{25, "MADVISE", {28}},
-    IoUringOp{26, "SEND", {44}},                   // sendto
-    IoUringOp{27, "RECV", {45}},                   // recvfrom
+    IoUringOp{26, "SEND", {44}},  // sendto
+    IoUringOp{27, "RECV", {45}},  // recvfrom
     IoUringOp{28, "OPENAT2", {437}},
     IoUringOp{29, "EPOLL_CTL", {233}},
     IoUringOp{30, "SPLICE", {275}},
@@ -95,36 +95,36 @@ inline constexpr std::array kIoUringOps{
     IoUringOp{32, "REMOVE_BUFFERS", {}},
     IoUringOp{33, "TEE", {276}},
     IoUringOp{34, "SHUTDOWN", {48}},
-    IoUringOp{35, "RENAMEAT", {316}},              // renameat2
+    IoUringOp{35, "RENAMEAT", {316}},  // renameat2
     IoUringOp{36, "UNLINKAT", {263}},
     IoUringOp{37, "MKDIRAT", {258}},
     IoUringOp{38, "SYMLINKAT", {266}},
     IoUringOp{39, "LINKAT", {265}},
-    IoUringOp{40, "MSG_RING", {}},                 // ring to ring
+    IoUringOp{40, "MSG_RING", {}},  // ring to ring
     IoUringOp{41, "FSETXATTR", {190}},
     IoUringOp{42, "SETXATTR", {188}},
     IoUringOp{43, "FGETXATTR", {193}},
     IoUringOp{44, "GETXATTR", {191}},
     IoUringOp{45, "SOCKET", {41}},
-    IoUringOp{46, "URING_CMD", {16, 54, 55}},      // ioctl-like driver commands, setsockopt, getsockopt
-    IoUringOp{47, "SEND_ZC", {44}},                // sendto
-    IoUringOp{48, "SENDMSG_ZC", {46}},             // sendmsg
-    IoUringOp{49, "READ_MULTISHOT", {0}},          // read
+    IoUringOp{46, "URING_CMD", {16, 54, 55}},  // ioctl-like driver commands, setsockopt, getsockopt
+    IoUringOp{47, "SEND_ZC", {44}},            // sendto
+    IoUringOp{48, "SENDMSG_ZC", {46}},         // sendmsg
+    IoUringOp{49, "READ_MULTISHOT", {0}},      // read
     IoUringOp{50, "WAITID", {247}},
-    IoUringOp{51, "FUTEX_WAIT", {202}},            // futex
-    IoUringOp{52, "FUTEX_WAKE", {202}},            // futex
-    IoUringOp{53, "FUTEX_WAITV", {449}},           // futex_waitv
-    IoUringOp{54, "FIXED_FD_INSTALL", {32}},       // a registered file as a new descriptor: dup
+    IoUringOp{51, "FUTEX_WAIT", {202}},       // futex
+    IoUringOp{52, "FUTEX_WAKE", {202}},       // futex
+    IoUringOp{53, "FUTEX_WAITV", {449}},      // futex_waitv
+    IoUringOp{54, "FIXED_FD_INSTALL", {32}},  // a registered file as a new descriptor: dup
     IoUringOp{55, "FTRUNCATE", {77}},
     IoUringOp{56, "BIND", {49}},
     IoUringOp{57, "LISTEN", {50}},
-    IoUringOp{58, "RECV_ZC", {45}},                // recvfrom
+    IoUringOp{58, "RECV_ZC", {45}},  // recvfrom
     IoUringOp{59, "EPOLL_WAIT", {232}},
-    IoUringOp{60, "READV_FIXED", {19, 295, 327}},  // readv, preadv, preadv2
-    IoUringOp{61, "WRITEV_FIXED", {20, 296, 328}}, // writev, pwritev, pwritev2
-    IoUringOp{62, "PIPE", {293}},                  // pipe2
+    IoUringOp{60, "READV_FIXED", {19, 295, 327}},   // readv, preadv, preadv2
+    IoUringOp{61, "WRITEV_FIXED", {20, 296, 328}},  // writev, pwritev, pwritev2
+    IoUringOp{62, "PIPE", {293}},                   // pipe2
     IoUringOp{63, "NOP128", {}},
-    IoUringOp{64, "URING_CMD128", {16, 54, 55}},   // as URING_CMD
+    IoUringOp{64, "URING_CMD128", {16, 54, 55}},  // as URING_CMD
 };
 
 // Every number some opcode of kIoUringOps performs.

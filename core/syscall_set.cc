@@ -8,8 +8,7 @@ namespace {
 Status check_range(std::uint64_t first, std::uint64_t last) {
   if (first > last) return make_error(Errc::invalid, fmt::format("empty range {}-{}", first, last));
   if (!SyscallSet::in_range(last))
-    return make_error(Errc::out_of_range,
-                      fmt::format("{} is not below the table width {}", last, kSyscallWidth));
+    return make_error(Errc::out_of_range, fmt::format("{} is not below the table width {}", last, kSyscallWidth));
   return outcome::success();
 }
 

@@ -112,9 +112,7 @@ class SyscallSet {
       ++*this;
       return old;
     }
-    friend constexpr bool operator==(const const_iterator& a, const const_iterator& b) {
-      return a.nr_ == b.nr_;
-    }
+    friend constexpr bool operator==(const const_iterator& a, const const_iterator& b) { return a.nr_ == b.nr_; }
 
    private:
     friend class SyscallSet;

@@ -29,8 +29,8 @@
 namespace syscg::warnings {
 
 struct Inputs {
-  SyscallSet allowed;         // the group's set as written
-  std::vector<Pid> stricter;  // members listed in syscalls.stricter
+  SyscallSet allowed;               // the group's set as written
+  std::vector<Pid> stricter;        // members listed in syscalls.stricter
   std::vector<Pid> ptrace_capable;  // members with CAP_SYS_PTRACE
   std::vector<Pid> killed;
 };

@@ -46,16 +46,21 @@ std::uint64_t monotonic_ns() {
 }  // namespace
 
 Enforcer::Enforcer(sys::Log& log, std::chrono::milliseconds stop_deadline)
-    : log_(log), self_(getpid()),
-      supervisor_(log, [this](pid_t tid, unsigned nr) { return decider_.decide(tid, nr); }, decide_mu_),
-      tracer_(log, stop_deadline), tracker_(log),
+    : log_(log),
+      self_(getpid()),
+      supervisor_(
+          log, [this](pid_t tid, unsigned nr) { return decider_.decide(tid, nr); }, decide_mu_),
+      tracer_(log, stop_deadline),
+      tracker_(log),
       decider_(tracker_, listener_, [this](Pid tgid) {
         tracker_.forget(tgid);
         ended(tgid);
       }) {
   if (const char* ms = std::getenv(kTestHoldVariable.data())) {
-    if (auto hold = parse_test_hold(ms)) test_hold_ = hold.value();
-    else log_.error("{}; the hook is off", hold.error().message);
+    if (auto hold = parse_test_hold(ms))
+      test_hold_ = hold.value();
+    else
+      log_.error("{}; the hook is off", hold.error().message);
   }
 }
 
@@ -241,8 +246,10 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
     if (r && step->plan.io_uring_check && holds_io_uring(pid)) {
       // It made a ring after our first look, before the filter was in.
       r = make_error(Errc::busy, fmt::format("process {} made an io_uring instance while joining", pid));
-      if (!attach) fail_closed(pid, group, "made an io_uring instance while its filter went in");
-      else if (tracker_.kill(pid)) r = make_error(Errc::busy, fmt::format("process {} made an io_uring instance while joining; killed it", pid));
+      if (!attach)
+        fail_closed(pid, group, "made an io_uring instance while its filter went in");
+      else if (tracker_.kill(pid))
+        r = make_error(Errc::busy, fmt::format("process {} made an io_uring instance while joining; killed it", pid));
     }
     if (!r) {
       {
@@ -286,8 +293,7 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
   return tracer_.inject(pid, std::move(plan), std::move(settle), self, !attach, tracker_.pidfd(pid));
 }
 
-Status Enforcer::attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed,
-                        Pid writer_tid) {
+Status Enforcer::attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed, Pid writer_tid) {
   if (test_hold_.count() > 0) std::this_thread::sleep_for(test_hold_);  // tests only: a recycling window
   // Pinned before anything else: if the number names another process by
   // now, the write fails (ESRCH) and nothing is touched. The injector
@@ -321,9 +327,8 @@ Result<Tightened> Enforcer::policy_changed(std::span<const MemberPolicy> members
     auto children = enforce(m.pid, m.group, m.allowed, self, false);
     if (!children) {
       if (children.error().code != Errc::no_process && !first_error)
-        first_error = make_error(children.error().code,
-                                 fmt::format("member {} could not be tightened nor killed: {}", m.pid,
-                                             children.error().message));
+        first_error = make_error(children.error().code, fmt::format("member {} could not be tightened nor killed: {}",
+                                                                    m.pid, children.error().message));
       continue;  // the others must still be tightened
     }
     out.filtered.push_back(m.pid);

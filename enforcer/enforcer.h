@@ -101,8 +101,8 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   void barrier() override SYSCG_EXCLUDES(decide_mu_);
   bool alive(Pid pid) override;
   bool may_subvert(Pid pid) override;
-  Status attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed,
-                Pid writer_tid) override SYSCG_EXCLUDES(records_mu_);
+  Status attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed, Pid writer_tid) override
+      SYSCG_EXCLUDES(records_mu_);
   Result<Tightened> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override
       SYSCG_EXCLUDES(records_mu_);
 
@@ -132,7 +132,7 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // a change is acknowledged.
   SharedMutex decide_mu_;
   Mutex records_mu_ SYSCG_ACQUIRED_AFTER(decide_mu_);
-  FilterBook records_ SYSCG_GUARDED_BY(records_mu_);  // written on the tracer thread
+  FilterBook records_ SYSCG_GUARDED_BY(records_mu_);         // written on the tracer thread
   std::vector<Pid> readback_ SYSCG_GUARDED_BY(records_mu_);  // re-adopted, filters not read yet
   std::atomic<int> readbacks_pending_{0};
   Supervisor supervisor_;  // before tracer_: settled injections hand it listeners

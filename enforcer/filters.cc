@@ -86,8 +86,10 @@ FilterBook::Settled FilterBook::settle(Pid pid, std::uint64_t step, const Filter
   // their own next.
   for (Pid c : before_filter) {
     if (records_.contains(c)) continue;
-    if (attach) out.exclude.push_back(c);
-    else unfiltered_[c] = before;
+    if (attach)
+      out.exclude.push_back(c);
+    else
+      unfiltered_[c] = before;
   }
   // Copies of this step's provisional record are raised to the settled one
   // only along a chain of parents that have the filter, starting at the

@@ -39,7 +39,7 @@ struct Filters {
   SyscallSet tightened;                 // denied by ERRNO filters stacked later: lost
   SyscallSet unsupervised;              // denied at a restriction that got no listener: lost
   std::string_view why_unsupervised;    // a static token (the README's list)
-  bool guarded = false;  // a filter of ours (with the clone guard) is in
+  bool guarded = false;                 // a filter of ours (with the clone guard) is in
   // Which enforce step wrote the record, and (for a child's copy) the
   // process it was copied from.
   std::uint64_t step = 0;

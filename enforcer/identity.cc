@@ -12,8 +12,7 @@ Result<Process> identify(Pid self, Pid written, Pid writer_tid) {
   if (st.state == 'Z' || st.state == 'X') return make_error(Errc::no_process, fmt::format("{} has exited", written));
   // The daemon and its ancestors: filtering them could stop syscg itself.
   for (Pid p = self; p > 0;) {
-    if (p == st.tgid)
-      return make_error(Errc::invalid, fmt::format("{} is syscgfs or one of its ancestors", st.tgid));
+    if (p == st.tgid) return make_error(Errc::invalid, fmt::format("{} is syscgfs or one of its ancestors", st.tgid));
     auto up = read_status(p);
     if (!up) break;
     p = up.value().ppid;

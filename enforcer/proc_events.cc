@@ -58,9 +58,12 @@ Result<std::unique_ptr<ProcEvents>> ProcEvents::start(ProcEventHandler& handler,
   return std::unique_ptr<ProcEvents>(new ProcEvents(std::move(fd), std::move(stop), watched, handler, log));
 }
 
-ProcEvents::ProcEvents(sys::UniqueFd fd, sys::UniqueFd stop_fd, int watched, ProcEventHandler& handler,
-                       sys::Log& log)
-    : fd_(std::move(fd)), stop_fd_(std::move(stop_fd)), watched_(watched), handler_(handler), log_(log),
+ProcEvents::ProcEvents(sys::UniqueFd fd, sys::UniqueFd stop_fd, int watched, ProcEventHandler& handler, sys::Log& log)
+    : fd_(std::move(fd)),
+      stop_fd_(std::move(stop_fd)),
+      watched_(watched),
+      handler_(handler),
+      log_(log),
       thread_([this] { run(); }) {}
 
 ProcEvents::~ProcEvents() {
@@ -95,9 +98,10 @@ void ProcEvents::poll_loop() {
       log_.error("process events: {}", e.message);
       if (++failures >= kMaxPollFailures) {
         // Deliveries continue through drain(), which every decision calls.
-        log_.error("process events: poll failed {} times in a row; the events thread ended: events are delivered "
-                   "when a decision asks",
-                   failures);
+        log_.error(
+            "process events: poll failed {} times in a row; the events thread ended: events are delivered "
+            "when a decision asks",
+            failures);
         return;
       }
       read_available(true);  // whatever was missed: rebuilt from /proc
@@ -153,7 +157,8 @@ void ProcEvents::drain_queue() {
       std::memcpy(&cn, payload, sizeof cn);
       if (cn.id.idx != CN_IDX_PROC || cn.id.val != CN_VAL_PROC) continue;
       proc_event event{};  // the kernel's may be shorter than this header's union
-      std::memcpy(&event, payload + sizeof cn, std::min<std::size_t>(nl.nlmsg_len - sizeof nl - sizeof cn, sizeof event));
+      std::memcpy(&event, payload + sizeof cn,
+                  std::min<std::size_t>(nl.nlmsg_len - sizeof nl - sizeof cn, sizeof event));
       const proc_event* ev = &event;
       switch (ev->what) {
         case proc_event::PROC_EVENT_FORK:

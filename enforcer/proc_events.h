@@ -80,7 +80,7 @@ class ProcEvents {
 
  private:
   ProcEvents(sys::UniqueFd fd, sys::UniqueFd stop_fd, int watched, ProcEventHandler& handler, sys::Log& log);
-  void run();   // the thread's entry: catches everything
+  void run();  // the thread's entry: catches everything
   void poll_loop();
   // rescan: handler.lost() before the queue (a poll error).
   void read_available(bool rescan = false);
@@ -88,10 +88,10 @@ class ProcEvents {
 
   sys::UniqueFd fd_;
   sys::UniqueFd stop_fd_;  // eventfd that ends run()
-  int watched_;       // not owned; -1: none
+  int watched_;            // not owned; -1: none
   ProcEventHandler& handler_;
   sys::Log& log_;
-  std::mutex read_mu_;  // one reader at a time keeps events in order
+  std::mutex read_mu_;   // one reader at a time keeps events in order
   bool rescan_ = false;  // guarded by read_mu_: a delivery was cut short
   std::thread thread_;
 };

@@ -37,7 +37,9 @@ std::uint64_t clock_tick_ns() {
 }  // namespace
 
 ProcessTracker::ProcessTracker(sys::Log& log)
-    : log_(log), boot_offset_ns_(ns_of(CLOCK_BOOTTIME) - ns_of(CLOCK_MONOTONIC)), tick_ns_(clock_tick_ns()),
+    : log_(log),
+      boot_offset_ns_(ns_of(CLOCK_BOOTTIME) - ns_of(CLOCK_MONOTONIC)),
+      tick_ns_(clock_tick_ns()),
       watch_(epoll_create1(EPOLL_CLOEXEC)) {
   if (!watch_)
     log_.error("process tracking: {}; a process's end is seen through exit events only",
@@ -183,8 +185,10 @@ void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
   const auto boot_ns = static_cast<std::uint64_t>(static_cast<std::int64_t>(when_ns) + boot_offset_ns_);
   sys::UniqueFd fd = open_if(child, boot_ns / tick_ns_, 1);
   MutexLock lock(mu_);
-  if (fd) set_pin_locked(child, std::move(fd));
-  else if (auto it = pidfds_.find(child); it != pidfds_.end()) unpin_locked(it);  // gone already
+  if (fd)
+    set_pin_locked(child, std::move(fd));
+  else if (auto it = pidfds_.find(child); it != pidfds_.end())
+    unpin_locked(it);  // gone already
 }
 
 void ProcessTracker::exited(Pid tid, Pid tgid) {
@@ -210,7 +214,8 @@ void ProcessTracker::exited(Pid tid, Pid tgid) {
 void ProcessTracker::lost() {
   // Events were dropped: every pinned process that is gone has ended, and
   // every process is offered with its current parent, parents first.
-  log_.error("process events were lost; membership rebuilt from /proc (orphans of members made meanwhile are not seen)");
+  log_.error(
+      "process events were lost; membership rebuilt from /proc (orphans of members made meanwhile are not seen)");
   std::vector<Pid> gone;
   {
     MutexLock lock(mu_);
@@ -224,8 +229,9 @@ void ProcessTracker::lost() {
     for (Pid pid : pids.value())
       if (auto st = read_status(pid)) all.push_back(st.value());
   } else {
-    log_.error("process events: the rescan could not list /proc ({}); children of members made meanwhile are not listed",
-               pids.error().message);
+    log_.error(
+        "process events: the rescan could not list /proc ({}); children of members made meanwhile are not listed",
+        pids.error().message);
   }
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.start_time < b.start_time; });
   for (const auto& st : all) {

@@ -114,7 +114,7 @@ class ProcessTracker final : private ProcEventHandler {
 
   sys::Log& log_;
   Observer* observer_ = nullptr;  // set by start(), before the events thread exists
-  Mutex mu_;  // a leaf: guards the maps below
+  Mutex mu_;                      // a leaf: guards the maps below
   std::map<Pid, sys::UniqueFd> pidfds_ SYSCG_GUARDED_BY(mu_);
   std::map<Pid, std::uint64_t> excluded_ SYSCG_GUARDED_BY(mu_);  // child -> the time it was known to exist
   const std::int64_t boot_offset_ns_;  // CLOCK_BOOTTIME - CLOCK_MONOTONIC, for fork events' times

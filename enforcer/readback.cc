@@ -55,9 +55,12 @@ std::optional<Filters> record_from(const std::vector<bpf::Program>& programs) {
     // clone3 answers ENOSYS by the guard of every filter of ours (glibc
     // falls back to clone): the group's verdict, not a loss.
     const bool guard = nr == bpf::kClone3Nr && f.guarded;
-    if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG || by_args || guard) (void)f.hard.set(nr);
-    else if (action == SECCOMP_RET_USER_NOTIF) (void)f.unsupervised.set(nr);
-    else (void)f.tightened.set(nr);
+    if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG || by_args || guard)
+      (void)f.hard.set(nr);
+    else if (action == SECCOMP_RET_USER_NOTIF)
+      (void)f.unsupervised.set(nr);
+    else
+      (void)f.tightened.set(nr);
   }
   return f;
 }

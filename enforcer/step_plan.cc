@@ -14,8 +14,10 @@ StepPlan plan_step(const Filters& before, const SyscallSet& allowed, bool attach
   // clone3 is ENOSYS under every filter of ours already.
   if (before.guarded) (void)plan.block.reset(bpf::kClone3Nr);
   if (plan.block.empty()) {
-    if (!attach && !plan.io_uring_check) plan.install = StepPlan::Install::nothing;
-    else plan.install = before.guarded ? StepPlan::Install::no_new_privs : StepPlan::Install::guard;
+    if (!attach && !plan.io_uring_check)
+      plan.install = StepPlan::Install::nothing;
+    else
+      plan.install = before.guarded ? StepPlan::Install::no_new_privs : StepPlan::Install::guard;
     return plan;
   }
   plan.install = StepPlan::Install::filter;

@@ -127,7 +127,8 @@ void Supervisor::serve(int fd) {
 
 NotifSizes notif_sizes() {
   seccomp_notif_sizes s{};
-  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &s) != 0) return {sizeof(seccomp_notif), sizeof(seccomp_notif_resp)};
+  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &s) != 0)
+    return {sizeof(seccomp_notif), sizeof(seccomp_notif_resp)};
   return {std::max<std::size_t>(s.seccomp_notif, sizeof(seccomp_notif)),
           std::max<std::size_t>(s.seccomp_notif_resp, sizeof(seccomp_notif_resp))};
 }
@@ -141,19 +142,21 @@ Result<bool> answer(int listener, const NotifSizes& sizes, const std::function<b
   auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf.data());
   resp->id = req->id;
   const bool allowed = allow(*req);
-  if (allowed) resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-  else resp->error = -EPERM;
+  if (allowed)
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  else
+    resp->error = -EPERM;
   if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0) return true;
   // ENOENT: the task was interrupted meanwhile; it will ask again.
   if (errno == ENOENT) return true;
-  Error refused = sys::sys_error(Errc::io, allowed ? "SECCOMP_IOCTL_NOTIF_SEND (continue)" : "SECCOMP_IOCTL_NOTIF_SEND (EPERM)");
+  Error refused =
+      sys::sys_error(Errc::io, allowed ? "SECCOMP_IOCTL_NOTIF_SEND (continue)" : "SECCOMP_IOCTL_NOTIF_SEND (EPERM)");
   if (allowed) {
     // Whatever the kernel disliked in the allow, the caller must not wait
     // for ever: deny it (it may ask again).
     resp->flags = 0;
     resp->error = -EPERM;
-    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0 || errno == ENOENT)
-      refused.message += "; denied instead";
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0 || errno == ENOENT) refused.message += "; denied instead";
   }
   return refused;
 }

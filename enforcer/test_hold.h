@@ -21,8 +21,8 @@ inline Result<std::chrono::milliseconds> parse_test_hold(std::string_view text) 
   const auto* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, ms);
   if (text.empty() || text.front() == '-' || ec != std::errc() || ptr != end || ms > kMax)
-    return make_error(Errc::invalid, fmt::format("{}='{}': not a number of milliseconds in 0..{}",
-                                                 kTestHoldVariable, text, kMax));
+    return make_error(Errc::invalid,
+                      fmt::format("{}='{}': not a number of milliseconds in 0..{}", kTestHoldVariable, text, kMax));
   return std::chrono::milliseconds(ms);
 }
 

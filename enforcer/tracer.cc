@@ -98,8 +98,10 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
         log_.error("injection into {} failed after its own write ({}); killed it", tgid, result.error().message);
     }
     settle(result);
-    if (result) done->set_value(std::move(result.value().unfiltered));
-    else done->set_value(result.error());
+    if (result)
+      done->set_value(std::move(result.value().unfiltered));
+    else
+      done->set_value(result.error());
   });
   if (!self_writer) return done_future.get();
   BOOST_OUTCOME_TRY(interrupted_future.get());

@@ -56,8 +56,8 @@ class Tracer {
   // lack the filter). With `defer`, a target that cannot be stopped in time
   // gets its filter when it stops, before it runs any user instruction.
   // `pin`: see inject_process. A plan that fails is settled with its error.
-  Result<std::vector<pid_t>> inject(pid_t tgid, Plan plan, Settle settle, std::optional<pid_t> self_writer,
-                                    bool defer, sys::UniqueFd pin);
+  Result<std::vector<pid_t>> inject(pid_t tgid, Plan plan, Settle settle, std::optional<pid_t> self_writer, bool defer,
+                                    sys::UniqueFd pin);
 
   // Runs `job` on this thread, after the jobs before it; returns at once.
   void post(std::function<void()> job);

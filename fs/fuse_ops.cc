@@ -155,8 +155,7 @@ int do_readdir(Reply& reply, size_t size, off_t off, fuse_file_info* fi) {
     struct stat st {};
     st.st_ino = e.ino;
     st.st_mode = e.type;
-    const std::size_t len =
-        fuse_add_direntry(reply.req(), buf.data() + used, size - used, e.name.c_str(), &st, ++next);
+    const std::size_t len = fuse_add_direntry(reply.req(), buf.data() + used, size - used, e.name.c_str(), &st, ++next);
     if (len > size - used) break;
     used += len;
   }

@@ -35,13 +35,14 @@ struct DirEntry {
 };
 
 struct Handle {
-  Handle(Ino i, FileKind k, int f, const Caller& o) : ino(i), group(decode_inode(i).group), kind(k), flags(f), opener(o) {}
+  Handle(Ino i, FileKind k, int f, const Caller& o)
+      : ino(i), group(decode_inode(i).group), kind(k), flags(f), opener(o) {}
 
   const Ino ino;
   const GroupId group;
   const FileKind kind;
   const int flags;
-  const Caller opener;           // cgroup.procs checks the opener's credentials, as the kernel's f_cred
+  const Caller opener;            // cgroup.procs checks the opener's credentials, as the kernel's f_cred
   std::vector<DirEntry> entries;  // directories: taken at opendir, then constant
 
   Mutex mu;

@@ -111,15 +111,16 @@ int main(int argc, char** argv) {
   if (fuse_parse_cmdline(args.get(), &opts) != 0) return 1;
   std::unique_ptr<char, decltype(&std::free)> mountpoint(opts.mountpoint, &std::free);
   if (opts.show_help) {
-    fmt::print("usage: {} MOUNTPOINT [options]\n\n"
-               "Mounts the syscg hierarchy: mkdir a group, write syscall numbers to\n"
-               "syscalls.allow / syscalls.deny, move processes through cgroup.procs.\n"
-               "Always mounted with allow_other,default_permissions.\n\n"
-               "syscgfs options:\n"
-               "    -o state=PATH          where the state is kept (default {}; none: nowhere)\n"
-               "    -o fresh               start empty, setting aside a corrupt state file\n"
-               "    -o log_denials         log denials the supervisor answers (stderr with -f, else syslog)\n\n",
-               argv[0], kDefaultState);
+    fmt::print(
+        "usage: {} MOUNTPOINT [options]\n\n"
+        "Mounts the syscg hierarchy: mkdir a group, write syscall numbers to\n"
+        "syscalls.allow / syscalls.deny, move processes through cgroup.procs.\n"
+        "Always mounted with allow_other,default_permissions.\n\n"
+        "syscgfs options:\n"
+        "    -o state=PATH          where the state is kept (default {}; none: nowhere)\n"
+        "    -o fresh               start empty, setting aside a corrupt state file\n"
+        "    -o log_denials         log denials the supervisor answers (stderr with -f, else syslog)\n\n",
+        argv[0], kDefaultState);
     fuse_cmdline_help();
     fuse_lowlevel_help();
     return 0;

@@ -55,7 +55,7 @@ std::optional<GroupId> Membership::group_of_writer(const Caller& writer) {
   // of its ancestors: after sync() the view holds them.
   enforcement_.sync();
   auto tgid = enforcement_.thread_group(writer.pid);  // the kernel's current thread group
-  if (!tgid) return std::nullopt;  // gone, or not visible: not a member either
+  if (!tgid) return std::nullopt;                     // gone, or not visible: not a member either
   const auto home = hierarchy_.group_of(tgid.value());
   // A recorded member whose process is gone (its number now names the
   // writer) leaves now.
@@ -70,8 +70,7 @@ void Membership::drop_if_gone(Pid tgid) {
   if (hierarchy_.group_of(tgid) && !enforcement_.alive(tgid)) exited(tgid);
 }
 
-Status Membership::move(const Process& target, GroupId from, GroupId to, const SyscallSet& allowed,
-                        Pid writer_tid) {
+Status Membership::move(const Process& target, GroupId from, GroupId to, const SyscallSet& allowed, Pid writer_tid) {
   const std::array<GroupId, 2> chains{from, to};
   Populated before;
   {

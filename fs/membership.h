@@ -65,8 +65,7 @@ class Membership {
   // A member saved before a restart: joins `group` (whose set is `allowed`)
   // if the pid still names the process that started at `start_time`.
   // Returns whether it did.
-  Result<bool> readopt(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed)
-      SYSCG_EXCLUDES(mu_);
+  Result<bool> readopt(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed) SYSCG_EXCLUDES(mu_);
 
   // Moved (or re-adopted) members and their start times.
   std::unordered_map<Pid, std::uint64_t> start_times() const SYSCG_EXCLUDES(mu_);
@@ -82,7 +81,7 @@ class Membership {
   Enforcement& enforcement_;
   const PopulatedChanged populated_changed_;
   mutable Mutex mu_;
-  std::unordered_map<Pid, Pid> parent_of_ SYSCG_GUARDED_BY(mu_);  // members' parents, as reported by forks
+  std::unordered_map<Pid, Pid> parent_of_ SYSCG_GUARDED_BY(mu_);              // members' parents, as reported by forks
   std::unordered_map<Pid, std::uint64_t> start_times_ SYSCG_GUARDED_BY(mu_);  // members moved by a write
 };
 

@@ -10,8 +10,12 @@ State capture(const Hierarchy& hierarchy, const MetaTable& meta,
   for (const auto& g : hierarchy.snapshot()) {
     auto path = hierarchy.path(g.id);
     if (!path) continue;  // removed meanwhile: only by a write, which waits for ours
-    GroupRecord r{.path = path.value(), .allowed = g.allowed, .max_depth = g.max_depth,
-                  .max_descendants = g.max_descendants, .dir = {}, .files = {}};
+    GroupRecord r{.path = path.value(),
+                  .allowed = g.allowed,
+                  .max_depth = g.max_depth,
+                  .max_descendants = g.max_descendants,
+                  .dir = {},
+                  .files = {}};
     if (!meta.save(g.id, r)) continue;
     state.groups.push_back(std::move(r));
     if (auto members = hierarchy.members(g.id))

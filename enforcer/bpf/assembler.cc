@@ -19,8 +19,7 @@ void Assembler::ret_a() { stmt(BPF_RET | BPF_A, 0); }
 
 void Assembler::stmt(std::uint16_t code, std::uint32_t k) {
   if (is_jump(code) && misuse_.empty())
-    misuse_ = fmt::format("instruction {}: stmt() given jump opcode {:#x}; use the jump helpers", insns_.size(),
-                          code);
+    misuse_ = fmt::format("instruction {}: stmt() given jump opcode {:#x}; use the jump helpers", insns_.size(), code);
   insns_.push_back({bpf::stmt(code, k)});
 }
 
@@ -89,9 +88,7 @@ Result<Program> Assembler::finish() const {
   std::vector<std::uint8_t> far_f(n, 0);
   std::vector<std::size_t> at(n + 1);  // instruction index -> index in the output
   const auto target = [&](int id) { return at[static_cast<std::size_t>(positions_[static_cast<std::size_t>(id)])]; };
-  const auto is_cond = [&](std::size_t i) {
-    return is_jump(insns_[i].op.code) && BPF_OP(insns_[i].op.code) != BPF_JA;
-  };
+  const auto is_cond = [&](std::size_t i) { return is_jump(insns_[i].op.code) && BPF_OP(insns_[i].op.code) != BPF_JA; };
   for (bool changed = true; changed;) {
     for (std::size_t i = 0, out = 0; i <= n; ++i) {
       at[i] = out;

@@ -73,10 +73,10 @@ class Assembler {
   void cond(std::uint16_t op, std::uint32_t k, std::string_view if_true, std::string_view if_false);
 
   std::vector<Insn> insns_;
-  std::vector<std::string> names_;              // label id -> name
-  std::vector<std::ptrdiff_t> positions_;       // label id -> instruction index, or -1
-  std::unordered_map<std::string, int> ids_;    // name -> label id
-  std::string misuse_;                          // the first misuse, reported by finish()
+  std::vector<std::string> names_;            // label id -> name
+  std::vector<std::ptrdiff_t> positions_;     // label id -> instruction index, or -1
+  std::unordered_map<std::string, int> ids_;  // name -> label id
+  std::string misuse_;                        // the first misuse, reported by finish()
   unsigned fresh_counter_ = 0;
 };
 

@@ -28,9 +28,9 @@ enum class Verdict : std::uint8_t {
   allow,
   deny,
   notify,
-  nosys,                   // clone3, whatever the sets say
-  clone_guarded,           // clone allowed: CLONE_PARENT denied
-  clone_guarded_notify,    // clone routed: CLONE_PARENT denied, the rest asks
+  nosys,                 // clone3, whatever the sets say
+  clone_guarded,         // clone allowed: CLONE_PARENT denied
+  clone_guarded_notify,  // clone routed: CLONE_PARENT denied, the rest asks
   seccomp_exempt,
   prctl_exempt,
   seccomp_exempt_notify,

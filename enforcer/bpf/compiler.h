@@ -84,9 +84,9 @@ inline constexpr unsigned kSeccompNr = 317;
 inline constexpr unsigned kPrctlNr = 157;
 inline constexpr unsigned kCloneNr = 56;
 inline constexpr unsigned kClone3Nr = 435;
-inline constexpr std::uint32_t kCloneParent = 0x00008000;  // CLONE_PARENT
-inline constexpr std::uint32_t kSeccompSetModeFilter = 1;  // SECCOMP_SET_MODE_FILTER
-inline constexpr std::uint32_t kPrSetNoNewPrivs = 38;      // PR_SET_NO_NEW_PRIVS
+inline constexpr std::uint32_t kCloneParent = 0x00008000;    // CLONE_PARENT
+inline constexpr std::uint32_t kSeccompSetModeFilter = 1;    // SECCOMP_SET_MODE_FILTER
+inline constexpr std::uint32_t kPrSetNoNewPrivs = 38;        // PR_SET_NO_NEW_PRIVS
 inline constexpr std::uint32_t kSeccompFlagNewListener = 8;  // SECCOMP_FILTER_FLAG_NEW_LISTENER
 
 // The filter for a group whose members may make exactly the calls in

@@ -18,10 +18,8 @@ bool is_cond_jump(std::uint16_t code) {
     case BPF_JEQ:
     case BPF_JGT:
     case BPF_JGE:
-    case BPF_JSET:
-      return true;
-    default:
-      return false;
+    case BPF_JSET: return true;
+    default: return false;
   }
 }
 
@@ -42,10 +40,8 @@ bool known_opcode(std::uint16_t code) {
     case BPF_ALU | BPF_NEG:
     case BPF_JMP | BPF_JA:
     case BPF_RET | BPF_K:
-    case BPF_RET | BPF_A:
-      return true;
-    default:
-      break;
+    case BPF_RET | BPF_A: return true;
+    default: break;
   }
   if (BPF_CLASS(code) == BPF_ALU) {
     if ((code & ~(BPF_ALU | BPF_X | 0xf0)) != 0) return false;
@@ -58,10 +54,8 @@ bool known_opcode(std::uint16_t code) {
       case BPF_OR:
       case BPF_XOR:
       case BPF_LSH:
-      case BPF_RSH:
-        return true;
-      default:
-        return false;  // BPF_MOD is classic BPF but not seccomp
+      case BPF_RSH: return true;
+      default: return false;  // BPF_MOD is classic BPF but not seccomp
     }
   }
   return is_cond_jump(code) && (code & ~(BPF_JMP | BPF_X | 0xf0)) == 0;
@@ -146,12 +140,8 @@ Result<std::uint32_t> run(const Program& p, const seccomp_data& data, Trace* tra
             v = words[i.k / 4];
             if (trace != nullptr) trace->loads.push_back(i.k);
             break;
-          case BPF_LEN:
-            v = kDataSize;
-            break;
-          case BPF_IMM:
-            v = i.k;
-            break;
+          case BPF_LEN: v = kDataSize; break;
+          case BPF_IMM: v = i.k; break;
           default:  // BPF_MEM
             v = mem[i.k];
             break;
@@ -159,12 +149,8 @@ Result<std::uint32_t> run(const Program& p, const seccomp_data& data, Trace* tra
         (BPF_CLASS(i.code) == BPF_LD ? a : x) = v;
         break;
       }
-      case BPF_ST:
-        mem[i.k] = a;
-        break;
-      case BPF_STX:
-        mem[i.k] = x;
-        break;
+      case BPF_ST: mem[i.k] = a; break;
+      case BPF_STX: mem[i.k] = x; break;
       case BPF_ALU:
         switch (BPF_OP(i.code)) {
           case BPF_ADD: a += src; break;
@@ -199,8 +185,7 @@ Result<std::uint32_t> run(const Program& p, const seccomp_data& data, Trace* tra
         pc += taken ? i.jt : i.jf;
         break;
       }
-      case BPF_RET:
-        return BPF_RVAL(i.code) == BPF_A ? a : i.k;
+      case BPF_RET: return BPF_RVAL(i.code) == BPF_A ? a : i.k;
       default:  // BPF_MISC
         if (BPF_MISCOP(i.code) == BPF_TAX)
           x = a;

@@ -35,9 +35,7 @@ inline constexpr std::uint32_t kDataSize = sizeof(seccomp_data);
 static_assert(kOffsetNr == 0 && kOffsetArch == 4 && kOffsetIp == 8 && kDataSize == 64);
 
 // Offsets of the low and high 32 bits of args[i], i < 6.
-constexpr std::uint32_t arg_low(unsigned i) {
-  return static_cast<std::uint32_t>(offsetof(seccomp_data, args)) + 8 * i;
-}
+constexpr std::uint32_t arg_low(unsigned i) { return static_cast<std::uint32_t>(offsetof(seccomp_data, args)) + 8 * i; }
 constexpr std::uint32_t arg_high(unsigned i) { return arg_low(i) + 4; }
 
 // The name of the 32-bit word at `offset` ("nr", "arch", "ip.lo", "args[2].hi"),

@@ -21,7 +21,8 @@ namespace {
 // (EXITKILL off) is checked: a thread left with EXITKILL would die with the
 // daemon; ESRCH there means it is gone, nothing to protect.
 template <class T>
-Result<T> in_window(Thread& t, std::span<const unsigned char> image, const std::function<Result<T>(std::uint64_t)>& body) {
+Result<T> in_window(Thread& t, std::span<const unsigned char> image,
+                    const std::function<Result<T>(std::uint64_t)>& body) {
   BOOST_OUTCOME_TRY(scratch, t.open_window(image));
   auto result = body(scratch);
   if (!t.attached()) return result;  // died meanwhile: nothing to restore
@@ -43,7 +44,7 @@ Result<Installed> install(Thread& t, const Program& program, bool tsync, pid_t l
   const std::size_t bytes = sizeof(sock_fprog) + program.size() * sizeof(sock_filter);
   std::vector<unsigned char> image(bytes);
   if (!program.empty())  // an empty program's data() may be null: memcpy's UB even for 0 bytes
-  std::memcpy(image.data() + sizeof(sock_fprog), program.data(), program.size() * sizeof(sock_filter));
+    std::memcpy(image.data() + sizeof(sock_fprog), program.data(), program.size() * sizeof(sock_filter));
   return in_window<Installed>(t, image, [&](std::uint64_t scratch) -> Result<Installed> {
     sock_fprog fprog{static_cast<unsigned short>(program.size()),
                      reinterpret_cast<sock_filter*>(scratch + sizeof(sock_fprog))};
@@ -124,8 +125,8 @@ Result<Installed> install(Thread& t, const Program& program, bool tsync, pid_t l
     // answered like close. A call that cannot run (the thread died, or was
     // killed because it never returned) fails the injection; a prctl that
     // refuses leaves the target non-dumpable, the safe side.
-    BOOST_OUTCOME_TRY(t.call(SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable), 0, 0,
-                             out.listener.get()));
+    BOOST_OUTCOME_TRY(
+        t.call(SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable), 0, 0, out.listener.get()));
     return out;  // without a listener the routed numbers fail with ENOSYS: closed, not open
   });
 }

@@ -7,9 +7,7 @@
 
 namespace syscg::enforcer::inject {
 
-void Pending::defer(Threads threads, Program program) {
-  deferred_.push_back({std::move(threads), std::move(program)});
-}
+void Pending::defer(Threads threads, Program program) { deferred_.push_back({std::move(threads), std::move(program)}); }
 
 bool Pending::finish(sys::Log& log) {
   std::erase_if(deferred_, [&](Deferred& d) {
@@ -41,11 +39,11 @@ bool Pending::finish(sys::Log& log) {
 bool Pending::finish_detaches() {
   std::erase_if(detaches_, [](pid_t tid) {
     auto r = poll_wait(tid);
-    if (!r) return true;                   // no longer ours (reaped, or never was)
-    if (!r.value()) return false;          // still waiting for its stop
+    if (!r) return true;           // no longer ours (reaped, or never was)
+    if (!r.value()) return false;  // still waiting for its stop
     const int status = *r.value();
     if (WIFSTOPPED(status)) (void)detach(tid, stop_signal(status));  // fails only if it died meanwhile: gone too
-    return true;                           // detached or exited
+    return true;                                                     // detached or exited
   });
   return !detaches_.empty();
 }

@@ -81,8 +81,10 @@ Status detach(pid_t tid, int signal) {
 // yielding first keeps the common case fast; then 50 µs naps bound the
 // cost of a thread that stops late.
 void Backoff::pause() {
-  if (spins_++ < 200) std::this_thread::yield();
-  else std::this_thread::sleep_for(std::chrono::microseconds(50));
+  if (spins_++ < 200)
+    std::this_thread::yield();
+  else
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
 }
 
 }  // namespace syscg::enforcer::inject

@@ -49,8 +49,10 @@ Seized::~Seized() {
   // Not stopped: PTRACE_DETACH would fail. Detach once the stop arrives.
   auto r = poll_wait(tid_);
   if (!r) return;  // not ours any more
-  if (!r.value()) pending_.detach_later(tid_);
-  else if (WIFSTOPPED(*r.value())) (void)detach(tid_, stop_signal(*r.value()));  // fails only if it died: gone
+  if (!r.value())
+    pending_.detach_later(tid_);
+  else if (WIFSTOPPED(*r.value()))
+    (void)detach(tid_, stop_signal(*r.value()));  // fails only if it died: gone
 }
 
 Error Seized::gone(std::string what) {
@@ -163,8 +165,10 @@ Result<std::uint64_t> Seized::open_window(std::span<const unsigned char> image) 
   }
   if (!image.empty()) {
     if (auto staged = write_memory(tid_, window_.scratch, image.data(), image.size()); !staged) {
-      if (!restore()) kill();
-      else (void)close_window();  // checked by the caller's path when it matters: the thread is restored
+      if (!restore())
+        kill();
+      else
+        (void)close_window();  // checked by the caller's path when it matters: the thread is restored
       return staged.error();
     }
   }
@@ -183,12 +187,9 @@ Status Seized::restore() {
   return ptrace_do(PTRACE_SETSIGMASK, tid_, as_data(sizeof window_.mask), &window_.mask, "PTRACE_SETSIGMASK");
 }
 
-Status Seized::close_window() {
-  return ptrace_do(PTRACE_SETOPTIONS, tid_, nullptr, nullptr, "PTRACE_SETOPTIONS(0)");
-}
+Status Seized::close_window() { return ptrace_do(PTRACE_SETOPTIONS, tid_, nullptr, nullptr, "PTRACE_SETOPTIONS(0)"); }
 
-Result<long> Seized::call(long nr, std::uint64_t a0, std::uint64_t a1, std::uint64_t a2, std::uint64_t a3,
-                          int serve) {
+Result<long> Seized::call(long nr, std::uint64_t a0, std::uint64_t a1, std::uint64_t a2, std::uint64_t a3, int serve) {
   user_regs_struct r = window_.regs;
   r.rip = window_.gadget;
   r.rax = static_cast<std::uint64_t>(nr);
@@ -222,8 +223,9 @@ Result<long> Seized::call(long nr, std::uint64_t a0, std::uint64_t a1, std::uint
     if (!waited.value()) {
       if (std::chrono::steady_clock::now() > deadline) {
         kill();
-        return make_error(Errc::limit, "an injected call did not return (held by a listener of the member's "
-                                       "own?); killed it");
+        return make_error(Errc::limit,
+                          "an injected call did not return (held by a listener of the member's "
+                          "own?); killed it");
       }
       if (serve < 0) backoff.pause();
       continue;

@@ -160,8 +160,8 @@ Result<Injection> inject_process(Target& target, Pending& pending, const Request
     const auto probe = [&](Thread& t) -> Status {
       BOOST_OUTCOME_TRY(used, uses_io_uring(t));
       if (used)
-        return make_error(Errc::busy, fmt::format("process {} has used io_uring (thread {}), which its group denies",
-                                                  tgid, t.tid()));
+        return make_error(
+            Errc::busy, fmt::format("process {} has used io_uring (thread {}), which its group denies", tgid, t.tid()));
       return outcome::success();
     };
     BOOST_OUTCOME_TRY(probe(first));

@@ -70,8 +70,8 @@ class Thread {
   // notification the call raises is answered (CONTINUE for exactly this
   // call). Errors: the call could not run (no_process; limit when it never
   // returned: the thread is then killed).
-  virtual Result<long> call(long nr, std::uint64_t a0, std::uint64_t a1 = 0, std::uint64_t a2 = 0,
-                            std::uint64_t a3 = 0, int serve = -1) = 0;
+  virtual Result<long> call(long nr, std::uint64_t a0, std::uint64_t a1 = 0, std::uint64_t a2 = 0, std::uint64_t a3 = 0,
+                            int serve = -1) = 0;
   // Puts back registers, mask and memory saved by open_window.
   virtual Status restore() = 0;
   // Turns EXITKILL off again (the window is closed).

@@ -175,7 +175,7 @@ TEST(BpfAssembler, TrampolinesCascade) {
   a.label("in2");
   a.jeq(3, "far", "in3");  // 3
   a.label("in3");
-  filler(a, 252);         // 4..255
+  filler(a, 252);                // 4..255
   a.ret(SECCOMP_RET_ERRNO | 1);  // 256: "outer" is 255 ahead of the first jeq
   a.label("outer");
   a.ret(SECCOMP_RET_ERRNO | 2);  // 257
@@ -307,7 +307,10 @@ std::uint32_t eval_source(const std::vector<SourceInsn>& src, const std::map<std
   for (std::size_t pc = 0; pc < src.size();) {
     const auto& i = src[pc];
     switch (i.kind) {
-      case SourceInsn::ld: acc = words[i.k / 4]; ++pc; break;
+      case SourceInsn::ld:
+        acc = words[i.k / 4];
+        ++pc;
+        break;
       case SourceInsn::ret: return i.k;
       case SourceInsn::ja: pc = labels.at(i.t); break;
       case SourceInsn::cond: {

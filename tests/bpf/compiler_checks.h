@@ -65,8 +65,10 @@ inline std::vector<Case> cases() {
       const auto s = testing::random_set(seed, p);
       c.push_back({fmt::format("random p={} seed={}", p, seed), s});
       c.push_back({fmt::format("random p={} seed={} -seccomp -prctl", p, seed), without(s, {kSeccompNr, kPrctlNr})});
-      c.push_back({fmt::format("random p={} seed={} +seccomp -prctl", p, seed), with(without(s, {kPrctlNr}), {kSeccompNr})});
-      c.push_back({fmt::format("random p={} seed={} -seccomp +prctl", p, seed), with(without(s, {kSeccompNr}), {kPrctlNr})});
+      c.push_back(
+          {fmt::format("random p={} seed={} +seccomp -prctl", p, seed), with(without(s, {kPrctlNr}), {kSeccompNr})});
+      c.push_back(
+          {fmt::format("random p={} seed={} -seccomp +prctl", p, seed), with(without(s, {kSeccompNr}), {kPrctlNr})});
     }
     for (unsigned max_run : {2U, 8U, 40U, 200U})
       c.push_back({fmt::format("runs max={} seed={}", max_run, seed), testing::random_runs(seed, max_run)});
@@ -116,8 +118,8 @@ class Checker {
     Trace t;
     auto r = run(p_, d, &t);
     if (!r) {
-      failures_.push_back(fmt::format("nr {:#x}: interpreter error {}", static_cast<std::uint32_t>(d.nr),
-                                      r.error().message));
+      failures_.push_back(
+          fmt::format("nr {:#x}: interpreter error {}", static_cast<std::uint32_t>(d.nr), r.error().message));
     } else if (r.value() != want) {
       failures_.push_back(fmt::format("nr {:#x} arch {:#x} args[0] {:#x} args[1] {:#x}: got {}, want {}",
                                       static_cast<std::uint32_t>(d.nr), d.arch, d.args[0], d.args[1],
@@ -164,8 +166,7 @@ inline void check_set(const SyscallSet& set) {
     check.expect(call(kX32 | nr), kEperm);
     check.expect(call(nr, {}, AUDIT_ARCH_I386), kEperm);
   }
-  for (std::uint32_t nr : {0x3fffffffU, 0x80000000U, 0xbfffffffU})
-    check.expect(call(nr), kEnosys);
+  for (std::uint32_t nr : {0x3fffffffU, 0x80000000U, 0xbfffffffU}) check.expect(call(nr), kEnosys);
   for (std::uint32_t nr : {0x7fffffffU, 0xffffffffU, kX32 | kSeccompNr, kX32 | kPrctlNr})
     check.expect(call(nr, {1, 1}), kEperm);
   for (std::uint32_t arch : {0U, std::uint32_t{AUDIT_ARCH_AARCH64}, std::uint32_t{AUDIT_ARCH_X86_64} ^ 1U})

@@ -25,22 +25,21 @@ namespace {
 using namespace compiler_testing;
 
 TEST(BpfCompiler, SeccompExemptionWhenDenied) {
-  for (const auto& set :
-       {without(SyscallSet::all(), {kSeccompNr}), SyscallSet::none(), testing::alternating(0),
-        without(testing::random_set(7, 0.5), {kSeccompNr})}) {
+  for (const auto& set : {without(SyscallSet::all(), {kSeccompNr}), SyscallSet::none(), testing::alternating(0),
+                          without(testing::random_set(7, 0.5), {kSeccompNr})}) {
     auto p = compile(set);
     ASSERT_TRUE(p.has_value()) << p.error().message;
     Checker check(p.value());
-    check.expect(call(kSeccompNr, {1, 0, 0}), kAllow);                 // SECCOMP_SET_MODE_FILTER
-    check.expect(call(kSeccompNr, {1, 8, 0x7ffc0000}), kAllow);        // any flags, any pointer
-    check.expect(call(kSeccompNr, {0, 0, 0}), kEperm);                 // SET_MODE_STRICT
-    check.expect(call(kSeccompNr, {2, 0, 0}), kEperm);                 // GET_ACTION_AVAIL
-    check.expect(call(kSeccompNr, {3, 0, 0}), kEperm);                 // GET_NOTIF_SIZES
+    check.expect(call(kSeccompNr, {1, 0, 0}), kAllow);           // SECCOMP_SET_MODE_FILTER
+    check.expect(call(kSeccompNr, {1, 8, 0x7ffc0000}), kAllow);  // any flags, any pointer
+    check.expect(call(kSeccompNr, {0, 0, 0}), kEperm);           // SET_MODE_STRICT
+    check.expect(call(kSeccompNr, {2, 0, 0}), kEperm);           // GET_ACTION_AVAIL
+    check.expect(call(kSeccompNr, {3, 0, 0}), kEperm);           // GET_NOTIF_SIZES
     // op is an unsigned int: the kernel drops the high word and sees op == 1
     check.expect(call(kSeccompNr, {1 | kHigh, 0}), kAllow);
     check.expect(call(kSeccompNr, {~0ULL << 32 | 1, 0}), kAllow);
-    check.expect(call(kSeccompNr, {2 | kHigh, 0}), kEperm);   // op == 2
-    check.expect(call(kSeccompNr, {kHigh, 0}), kEperm);       // op == 0
+    check.expect(call(kSeccompNr, {2 | kHigh, 0}), kEperm);  // op == 2
+    check.expect(call(kSeccompNr, {kHigh, 0}), kEperm);      // op == 0
     check.expect(call(kSeccompNr, {~0ULL << 32, 0}), kEperm);
     check.expect(call(kSeccompNr, {1}, AUDIT_ARCH_I386), kEperm);
     check.expect(call(kX32 | kSeccompNr, {1}), kEperm);
@@ -50,9 +49,8 @@ TEST(BpfCompiler, SeccompExemptionWhenDenied) {
 }
 
 TEST(BpfCompiler, PrctlExemptionWhenDenied) {
-  for (const auto& set :
-       {without(SyscallSet::all(), {kPrctlNr}), SyscallSet::none(), testing::alternating(0),
-        without(testing::random_set(8, 0.5), {kPrctlNr})}) {
+  for (const auto& set : {without(SyscallSet::all(), {kPrctlNr}), SyscallSet::none(), testing::alternating(0),
+                          without(testing::random_set(8, 0.5), {kPrctlNr})}) {
     auto p = compile(set);
     ASSERT_TRUE(p.has_value()) << p.error().message;
     Checker check(p.value());
@@ -89,8 +87,8 @@ TEST(BpfCompiler, NewListenerGuardIgnoresHighWords) {
   const std::uint64_t listener = kSeccompFlagNewListener;
   const auto routed_1 = with(SyscallSet::none(), {1});
   for (const auto& [allowed, notify] : std::vector<std::pair<SyscallSet, SyscallSet>>{
-           {SyscallSet::all(), SyscallSet::all()},  // 317 allowed (notify ignored where allowed)
-           {without(SyscallSet::all(), {1}), routed_1},  // 317 allowed, something else routed
+           {SyscallSet::all(), SyscallSet::all()},                   // 317 allowed (notify ignored where allowed)
+           {without(SyscallSet::all(), {1}), routed_1},              // 317 allowed, something else routed
            {without(SyscallSet::all(), {1, kSeccompNr}), routed_1},  // 317 denied
            {without(SyscallSet::all(), {kSeccompNr}), with(SyscallSet::none(), {kSeccompNr})},  // 317 routed
        }) {
@@ -121,7 +119,7 @@ TEST(BpfCompiler, NewListenerGuardIgnoresHighWords) {
 // as their parent's: clone with CLONE_PARENT is denied wherever clone would
 // otherwise be allowed or asked about.
 TEST(BpfCompiler, CloneWithCloneParentIsDenied) {
-  constexpr std::uint64_t kForkFlags = 0x01200011;   // glibc fork: CHILD_SETTID|CHILD_CLEARTID|SIGCHLD
+  constexpr std::uint64_t kForkFlags = 0x01200011;    // glibc fork: CHILD_SETTID|CHILD_CLEARTID|SIGCHLD
   constexpr std::uint64_t kThreadFlags = 0x003d0f00;  // glibc pthread_create
   const std::vector<std::pair<SyscallSet, SyscallSet>> cases{
       {SyscallSet::all(), {}},
@@ -139,11 +137,11 @@ TEST(BpfCompiler, CloneWithCloneParentIsDenied) {
     Checker check(p.value());
     const std::uint32_t own = allowed.test(kCloneNr) ? kAllow : notify.test(kCloneNr) ? kNotify : kEperm;
     for (std::uint64_t flags : Args{0, kForkFlags, kThreadFlags, kThreadFlags | kHigh,
-                                std::uint64_t{kCloneParent} << 32,  // high word: the kernel drops it
-                                ~std::uint64_t{kCloneParent}})
+                                    std::uint64_t{kCloneParent} << 32,  // high word: the kernel drops it
+                                    ~std::uint64_t{kCloneParent}})
       check.expect(call(kCloneNr, {flags}), own);
-    for (std::uint64_t flags : Args{kCloneParent, kCloneParent | kForkFlags, kCloneParent | kThreadFlags,
-                                kCloneParent | kHigh, ~0ULL})
+    for (std::uint64_t flags :
+         Args{kCloneParent, kCloneParent | kForkFlags, kCloneParent | kThreadFlags, kCloneParent | kHigh, ~0ULL})
       check.expect(call(kCloneNr, {flags}), kEperm);
     const Trace t = check.expect(call(kCloneNr, {kForkFlags}), own);
     // Only the allowed (or routed) clone path loads its flags; a denied one is constant.

@@ -69,10 +69,11 @@ TEST(BpfCompiler, RoutedNumbersReturnUserNotif) {
     check.expect(call(kSeccompNr, {1, new_listener, 0}), kEperm);
     check.expect(call(kSeccompNr, {1, new_listener | 1, 0}), kEperm);
     check.expect(call(kCloneNr, {kCloneParent}), kEperm);  // routed or not
-    check.expect(call(kSeccompNr, {1, 1, 0}), kAllow);  // TSYNC: the injection's own call still passes
+    check.expect(call(kSeccompNr, {1, 1, 0}), kAllow);     // TSYNC: the injection's own call still passes
     check.expect(call(kSeccompNr, {1, 0, 0}), kAllow);
-    check.expect(call(kSeccompNr, {3, 0, 0}),
-                 allowed.test(kSeccompNr) ? kAllow : notify.test(kSeccompNr) ? kNotify : kEperm);
+    check.expect(call(kSeccompNr, {3, 0, 0}), allowed.test(kSeccompNr)  ? kAllow
+                                              : notify.test(kSeccompNr) ? kNotify
+                                                                        : kEperm);
     if (!allowed.test(kPrctlNr)) {
       check.expect(call(kPrctlNr, {38, 1}), kAllow);
       check.expect(call(kPrctlNr, {22, 2}), notify.test(kPrctlNr) ? kNotify : kEperm);

@@ -34,9 +34,8 @@ std::uint32_t run_ok(const Program& p, const seccomp_data& d) {
 TEST(BpfInterpreter, LoadsEveryWordOfSeccompData) {
   const auto d = call(59, {0x1111111122222222, 0, 0, 0, 0, 0xaaaaaaaabbbbbbbb});
   const std::pair<std::uint32_t, std::uint32_t> cases[] = {
-      {kOffsetNr, 59},           {kOffsetArch, AUDIT_ARCH_X86_64}, {kOffsetIp, 0x00001234},
-      {kOffsetIp + 4, 0x7f00},   {arg_low(0), 0x22222222},         {arg_high(0), 0x11111111},
-      {arg_low(5), 0xbbbbbbbb}, {arg_high(5), 0xaaaaaaaa}};
+      {kOffsetNr, 59},          {kOffsetArch, AUDIT_ARCH_X86_64}, {kOffsetIp, 0x00001234},  {kOffsetIp + 4, 0x7f00},
+      {arg_low(0), 0x22222222}, {arg_high(0), 0x11111111},        {arg_low(5), 0xbbbbbbbb}, {arg_high(5), 0xaaaaaaaa}};
   for (auto [offset, want] : cases) {
     SCOPED_TRACE(offset);
     const Program p = {stmt(kLdAbs, offset), stmt(BPF_RET | BPF_A, 0)};
@@ -52,27 +51,27 @@ TEST(BpfInterpreter, LoadsEveryWordOfSeccompData) {
 TEST(BpfInterpreter, AluJumpsMemoryAndMisc) {
   // ((nr + 3) * 4 - 2) / 2 ^ 1, through X and M[], then compared with X forms.
   const Program p = {
-      stmt(kLdAbs, kOffsetNr),                     // 0: A = nr
-      stmt(BPF_ALU | BPF_ADD | BPF_K, 3),          // 1
-      stmt(BPF_LDX | BPF_IMM, 4),                  // 2: X = 4
-      stmt(BPF_ALU | BPF_MUL | BPF_X, 0),          // 3
-      stmt(BPF_ALU | BPF_SUB | BPF_K, 2),          // 4
-      stmt(BPF_LDX | BPF_IMM, 2),                  // 5
-      stmt(BPF_ALU | BPF_DIV | BPF_X, 0),          // 6
-      stmt(BPF_ALU | BPF_XOR | BPF_K, 1),          // 7
-      stmt(BPF_ST, 3),                             // 8: M[3] = A
-      stmt(BPF_MISC | BPF_TAX, 0),                 // 9: X = A
-      stmt(BPF_LD | BPF_IMM, 0),                   // 10: A = 0
-      stmt(BPF_MISC | BPF_TXA, 0),                 // 11: A = X
-      stmt(BPF_ALU | BPF_LSH | BPF_K, 4),          // 12
-      stmt(BPF_ALU | BPF_RSH | BPF_K, 4),          // 13
-      stmt(BPF_ALU | BPF_OR | BPF_K, 0x100),       // 14
-      stmt(BPF_ALU | BPF_AND | BPF_K, 0xff),       // 15
-      jump(BPF_JMP | BPF_JEQ | BPF_X, 0, 0, 2),    // 16: A == X ?
-      stmt(BPF_LD | BPF_MEM, 3),                   // 17: A = M[3]
-      stmt(BPF_RET | BPF_A, 0),                    // 18
-      stmt(BPF_ALU | BPF_NEG, 0),                  // 19
-      stmt(BPF_RET | BPF_A, 0),                    // 20
+      stmt(kLdAbs, kOffsetNr),                   // 0: A = nr
+      stmt(BPF_ALU | BPF_ADD | BPF_K, 3),        // 1
+      stmt(BPF_LDX | BPF_IMM, 4),                // 2: X = 4
+      stmt(BPF_ALU | BPF_MUL | BPF_X, 0),        // 3
+      stmt(BPF_ALU | BPF_SUB | BPF_K, 2),        // 4
+      stmt(BPF_LDX | BPF_IMM, 2),                // 5
+      stmt(BPF_ALU | BPF_DIV | BPF_X, 0),        // 6
+      stmt(BPF_ALU | BPF_XOR | BPF_K, 1),        // 7
+      stmt(BPF_ST, 3),                           // 8: M[3] = A
+      stmt(BPF_MISC | BPF_TAX, 0),               // 9: X = A
+      stmt(BPF_LD | BPF_IMM, 0),                 // 10: A = 0
+      stmt(BPF_MISC | BPF_TXA, 0),               // 11: A = X
+      stmt(BPF_ALU | BPF_LSH | BPF_K, 4),        // 12
+      stmt(BPF_ALU | BPF_RSH | BPF_K, 4),        // 13
+      stmt(BPF_ALU | BPF_OR | BPF_K, 0x100),     // 14
+      stmt(BPF_ALU | BPF_AND | BPF_K, 0xff),     // 15
+      jump(BPF_JMP | BPF_JEQ | BPF_X, 0, 0, 2),  // 16: A == X ?
+      stmt(BPF_LD | BPF_MEM, 3),                 // 17: A = M[3]
+      stmt(BPF_RET | BPF_A, 0),                  // 18
+      stmt(BPF_ALU | BPF_NEG, 0),                // 19
+      stmt(BPF_RET | BPF_A, 0),                  // 20
   };
   // nr = 5: ((8 * 4) - 2) / 2 = 15, ^ 1 = 14; A == X -> ret M[3] = 14.
   EXPECT_EQ(run_ok(p, call(5)), 14U);
@@ -82,27 +81,28 @@ TEST(BpfInterpreter, AluJumpsMemoryAndMisc) {
   EXPECT_EQ(run_ok(p, call(200)), 0U - 0x94U);
 
   const Program jumps = {
-      stmt(kLdAbs, kOffsetNr),                         // 0
-      stmt(BPF_LDX | BPF_IMM, 10),                     // 1
-      jump(BPF_JMP | BPF_JGT | BPF_X, 0, 4, 0),        // 2: nr > 10 -> 7
-      jump(BPF_JMP | BPF_JGE | BPF_X, 0, 2, 0),        // 3: nr >= 10 -> 6
-      jump(BPF_JMP | BPF_JSET | BPF_X, 0, 0, 1),       // 4: nr & 10 -> 5 else 6?
-      stmt(kRetK, 1),                                  // 5
-      stmt(kRetK, 2),                                  // 6
-      stmt(kRetK, 3),                                  // 7
+      stmt(kLdAbs, kOffsetNr),                    // 0
+      stmt(BPF_LDX | BPF_IMM, 10),                // 1
+      jump(BPF_JMP | BPF_JGT | BPF_X, 0, 4, 0),   // 2: nr > 10 -> 7
+      jump(BPF_JMP | BPF_JGE | BPF_X, 0, 2, 0),   // 3: nr >= 10 -> 6
+      jump(BPF_JMP | BPF_JSET | BPF_X, 0, 0, 1),  // 4: nr & 10 -> 5 else 6?
+      stmt(kRetK, 1),                             // 5
+      stmt(kRetK, 2),                             // 6
+      stmt(kRetK, 3),                             // 7
   };
   EXPECT_EQ(run_ok(jumps, call(11)), 3U);
   EXPECT_EQ(run_ok(jumps, call(10)), 2U);
   EXPECT_EQ(run_ok(jumps, call(2)), 1U);
   EXPECT_EQ(run_ok(jumps, call(5)), 2U);
-  EXPECT_EQ(run_ok({stmt(BPF_LDX | BPF_W | BPF_LEN, 0), stmt(BPF_MISC | BPF_TXA, 0), stmt(BPF_RET | BPF_A, 0)},
-                   call(0)),
-            64U);
+  EXPECT_EQ(
+      run_ok({stmt(BPF_LDX | BPF_W | BPF_LEN, 0), stmt(BPF_MISC | BPF_TXA, 0), stmt(BPF_RET | BPF_A, 0)}, call(0)),
+      64U);
 }
 
 TEST(BpfInterpreter, TraceCountsExecutedInstructions) {
   const Program p = {stmt(kLdAbs, kOffsetArch), jump(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1),
-                     stmt(BPF_JMP | BPF_JA, 1), stmt(kRetK, 7), stmt(kLdAbs, arg_high(2)), stmt(kRetK, 8)};
+                     stmt(BPF_JMP | BPF_JA, 1), stmt(kRetK, 7),
+                     stmt(kLdAbs, arg_high(2)), stmt(kRetK, 8)};
   Trace t;
   ASSERT_EQ(run(p, call(0, {}, 1), &t).value(), 8U);
   EXPECT_EQ(t.executed, 5U);
@@ -162,10 +162,10 @@ TEST(BpfInterpreter, RejectsDivisionByZeroAndWideShifts) {
 }
 
 TEST(BpfInterpreter, RejectsUnknownOpcodes) {
-  for (std::uint16_t code : {std::uint16_t{BPF_ALU | BPF_MOD | BPF_K}, std::uint16_t{BPF_ALU | BPF_NEG | BPF_X},
-                             std::uint16_t{BPF_ALU | 0xe0}, std::uint16_t{BPF_JMP | 0x50},
-                             std::uint16_t{BPF_RET | 0x18}, std::uint16_t{BPF_MISC | 0x40},
-                             std::uint16_t{0x0106}, std::uint16_t{0xffff}}) {
+  for (std::uint16_t code :
+       {std::uint16_t{BPF_ALU | BPF_MOD | BPF_K}, std::uint16_t{BPF_ALU | BPF_NEG | BPF_X},
+        std::uint16_t{BPF_ALU | 0xe0}, std::uint16_t{BPF_JMP | 0x50}, std::uint16_t{BPF_RET | 0x18},
+        std::uint16_t{BPF_MISC | 0x40}, std::uint16_t{0x0106}, std::uint16_t{0xffff}}) {
     SCOPED_TRACE(code);
     expect_invalid({stmt(code, 1), stmt(kRetK, 0)}, "opcode");
   }
@@ -175,9 +175,9 @@ TEST(BpfInterpreter, RejectsScratchMisuse) {
   expect_invalid({stmt(BPF_ST, 16), stmt(kRetK, 0)}, "M[16] does not exist");
   expect_invalid({stmt(BPF_LD | BPF_MEM, 0), stmt(BPF_RET | BPF_A, 0)}, "M[0] may be read before");
   // Stored on one branch only: the merge point may read garbage.
-  expect_invalid({jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1), stmt(BPF_STX, 2), stmt(BPF_LDX | BPF_MEM, 2),
-                  stmt(kRetK, 0)},
-                 "M[2] may be read before");
+  expect_invalid(
+      {jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1), stmt(BPF_STX, 2), stmt(BPF_LDX | BPF_MEM, 2), stmt(kRetK, 0)},
+      "M[2] may be read before");
   // Stored before the branch: fine on both.
   EXPECT_EQ(run_ok({stmt(BPF_LD | BPF_IMM, 9), stmt(BPF_ST, 2), jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
                     stmt(BPF_LD | BPF_IMM, 1), stmt(BPF_LD | BPF_MEM, 2), stmt(BPF_RET | BPF_A, 0)},

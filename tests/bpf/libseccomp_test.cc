@@ -38,8 +38,8 @@ std::vector<Case> cases() {
     for (double p : {0.1, 0.5, 0.9})
       c.push_back({fmt::format("random p={} seed={}", p, seed), testing::random_set(seed, p)});
     for (unsigned denied : {1U, 10U, 50U, 300U})
-      c.push_back({fmt::format("all but {} named, seed={}", denied, seed),
-                   testing::all_but_random(seed, denied, true)});
+      c.push_back(
+          {fmt::format("all but {} named, seed={}", denied, seed), testing::all_but_random(seed, denied, true)});
     c.push_back({fmt::format("runs seed={}", seed), testing::random_runs(seed, 12)});
   }
   return c;
@@ -59,8 +59,8 @@ TEST(BpfLibseccomp, SameDecisionsAsLibseccomp) {
       auto theirs = testing::libseccomp_filter(c.set, tree);
       ASSERT_TRUE(theirs.has_value()) << theirs.error().message;
       // Our interpreter accepts what libseccomp emits.
-      ASSERT_TRUE(validate(theirs.value()).has_value())
-          << validate(theirs.value()).error().message << "\n" << disassemble(theirs.value());
+      ASSERT_TRUE(validate(theirs.value()).has_value()) << validate(theirs.value()).error().message << "\n"
+                                                        << disassemble(theirs.value());
 
       std::vector<std::string> diffs;
       const auto compare = [&](const seccomp_data& d) {

@@ -16,12 +16,10 @@ struct Mapping {
 };
 
 constexpr Mapping kMappings[] = {
-    {Errc::invalid, EINVAL, "EINVAL"},     {Errc::out_of_range, ERANGE, "ERANGE"},
-    {Errc::too_big, E2BIG, "E2BIG"},       {Errc::permission, EPERM, "EPERM"},
-    {Errc::access, EACCES, "EACCES"},      {Errc::not_found, ENOENT, "ENOENT"},
-    {Errc::no_process, ESRCH, "ESRCH"},    {Errc::exists, EEXIST, "EEXIST"},
-    {Errc::busy, EBUSY, "EBUSY"},          {Errc::limit, EAGAIN, "EAGAIN"},
-    {Errc::not_dir, ENOTDIR, "ENOTDIR"},   {Errc::is_dir, EISDIR, "EISDIR"},
+    {Errc::invalid, EINVAL, "EINVAL"},  {Errc::out_of_range, ERANGE, "ERANGE"}, {Errc::too_big, E2BIG, "E2BIG"},
+    {Errc::permission, EPERM, "EPERM"}, {Errc::access, EACCES, "EACCES"},       {Errc::not_found, ENOENT, "ENOENT"},
+    {Errc::no_process, ESRCH, "ESRCH"}, {Errc::exists, EEXIST, "EEXIST"},       {Errc::busy, EBUSY, "EBUSY"},
+    {Errc::limit, EAGAIN, "EAGAIN"},    {Errc::not_dir, ENOTDIR, "ENOTDIR"},    {Errc::is_dir, EISDIR, "EISDIR"},
 };
 
 TEST(Error, EveryErrcMapsToItsErrno) {

@@ -97,8 +97,8 @@ TEST(GrammarSyscallList, InclusiveRanges) {
 
 TEST(GrammarSyscallList, WhitespaceAndCommaSeparation) {
   const auto one_two_three = make({1, 2, 3});
-  for (auto text : {"1 2,3"sv, "1,2,3"sv, "1 , 2 ,3"sv, "1\t2\t3"sv, "  1   2 3  "sv, "1, 2,\t3"sv,
-                    "\n1\n2\n3\n"sv, "1\v2\f3\r"sv, "3 2 1 1"sv})
+  for (auto text : {"1 2,3"sv, "1,2,3"sv, "1 , 2 ,3"sv, "1\t2\t3"sv, "  1   2 3  "sv, "1, 2,\t3"sv, "\n1\n2\n3\n"sv,
+                    "1\v2\f3\r"sv, "3 2 1 1"sv})
     expect_both(text, one_two_three);
   expect_both("1 , 2", make({1, 2}));
 }
@@ -139,18 +139,18 @@ TEST(GrammarSyscallList, WriteSizeLimit) {
 }
 
 TEST(GrammarSyscallList, MalformedInputIsInvalid) {
-  for (auto text : {""sv, "\n"sv, "   "sv, " \t\n"sv, ","sv, "1,,2"sv, ",1"sv, "1,"sv, "1 ,"sv, ", 1"sv,
-                    "1, ,2"sv, "foo"sv, "EXECVE"sv, "A"sv, "al"sv, "alll"sv, "08"sv, "09"sv, "0x"sv,
-                    "0xg"sv, "0x3g"sv, "3b"sv, "59x"sv, "1.0"sv, "1-"sv, "-"sv, "+"sv, "--1"sv,
-                    "+-1"sv, "-+1"sv, "++1"sv, "5-3"sv, "close-read"sv, "511-0"sv, "1-2-3"sv, "1-foo"sv,
-                    "foo-3"sv, "1--"sv, "1-a"sv, "a-3"sv, "1;2"sv})
+  for (auto text :
+       {""sv,      "\n"sv,    "   "sv,  " \t\n"sv,  ","sv,   "1,,2"sv,       ",1"sv,    "1,"sv,    "1 ,"sv,
+        ", 1"sv,   "1, ,2"sv, "foo"sv,  "EXECVE"sv, "A"sv,   "al"sv,         "alll"sv,  "08"sv,    "09"sv,
+        "0x"sv,    "0xg"sv,   "0x3g"sv, "3b"sv,     "59x"sv, "1.0"sv,        "1-"sv,    "-"sv,     "+"sv,
+        "--1"sv,   "+-1"sv,   "-+1"sv,  "++1"sv,    "5-3"sv, "close-read"sv, "511-0"sv, "1-2-3"sv, "1-foo"sv,
+        "foo-3"sv, "1--"sv,   "1-a"sv,  "a-3"sv,    "1;2"sv})
     expect_both_error(text, Errc::invalid);
 }
 
 TEST(GrammarSyscallList, OutOfRangeNumbers) {
-  for (auto text : {"512"sv, "0x200"sv, "01000"sv, "-1"sv, "-0x1"sv, "-2147483648"sv, "2147483647"sv,
-                    "2147483648"sv, "99999999999"sv, "99999999999999999999999"sv, "1-512"sv, "0-0x200"sv,
-                    "500-99999999999"sv})
+  for (auto text : {"512"sv, "0x200"sv, "01000"sv, "-1"sv, "-0x1"sv, "-2147483648"sv, "2147483647"sv, "2147483648"sv,
+                    "99999999999"sv, "99999999999999999999999"sv, "1-512"sv, "0-0x200"sv, "500-99999999999"sv})
     expect_both_error(text, Errc::out_of_range);
 }
 
@@ -162,8 +162,8 @@ TEST(GrammarSyscallList, RangeEndpointsTakeNoSign) {
 }
 
 TEST(GrammarSyscallList, DenyRejectsExplicitRestartSyscall) {
-  for (auto text : {"219"sv, "restart_syscall"sv, "0xdb"sv, "0333"sv, "+219"sv, "1 219"sv, "219 1"sv,
-                    "a 219"sv, "1,restart_syscall\n"sv})
+  for (auto text : {"219"sv, "restart_syscall"sv, "0xdb"sv, "0333"sv, "+219"sv, "1 219"sv, "219 1"sv, "a 219"sv,
+                    "1,restart_syscall\n"sv})
     expect_list_error(text, ListFile::deny, Errc::invalid);
 }
 
@@ -269,8 +269,8 @@ TEST(GrammarLimit, ParsesMaxAndIntegers) {
 TEST(GrammarLimit, Errors) {
   for (auto text : {"-1"sv, "-2147483648"sv, "99999999999"sv, "2147483648"sv})
     expect_limit_error(text, Errc::out_of_range);
-  for (auto text : {"abc"sv, ""sv, "\n"sv, "   "sv, "MAX"sv, "max max"sv, "maxx"sv, "5 6"sv, "5,"sv,
-                    "08"sv, "0x"sv, "1.5"sv, "-"sv})
+  for (auto text : {"abc"sv, ""sv, "\n"sv, "   "sv, "MAX"sv, "max max"sv, "maxx"sv, "5 6"sv, "5,"sv, "08"sv, "0x"sv,
+                    "1.5"sv, "-"sv})
     expect_limit_error(text, Errc::invalid);
   expect_limit_error(std::string(kMaxWrite + 1, ' '), Errc::too_big);
   expect_limit_error("5" + std::string(kMaxWrite, ' '), Errc::too_big);
@@ -316,18 +316,18 @@ TEST(GrammarPid, EveryFailureIsInvalid) {
 // ---- group names ----------------------------------------------------------------
 
 TEST(GrammarGroupName, ReservedNames) {
-  for (auto name : {"cgroup.procs"sv, "cgroup.max.depth"sv, "cgroup.anything"sv, "cgroup."sv,
-                    "syscalls.allow"sv, "syscalls.deny"sv, "syscalls.x"sv, "syscalls."sv})
+  for (auto name : {"cgroup.procs"sv, "cgroup.max.depth"sv, "cgroup.anything"sv, "cgroup."sv, "syscalls.allow"sv,
+                    "syscalls.deny"sv, "syscalls.x"sv, "syscalls."sv})
     EXPECT_TRUE(is_reserved_name(name)) << name;
-  for (auto name : {"cgroup"sv, "syscalls"sv, "web"sv, "my.cgroup.procs"sv, "Cgroup.procs"sv,
-                    "cgroups.procs"sv, "syscall.allow"sv, ""sv})
+  for (auto name : {"cgroup"sv, "syscalls"sv, "web"sv, "my.cgroup.procs"sv, "Cgroup.procs"sv, "cgroups.procs"sv,
+                    "syscall.allow"sv, ""sv})
     EXPECT_FALSE(is_reserved_name(name)) << name;
 }
 
 TEST(GrammarGroupName, ValidNames) {
-  for (const std::string& name : {std::string("web"), std::string("a.b"), std::string("..."),
-                                  std::string(".hidden"), std::string("cgroup"), std::string("a b"),
-                                  std::string("syscalls"), std::string(255, 'x')}) {
+  for (const std::string& name :
+       {std::string("web"), std::string("a.b"), std::string("..."), std::string(".hidden"), std::string("cgroup"),
+        std::string("a b"), std::string("syscalls"), std::string(255, 'x')}) {
     SCOPED_TRACE(name);
     EXPECT_TRUE(check_group_name(name).has_value());
   }
@@ -335,10 +335,10 @@ TEST(GrammarGroupName, ValidNames) {
 
 TEST(GrammarGroupName, InvalidNames) {
   for (const std::string& name :
-       {std::string(), std::string("."), std::string(".."), std::string("a/b"), std::string("/"),
-        std::string("a\nb"), std::string("a\n"), std::string(256, 'x'), std::string("a\0b", 3),
-        std::string(1, '\0'), std::string("cgroup.procs"), std::string("syscalls.allow"),
-        std::string("cgroup.anything"), std::string("syscalls.x")}) {
+       {std::string(), std::string("."), std::string(".."), std::string("a/b"), std::string("/"), std::string("a\nb"),
+        std::string("a\n"), std::string(256, 'x'), std::string("a\0b", 3), std::string(1, '\0'),
+        std::string("cgroup.procs"), std::string("syscalls.allow"), std::string("cgroup.anything"),
+        std::string("syscalls.x")}) {
     SCOPED_TRACE(testing::PrintToString(name));
     const auto r = check_group_name(name);
     ASSERT_FALSE(r.has_value());

@@ -127,9 +127,7 @@ class Driver {
     switch (pick(0, 9)) {
       case 0:
       case 1:
-      case 2:
-        b.set(any_nr());
-        break;
+      case 2: b.set(any_nr()); break;
       case 3:
       case 4:
       case 5: {
@@ -236,9 +234,9 @@ class Driver {
     const bool depth = chance(50);
     const int limit = chance(5) ? -1 : chance(70) ? kUnlimited : pick(0, 4);
     auto r = depth ? h_.set_max_depth(g, limit) : h_.set_max_descendants(g, limit);
-    return expect(r, model_.set_limit(g, limit, depth),
-                  cat(depth ? "set_max_depth(" : "set_max_descendants(", std::to_string(g), ", ",
-                      std::to_string(limit), ")"));
+    return expect(
+        r, model_.set_limit(g, limit, depth),
+        cat(depth ? "set_max_depth(" : "set_max_descendants(", std::to_string(g), ", ", std::to_string(limit), ")"));
   }
 
   mutable std::mt19937 rng_;
@@ -270,10 +268,9 @@ TEST(HierarchyTest, DifferentialAgainstReferenceModel) {
     for (const auto& [outcome, n] : d.stats()) summary += cat(outcome, ": ", std::to_string(n), ", ");
     SCOPED_TRACE(summary);
     for (const char* outcome :
-         {"create ok", "create EINVAL", "create ENOENT", "create EEXIST", "create EAGAIN", "remove ok",
-          "remove EBUSY", "remove ENOENT", "allow ok", "allow EPERM", "allow ENOENT", "deny ok",
-          "deny EINVAL", "deny EPERM", "attach ok", "attach ERANGE", "set_max_depth ok",
-          "set_max_descendants ERANGE"})
+         {"create ok", "create EINVAL", "create ENOENT", "create EEXIST", "create EAGAIN", "remove ok", "remove EBUSY",
+          "remove ENOENT", "allow ok", "allow EPERM", "allow ENOENT", "deny ok", "deny EINVAL", "deny EPERM",
+          "attach ok", "attach ERANGE", "set_max_depth ok", "set_max_descendants ERANGE"})
       EXPECT_TRUE(d.stats().contains(outcome)) << outcome;
     EXPECT_GE(largest, 10u);
   }

@@ -83,8 +83,7 @@ class Model {
           new_depth - depth(a) > static_cast<unsigned>(n.max_depth))
         e.insert(Errc::limit);
     }
-    if (e.empty() && id != kNoGroup)
-      nodes_[id] = Node{parent, name, nodes_[parent].allowed, kUnlimited, kUnlimited};
+    if (e.empty() && id != kNoGroup) nodes_[id] = Node{parent, name, nodes_[parent].allowed, kUnlimited, kUnlimited};
     return e;
   }
 
@@ -179,9 +178,8 @@ testing::AssertionResult Matches(const R& r, const Model::Errors& want) {
   if (r.has_value() == want.empty() && (r.has_value() || want.contains(r.error().code)))
     return testing::AssertionSuccess();
   return testing::AssertionFailure() << "implementation: "
-                                     << (r.has_value()
-                                             ? "success"
-                                             : cat(describe(r.error().code), " (", r.error().message, ")"))
+                                     << (r.has_value() ? "success"
+                                                       : cat(describe(r.error().code), " (", r.error().message, ")"))
                                      << ", model: " << show(want);
 }
 

@@ -194,8 +194,7 @@ TEST(HierarchyTest, CheckOfUnknownGroupOrOutOfRangeIsFalse) {
     EXPECT_FALSE(h.check_naive(g, 1));
   }
   for (GroupId g : {kRootGroup, a}) {
-    for (std::uint64_t nr :
-         {std::uint64_t{512}, std::uint64_t{513}, std::uint64_t{1} << 30, ~std::uint64_t{0}}) {
+    for (std::uint64_t nr : {std::uint64_t{512}, std::uint64_t{513}, std::uint64_t{1} << 30, ~std::uint64_t{0}}) {
       EXPECT_FALSE(h.check(g, nr)) << nr;
       EXPECT_FALSE(h.check_naive(g, nr)) << nr;
     }

@@ -72,8 +72,7 @@ std::string violation(const std::vector<GroupInfo>& snap) {
       return (out << "group " << g.id << " '" << g.name << "' denies restart_syscall", out.str());
     members += g.nr_members;
     if (g.id == kRootGroup) {
-      if (!g.allowed.full())
-        return (out << "the root allows only " << g.allowed.count() << " numbers", out.str());
+      if (!g.allowed.full()) return (out << "the root allows only " << g.allowed.count() << " numbers", out.str());
       if (g.parent != kNoGroup || g.depth != 0) return "the root has a parent";
       continue;
     }
@@ -83,8 +82,8 @@ std::string violation(const std::vector<GroupInfo>& snap) {
     const GroupInfo& parent = snap[p->second];
     if (!g.allowed.is_subset_of(parent.allowed)) {
       const unsigned extra = *SyscallSet(g.allowed).subtract(parent.allowed).begin();
-      return (out << "group " << g.id << " '" << g.name << "' allows " << extra << ", its parent "
-                  << parent.id << " does not",
+      return (out << "group " << g.id << " '" << g.name << "' allows " << extra << ", its parent " << parent.id
+                  << " does not",
               out.str());
     }
     if (g.depth != parent.depth + 1) return (out << "group " << g.id << " has depth " << g.depth, out.str());
@@ -93,9 +92,9 @@ std::string violation(const std::vector<GroupInfo>& snap) {
   }
   for (const GroupInfo& g : snap) {
     if (g.nr_children != children[g.id])
-      return (out << "group " << g.id << " reports " << g.nr_children << " children, the snapshot has "
-                  << children[g.id],
-              out.str());
+      return (
+          out << "group " << g.id << " reports " << g.nr_children << " children, the snapshot has " << children[g.id],
+          out.str());
     if (g.nr_descendants != descendants[g.id])
       return (out << "group " << g.id << " reports " << g.nr_descendants << " descendants, the snapshot has "
                   << descendants[g.id],
@@ -107,9 +106,7 @@ std::string violation(const std::vector<GroupInfo>& snap) {
 }
 
 SyscallSet random_set(std::mt19937& rng) {
-  const auto pick = [&](unsigned lo, unsigned hi) {
-    return std::uniform_int_distribution<unsigned>(lo, hi)(rng);
-  };
+  const auto pick = [&](unsigned lo, unsigned hi) { return std::uniform_int_distribution<unsigned>(lo, hi)(rng); };
   SyscallSet s;
   const unsigned lo = pick(0, 9) < 7 ? pick(0, 40) : pick(0, kSyscallWidth - 1);
   const unsigned hi = std::min(lo + pick(0, 6), kSyscallWidth - 1);
@@ -121,12 +118,7 @@ SyscallSet random_set(std::mt19937& rng) {
 class Writer {
  public:
   Writer(Hierarchy& h, Violations& v, Successes& ok, const std::atomic<long>& snapshots, int index)
-      : h_(h),
-        v_(v),
-        ok_(ok),
-        snapshots_(snapshots),
-        index_(index),
-        rng_(1000u + static_cast<unsigned>(index)) {}
+      : h_(h), v_(v), ok_(ok), snapshots_(snapshots), index_(index), rng_(1000u + static_cast<unsigned>(index)) {}
 
   void run() {
     for (iteration_ = 0; iteration_ < kIterations && !v_.any(); ++iteration_) {
@@ -168,8 +160,7 @@ class Writer {
     }
     for (Errc e : allowed)
       if (r.error().code == e) return;
-    fail(op, g,
-         std::string("unexpected ") + std::string(errno_name(r.error().code)) + ": " + r.error().message);
+    fail(op, g, std::string("unexpected ") + std::string(errno_name(r.error().code)) + ": " + r.error().message);
   }
   void fail(const char* op, GroupId g, const std::string& what) {
     std::ostringstream out;
@@ -218,8 +209,8 @@ class Writer {
     } else {
       if (g == kRootGroup) return;  // a small limit on the root would starve the test
       const int limit = pick(0, 1) == 0 ? grammar::kUnlimited : pick(1, 3);
-      expect(pick(0, 1) == 0 ? h_.set_max_depth(g, limit) : h_.set_max_descendants(g, limit),
-             {Errc::not_found}, "set_max", g);
+      expect(pick(0, 1) == 0 ? h_.set_max_depth(g, limit) : h_.set_max_descendants(g, limit), {Errc::not_found},
+             "set_max", g);
     }
   }
 
@@ -273,8 +264,7 @@ TEST(HierarchyStress, ConcurrentWritersNeverBreakTheInvariants) {
       // during it, so restart_syscall must have been allowed.
       if (h.info(g).has_value() && !h.check(g, kRestartSyscall) && h.info(g).has_value())
         violations.record("check(" + std::to_string(g) + ", restart_syscall) is false for a live group");
-      if (h.check(kRootGroup, nr) != (nr < kSyscallWidth) ||
-          h.check_naive(kRootGroup, nr) != (nr < kSyscallWidth))
+      if (h.check(kRootGroup, nr) != (nr < kSyscallWidth) || h.check_naive(kRootGroup, nr) != (nr < kSyscallWidth))
         violations.record("the root's check(" + std::to_string(nr) + ") is wrong");
       ++queries;
       std::this_thread::yield();
@@ -285,8 +275,7 @@ TEST(HierarchyStress, ConcurrentWritersNeverBreakTheInvariants) {
   ASSERT_FALSE(violations.any()) << violations.first();
   EXPECT_GE(snapshots.load(), kIterations / kPace);
   EXPECT_GT(queries.load(), 0);
-  for (int op = 0; op < kOps; ++op)
-    EXPECT_GT(successes[op].load(), 0) << "no " << kOpNames[op] << " ever succeeded";
+  for (int op = 0; op < kOps; ++op) EXPECT_GT(successes[op].load(), 0) << "no " << kOpNames[op] << " ever succeeded";
   std::printf("[ stats    ] %ld snapshots checked, %ld reader rounds, %zu groups at the end, successes:",
               snapshots.load(), queries.load(), h.snapshot().size());
   for (int op = 0; op < kOps; ++op) std::printf(" %s %d", kOpNames[op], successes[op].load());

@@ -42,16 +42,15 @@ inline std::string describe(Errc code) { return std::string(errno_name(code)); }
 template <class R>
 inline testing::AssertionResult Ok(const R& r) {
   if (r.has_value()) return testing::AssertionSuccess();
-  return testing::AssertionFailure() << "failed with " << describe(r.error().code) << ": "
-                                     << r.error().message;
+  return testing::AssertionFailure() << "failed with " << describe(r.error().code) << ": " << r.error().message;
 }
 
 template <class R>
 inline testing::AssertionResult Fails(const R& r, Errc want) {
   if (r.has_value()) return testing::AssertionFailure() << "succeeded, expected " << describe(want);
   if (r.error().code != want)
-    return testing::AssertionFailure() << "failed with " << describe(r.error().code) << " ("
-                                       << r.error().message << "), expected " << describe(want);
+    return testing::AssertionFailure() << "failed with " << describe(r.error().code) << " (" << r.error().message
+                                       << "), expected " << describe(want);
   return testing::AssertionSuccess();
 }
 

@@ -25,7 +25,8 @@ SyscallSet all_but(std::initializer_list<unsigned> nrs) {
 }
 
 const IoUringOp* find(std::string_view name) {
-  const auto it = std::find_if(kIoUringOps.begin(), kIoUringOps.end(), [&](const IoUringOp& op) { return op.name == name; });
+  const auto it =
+      std::find_if(kIoUringOps.begin(), kIoUringOps.end(), [&](const IoUringOp& op) { return op.name == name; });
   return it == kIoUringOps.end() ? nullptr : &*it;
 }
 
@@ -106,7 +107,8 @@ TEST(IoUringTable, PerformableIsTheUnionOfTheTable) {
     for (unsigned nr : op.numbers()) ASSERT_TRUE(want.set(nr).has_value());
   EXPECT_EQ(io_uring_performable(), want);
   for (unsigned nr : {0U, 1U, 3U, 257U, 437U, 41U, 42U, 202U, 449U}) EXPECT_TRUE(io_uring_performable().test(nr)) << nr;
-  for (unsigned nr : {59U, 63U, 56U, 62U, kIoUringSetup, kIoUringEnter, kIoUringRegister})  // execve, uname, clone, kill
+  for (unsigned nr :
+       {59U, 63U, 56U, 62U, kIoUringSetup, kIoUringEnter, kIoUringRegister})  // execve, uname, clone, kill
     EXPECT_FALSE(io_uring_performable().test(nr)) << nr;
 }
 
@@ -141,9 +143,14 @@ TEST(IoUringTable, DenyingIoUringSetupAloneStaysAsIs) {
 }
 
 TEST(IoUringTable, EnforcedIsASubsetAndIdempotent) {
-  const SyscallSet cases[] = {
-      SyscallSet::none(), SyscallSet::all(), all_but({63}), all_but({257}), all_but({202, 425}),
-      make({0, 1, 425, 426, 427}), io_uring_performable() | io_uring_calls(), io_uring_calls()};
+  const SyscallSet cases[] = {SyscallSet::none(),
+                              SyscallSet::all(),
+                              all_but({63}),
+                              all_but({257}),
+                              all_but({202, 425}),
+                              make({0, 1, 425, 426, 427}),
+                              io_uring_performable() | io_uring_calls(),
+                              io_uring_calls()};
   for (const auto& s : cases) {
     const SyscallSet e = enforced(s);
     EXPECT_TRUE(e.is_subset_of(s));

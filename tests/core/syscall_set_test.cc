@@ -202,9 +202,9 @@ TEST(SyscallSet, IterationIsAscendingAndMatchesBruteForce) {
     return s;
   };
   const SyscallSet sets[] = {
-      SyscallSet::none(),  SyscallSet::all(),      make({0}),           make({kLast}),
-      make({63}),          make({64}),             make({63, 64}),      make({0, 63, 64, 127, 128, kLast}),
-      make({5, 219, 448}), ranged(60, 70),         ranged(0, 200),      ~make({0, 64, kLast}),
+      SyscallSet::none(),  SyscallSet::all(),  make({0}),      make({kLast}),
+      make({63}),          make({64}),         make({63, 64}), make({0, 63, 64, 127, 128, kLast}),
+      make({5, 219, 448}), ranged(60, 70),     ranged(0, 200), ~make({0, 64, kLast}),
       ~make({219}),        ranged(256, kLast),
   };
   for (const auto& s : sets) {

@@ -17,8 +17,8 @@ TEST(SyscallTable, KnownNamesAndNumbersMapBothWays) {
     std::string_view name;
     unsigned nr;
   };
-  for (const auto& [n, nr] : {Pair{"read", 0}, Pair{"close", 3}, Pair{"execve", 59},
-                              Pair{"restart_syscall", kRestartSyscall}}) {
+  for (const auto& [n, nr] :
+       {Pair{"read", 0}, Pair{"close", 3}, Pair{"execve", 59}, Pair{"restart_syscall", kRestartSyscall}}) {
     SCOPED_TRACE(n);
     EXPECT_EQ(table::number(n), std::optional<unsigned>(nr));
     EXPECT_EQ(table::name(nr), std::optional<std::string_view>(n));

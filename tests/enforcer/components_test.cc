@@ -19,7 +19,8 @@ namespace {
 TEST(SupervisorTest, AListenerIsRefusedBeforeStart) {
   sys::MemoryLog log;
   SharedMutex barrier;
-  Supervisor supervisor(log, [](pid_t, unsigned) { return false; }, barrier);
+  Supervisor supervisor(
+      log, [](pid_t, unsigned) { return false; }, barrier);
   sys::UniqueFd fd(eventfd(0, EFD_CLOEXEC));
   ASSERT_TRUE(fd);
   auto added = supervisor.add(std::move(fd));
@@ -31,7 +32,8 @@ TEST(SupervisorTest, StartsAndStopsWithoutALine) {
   sys::MemoryLog log;
   SharedMutex barrier;
   {
-    Supervisor supervisor(log, [](pid_t, unsigned) { return false; }, barrier);
+    Supervisor supervisor(
+        log, [](pid_t, unsigned) { return false; }, barrier);
     ASSERT_TRUE(supervisor.start());
     ASSERT_TRUE(supervisor.start());  // once
   }

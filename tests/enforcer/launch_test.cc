@@ -55,10 +55,10 @@ TEST_F(EnforcerTest, ExecErrorsAreOneLineOnStderrWithNonZeroStatus) {
     int status;
   };
   const std::vector<Case> cases{
-      {exec + "nosuch -- /bin/true", "nosuch", kOwnFailure},               // unknown group
-      {exec + "web --", "usage", kOwnFailure},                             // missing command
-      {exec + "web", "usage", kOwnFailure},                                // missing -- and command
-      {exec + "web /bin/true", "usage", kOwnFailure},                      // missing --
+      {exec + "nosuch -- /bin/true", "nosuch", kOwnFailure},              // unknown group
+      {exec + "web --", "usage", kOwnFailure},                            // missing command
+      {exec + "web", "usage", kOwnFailure},                               // missing -- and command
+      {exec + "web /bin/true", "usage", kOwnFailure},                     // missing --
       {exec + "web -- /nonexistent/command", "/nonexistent", kNotFound},  // command not found
       {syscg_binary() + " exec -m /nonexistent-mount web -- /bin/true", "web", kOwnFailure},
   };
@@ -103,9 +103,9 @@ TEST_F(EnforcerTest, ExecExits126WhenTheCommandCannotBeRun) {
   mkgroup("noexec", "execve");
   const std::string exec = syscg_binary() + " exec -m . ";
   const std::vector<std::pair<std::string, std::string>> cases{
-      {exec + "web -- /etc/passwd", std::strerror(EACCES)},                // not executable
-      {exec + "web -- /tmp", std::strerror(EACCES)},                       // a directory
-      {exec + "noexec -- /bin/true", std::strerror(EPERM)},                // execve denied
+      {exec + "web -- /etc/passwd", std::strerror(EACCES)},  // not executable
+      {exec + "web -- /tmp", std::strerror(EACCES)},         // a directory
+      {exec + "noexec -- /bin/true", std::strerror(EPERM)},  // execve denied
       {exec + "noexec -- " + victim_binary() + " probe uname", std::strerror(EPERM)},
   };
   for (const auto& [cmd, mentions] : cases) {

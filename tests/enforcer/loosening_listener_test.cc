@@ -59,7 +59,7 @@ TEST_F(ListenerHandoverTest, AMemberThatRefusesToCloseTheListenerIsKilled) {
   mkgroup("g");
   Victim v({"serve"});
   ASSERT_EQ(v.read_line(), "ready");
-  ASSERT_MOVED(v.pid(), "g");  // allows everything: only the clone guard
+  ASSERT_MOVED(v.pid(), "g");                   // allows everything: only the clone guard
   const std::string trap = v.ask("closetrap");  // its own filter refuses close(next fd)
   ASSERT_TRUE(trap.ends_with(" ok")) << trap;
   // It would hold a listener it could answer itself: fail closed. The deny

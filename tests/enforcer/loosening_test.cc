@@ -56,7 +56,7 @@ TEST_F(LiveLooseningTest, ALaterTighteningIsPermanentAndReported) {
   mkgroup("g", "getppid");
   Victim v({"serve"});
   ASSERT_EQ(v.read_line(), "ready");
-  ASSERT_MOVED(v.pid(), "g");  // its first restriction: getppid is routed
+  ASSERT_MOVED(v.pid(), "g");        // its first restriction: getppid is routed
   ASSERT_EQ(deny("g", "uname"), 0);  // a second filter: ERRNO, for good
   EXPECT_EQ(v.ask("uname"), "uname EPERM");
   EXPECT_EQ(stricter("g"), "") << "nothing the group allows is out of reach yet";

@@ -33,7 +33,8 @@ TEST_F(PersistenceTest, ARestartKeepsTreePoliciesLimitsModesAndMembers) {
   {
     auto m = mount();
     ASSERT_EQ(m->sh("mkdir g g/sub && chmod 0700 g && echo getppid > g/syscalls.deny && "
-                    "echo 3 > g/cgroup.max.depth && echo " + std::to_string(v.pid()) + " > g/sub/cgroup.procs")
+                    "echo 3 > g/cgroup.max.depth && echo " +
+                    std::to_string(v.pid()) + " > g/sub/cgroup.procs")
                   .status,
               0);
     ASSERT_EQ(v.ask("getppid"), "getppid EPERM");
@@ -104,8 +105,10 @@ TEST_F(PersistenceTest, AKillMinus9LosesNoAcknowledgedWrite) {
   {
     auto m = mount();
     // Each line in the log is written only after both writes returned success.
-    const std::string storm = "for i in $(seq 1 400); do mkdir g$i 2>/dev/null && echo $((i % 300)) > g$i/syscalls.deny "
-                              "2>/dev/null && echo $i >> " + dir_ + "/log; done";
+    const std::string storm =
+        "for i in $(seq 1 400); do mkdir g$i 2>/dev/null && echo $((i % 300)) > g$i/syscalls.deny "
+        "2>/dev/null && echo $i >> " +
+        dir_ + "/log; done";
     Child writer({"/bin/bash", "-c", "cd " + m->dir() + " && " + storm}, "/dev/null");
     // Until some writes were acknowledged (a bounded wait), then the kill.
     for (const auto until = std::chrono::steady_clock::now() + 10s;

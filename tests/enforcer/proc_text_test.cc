@@ -34,7 +34,7 @@ TEST(ProcTextTest, StatFlagsAndStates) {
 TEST(ProcTextTest, MalformedStatIsRejected) {
   EXPECT_FALSE(parse_stat(""));
   EXPECT_FALSE(parse_stat("12 (x"));
-  EXPECT_FALSE(parse_stat("12 (x) S 1 2"));                                          // too few fields
+  EXPECT_FALSE(parse_stat("12 (x) S 1 2"));                                           // too few fields
   EXPECT_FALSE(parse_stat("12 (x) SS 1 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0"));  // state is one letter
   EXPECT_FALSE(parse_stat("12 (x) S y 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0"));
 }

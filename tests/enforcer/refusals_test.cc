@@ -77,8 +77,8 @@ TEST_F(EnforcerTest, RefusesAWriterThatIsNeitherRootNorTheTargetsOwner) {
   ASSERT_EQ(::chmod(path("g/cgroup.procs").c_str(), 0666), 0) << std::strerror(errno);
   Victim v({"serve"});  // runs as root
   ASSERT_EQ(v.read_line(), "ready");
-  const auto r = sh("setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c 'echo " +
-                    std::to_string(v.pid()) + " > g/cgroup.procs'");
+  const auto r = sh("setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c 'echo " + std::to_string(v.pid()) +
+                    " > g/cgroup.procs'");
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_NE(r.output.find(std::strerror(EACCES)), std::string::npos) << r.output;
   EXPECT_FALSE(contains(members("g"), v.pid()));
@@ -98,7 +98,7 @@ TEST_F(EnforcerTest, RefusesATargetThatCannotBeStoppedInTime) {
   // when the pending interrupt finally stops it. Left running: once its
   // vfork child ends it returns normally.
   EXPECT_EQ(v.child().wait_for(6s), 0) << "state " << (proc_stat(v.pid()) ? proc_stat(v.pid())->state : '?')
-                                        << ", TracerPid " << tracer_pid(v.pid());
+                                       << ", TracerPid " << tracer_pid(v.pid());
   release_from_daemon(v.child());
 }
 

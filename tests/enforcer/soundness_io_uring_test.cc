@@ -50,9 +50,10 @@ TEST_F(IoUringTest, IoUringIsRefusedWhereItsOperationsAreDenied) {
 TEST_F(IoUringTest, AProcessHoldingARingCannotJoinAGroupThatDeniesItsOperations) {
   mkgroup("g", "openat");
   for (const std::string how : {"uring_hold", "uring_sqpoll_map", "uring_registered"}) {
-    SCOPED_TRACE(how == "uring_hold"         ? "it keeps the ring's fd"
-                 : how == "uring_sqpoll_map" ? "an SQPOLL ring, only mapped, its fd closed"
-                                             : "a ring kept only as a registered ring fd (found by an attacker review)");
+    SCOPED_TRACE(how == "uring_hold" ? "it keeps the ring's fd"
+                 : how == "uring_sqpoll_map"
+                     ? "an SQPOLL ring, only mapped, its fd closed"
+                     : "a ring kept only as a registered ring fd (found by an attacker review)");
     Attacker a({"serve"});
     ASSERT_EQ(a.read_line(), "ready");
     ASSERT_EQ(a.ask(how), how + " ok");
@@ -101,7 +102,8 @@ TEST_F(IoUringTest, AGroupDenyingOnlyUnameKeepsIoUringWorking) {
   ASSERT_MOVED(a.pid(), "g");
   EXPECT_EQ(a.ask("uring_nop"), "uring_nop ok");
   EXPECT_EQ(a.ask("uring_read " + file_), "uring_read ok syscg-io-uring");
-  const auto r = sh(syscg_binary() + " exec -m . g -- " + attack_binary() + " probe uring_nop 'uring_read " + file_ + "'");
+  const auto r =
+      sh(syscg_binary() + " exec -m . g -- " + attack_binary() + " probe uring_nop 'uring_read " + file_ + "'");
   EXPECT_EQ(r.output, "uring_nop ok\nuring_read ok syscg-io-uring\n");
 }
 

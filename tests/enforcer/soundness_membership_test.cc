@@ -92,10 +92,14 @@ TEST_F(SoundnessTest, StaleViewChildrenForkedAroundAMoveCannotLeave) {
     std::set<pid_t> before;
     std::vector<std::string> afters, probes;
     auto take = [&](const std::string& line) {
-      if (line.starts_with("before ")) before.insert(std::atoi(line.c_str() + 7));
-      else if (line.starts_with("after ") && line != "after-done") afters.push_back(line);
-      else if (line.starts_with("probe ")) probes.push_back(line);
-      else if (line != "after-done") ADD_FAILURE() << "unexpected: " << line;
+      if (line.starts_with("before "))
+        before.insert(std::atoi(line.c_str() + 7));
+      else if (line.starts_with("after ") && line != "after-done")
+        afters.push_back(line);
+      else if (line.starts_with("probe "))
+        probes.push_back(line);
+      else if (line != "after-done")
+        ADD_FAILURE() << "unexpected: " << line;
     };
     while (before.size() < 5 + static_cast<std::size_t>(round)) {
       const auto line = p.read_line();
@@ -235,14 +239,21 @@ TEST_F(SoundnessTest, ChildrenFromBeforeAMoveStayOutsideEveryTime) {
     const std::string g = std::string("g").append(std::to_string(i));
     mkgroup(g);
     // (`sleep 30` is the object here, a process to look at, not a wait.)
-    const auto r = sh("bash -c 'sleep 30 & S=$!\n"
-                      "    echo $$ > " + g + "/cgroup.procs\n"
-                      "    echo uname > " + g + "/syscalls.deny\n"
-                      "    grep -qx \"$S\" " + g + "/cgroup.procs && echo LISTED\n"
-                      "    grep Seccomp_filters /proc/$S/status\n"
-                      "    kill $S' 2>&1");
-    const bool bad = r.output.find("LISTED") != std::string::npos ||
-                     r.output.find("Seccomp_filters:\t0") == std::string::npos;
+    const auto r =
+        sh("bash -c 'sleep 30 & S=$!\n"
+           "    echo $$ > " +
+           g +
+           "/cgroup.procs\n"
+           "    echo uname > " +
+           g +
+           "/syscalls.deny\n"
+           "    grep -qx \"$S\" " +
+           g +
+           "/cgroup.procs && echo LISTED\n"
+           "    grep Seccomp_filters /proc/$S/status\n"
+           "    kill $S' 2>&1");
+    const bool bad =
+        r.output.find("LISTED") != std::string::npos || r.output.find("Seccomp_filters:\t0") == std::string::npos;
     if (bad && failures++ == 0) first = "iteration " + std::to_string(i) + ":\n" + r.output;
   }
   EXPECT_EQ(failures, 0) << failures << " of 50 iterations failed; the first, " << first;

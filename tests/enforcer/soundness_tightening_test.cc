@@ -57,10 +57,14 @@ TEST_F(SoundnessTest, TighteningReachesAForkAndExitChain) {
     std::string allowed;
     auto take = [&](const std::string& line) {
       const auto w = words(line);
-      if (w.size() >= 3 && w[0] == "link") links[std::atoi(w[1].c_str())] = std::atoi(w[2].c_str());
-      else if (w.size() >= 4 && w[0] == "denied") denied.push_back(line);
-      else if (w.size() >= 4 && w[0] == "allowed") allowed = line;
-      else ADD_FAILURE() << "unexpected: " << line;
+      if (w.size() >= 3 && w[0] == "link")
+        links[std::atoi(w[1].c_str())] = std::atoi(w[2].c_str());
+      else if (w.size() >= 4 && w[0] == "denied")
+        denied.push_back(line);
+      else if (w.size() >= 4 && w[0] == "allowed")
+        allowed = line;
+      else
+        ADD_FAILURE() << "unexpected: " << line;
     };
     while (links.size() < 8) {
       const auto line = l.read_line();
@@ -81,8 +85,8 @@ TEST_F(SoundnessTest, TighteningReachesAForkAndExitChain) {
     for (const auto& line : denied)
       if (field(line, "uname") != "EPERM") escaped.push_back(line);
     EXPECT_TRUE(escaped.empty()) << escaped.size() << " of " << denied.size()
-                                 << " links called uname after the deny returned, e.g. " << escaped.front()
-                                 << " .. " << escaped.back();
+                                 << " links called uname after the deny returned, e.g. " << escaped.front() << " .. "
+                                 << escaped.back();
     EXPECT_LT(links_at_deny, static_cast<std::size_t>(kLinks)) << "the chain ended before the deny: nothing tested";
     const pid_t last = links[kLinks - 1];
     EXPECT_TRUE(contains(members(g), last)) << "the last link (" << last << ") descends from a member";
@@ -127,7 +131,8 @@ TEST_F(SoundnessTest, TighteningReachesAThreadWhileTheMainThreadIsInVfork) {
     EXPECT_EQ(errno_name(deny(g, "uname")), "0");
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - vforked);
     EXPECT_LT(took.count(), 2500) << "the deny returned only " << took.count() << " ms after the vfork";
-    EXPECT_EQ(v.ask("uname"), "uname EPERM") << "(\"vfork-done\" here: the answer came only after the vfork child ended)";
+    EXPECT_EQ(v.ask("uname"), "uname EPERM")
+        << "(\"vfork-done\" here: the answer came only after the vfork child ended)";
     EXPECT_EQ(v.read_line(6s), "vfork-done");
     EXPECT_EQ(v.ask("uname"), "uname EPERM");
     v.close_stdin();
@@ -230,7 +235,8 @@ TEST_F(SoundnessTest, ARecycledPidDuringACgroupProcsWriteIsNotSeized) {
     // in the test-only hold), or the write returned without any hold.
     const auto holds = [&] {
       for (pid_t task : numeric_entries("/proc/" + std::to_string(held->daemon_pid()) + "/task"))
-        if (const long nr = blocked_syscall("/proc/" + std::to_string(held->daemon_pid()) + "/task/" + std::to_string(task));
+        if (const long nr =
+                blocked_syscall("/proc/" + std::to_string(held->daemon_pid()) + "/task/" + std::to_string(task));
             nr == SYS_nanosleep || nr == SYS_clock_nanosleep)
           return true;
       return false;

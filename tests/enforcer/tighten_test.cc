@@ -129,7 +129,7 @@ TEST_F(EnforcerTest, ForkStormHasNoEscapesWhenTightened) {
     int checked = 0;
     for (pid_t p : all) {
       const int f = filters(p);
-      if (f < 0) continue;                                      // gone meanwhile
+      if (f < 0) continue;                                            // gone meanwhile
       if (auto st = proc_stat(p); !st || st->state == 'Z') continue;  // or exited: runs nothing
       ++checked;
       if (f < 1) escapes.push_back(p);

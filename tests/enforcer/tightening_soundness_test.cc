@@ -106,8 +106,9 @@ TEST_F(TighteningSoundnessTest, AllowsAndRepeatedDeniesStackNoFilters) {
 }
 
 TEST_F(TighteningSoundnessTest, RacingOpenAndRmdirDoesNotCrashTheDaemon) {
-  const auto r = sh("bash -c 'for i in $(seq 120); do mkdir r 2>/dev/null; rmdir r 2>/dev/null; done & "
-                    "for i in $(seq 240); do cat r/cgroup.stat r/syscalls.allow >/dev/null 2>&1; done; wait'");
+  const auto r =
+      sh("bash -c 'for i in $(seq 120); do mkdir r 2>/dev/null; rmdir r 2>/dev/null; done & "
+         "for i in $(seq 240); do cat r/cgroup.stat r/syscalls.allow >/dev/null 2>&1; done; wait'");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(mount_->daemon().poll(), -1) << "the daemon died";
   EXPECT_EQ(sh("cat cgroup.stat").status, 0);

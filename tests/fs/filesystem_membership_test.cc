@@ -41,12 +41,24 @@ TEST_F(FilesystemTest, ProcsWriteErrors) {
 
 TEST_F(FilesystemTest, OnlyRootOrTheOwnerMovesAProcess) {
   const auto web = mkdir(kRootInode, "web");
-  ASSERT_EQ(fs_.setattr(file(web, "cgroup.procs"), [] { struct stat s{}; s.st_mode = 0666; return s; }(),
-                        set_attr::mode, kRoot)
+  ASSERT_EQ(fs_.setattr(
+                   file(web, "cgroup.procs"),
+                   [] {
+                     struct stat s {};
+                     s.st_mode = 0666;
+                     return s;
+                   }(),
+                   set_attr::mode, kRoot)
                 .has_value(),
             true);
-  ASSERT_EQ(fs_.setattr(file(kRootInode, "cgroup.procs"), [] { struct stat s{}; s.st_mode = 0666; return s; }(),
-                        set_attr::mode, kRoot)
+  ASSERT_EQ(fs_.setattr(
+                   file(kRootInode, "cgroup.procs"),
+                   [] {
+                     struct stat s {};
+                     s.st_mode = 0666;
+                     return s;
+                   }(),
+                   set_attr::mode, kRoot)
                 .has_value(),
             true);
   EXPECT_EQ(write(web, "cgroup.procs", "3000", kUser), EACCES);  // root's process

@@ -60,8 +60,12 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
 
 State sample_state() {
   State s;
-  GroupRecord root{.path = "/", .allowed = SyscallSet::all(), .max_depth = grammar::kUnlimited,
-                   .max_descendants = 5, .dir = {0755, 0, 0}, .files = {}};
+  GroupRecord root{.path = "/",
+                   .allowed = SyscallSet::all(),
+                   .max_depth = grammar::kUnlimited,
+                   .max_descendants = 5,
+                   .dir = {0755, 0, 0},
+                   .files = {}};
   for (auto& f : root.files) f = {0644, 0, 0};
   GroupRecord web = root;
   web.path = "/web site";
@@ -92,16 +96,16 @@ TEST(FilesystemState, EncodesAndDecodesLosslessly) {
 
 TEST(FilesystemState, CorruptFilesAreRefusedNeverHalfRead) {
   const auto text = encode(sample_state());
-  EXPECT_FALSE(decode(text.substr(0, text.size() / 2)));            // cut short
+  EXPECT_FALSE(decode(text.substr(0, text.size() / 2)));  // cut short
   std::string flipped = text;
   flipped[text.find("group") + 10] ^= 1;
-  EXPECT_FALSE(decode(flipped));                                     // checksum
-  EXPECT_FALSE(decode("garbage\n"));                                 // header
+  EXPECT_FALSE(decode(flipped));      // checksum
+  EXPECT_FALSE(decode("garbage\n"));  // header
   auto wider = sample_state();
-  (void)wider.groups[2].allowed.set(59);                             // wider than its parent
+  (void)wider.groups[2].allowed.set(59);  // wider than its parent
   EXPECT_FALSE(decode(encode(wider)));
   auto orphan = sample_state();
-  orphan.groups.erase(orphan.groups.begin() + 1);                    // parent missing
+  orphan.groups.erase(orphan.groups.begin() + 1);  // parent missing
   orphan.members.clear();
   EXPECT_FALSE(decode(encode(orphan)));
   auto lost = sample_state();

@@ -23,8 +23,7 @@ TEST(FilesystemRender, StatEventsAndProcs) {
 TEST(FilesystemRender, StricterListsEachLossOfEachMember) {
   const auto numbers = grammar::parse_syscall_list("59 62-64", grammar::ListFile::deny).value();
   const auto one = grammar::parse_syscall_list("1", grammar::ListFile::deny).value();
-  const std::vector<render::MemberLosses> members{{1000, {{numbers, "tightened"}, {one, "own-listener"}}},
-                                                  {1001, {}}};
+  const std::vector<render::MemberLosses> members{{1000, {{numbers, "tightened"}, {one, "own-listener"}}}, {1001, {}}};
   EXPECT_EQ(render::stricter(members), "1000 59,62-64 tightened\n1000 1 own-listener\n");
 }
 

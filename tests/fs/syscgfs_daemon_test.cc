@@ -38,8 +38,8 @@ TEST_F(SyscgfsTest, KilledDaemonLeavesTransportEndpointNotConnected) {
   ASSERT_EQ(::kill(mount_->daemon_pid(), SIGKILL), 0);
   EXPECT_EQ(mount_->daemon().wait_for(10s), 128 + SIGKILL);
   // Outside the mount: the fixture's sh would cd into it first.
-  for (const std::string& script : {"cat '" + dir + "/g/cgroup.procs'", "ls '" + dir + "'",
-                                    "mkdir '" + dir + "/x'", "echo 5 > '" + dir + "/g/syscalls.deny'"}) {
+  for (const std::string& script : {"cat '" + dir + "/g/cgroup.procs'", "ls '" + dir + "'", "mkdir '" + dir + "/x'",
+                                    "echo 5 > '" + dir + "/g/syscalls.deny'"}) {
     const auto r = test::sh(script, "/");
     EXPECT_NE(r.status, 0) << script;
     EXPECT_NE(r.output.find(std::strerror(ENOTCONN)), std::string::npos) << script << "\n" << r.output;
@@ -96,9 +96,7 @@ TEST(SyscgfsCliTest, RegularFileMountpointIsOneLineError) {
   unlink(file.c_str());
 }
 
-TEST(SyscgfsCliTest, NoMountpointIsOneLineError) {
-  expect_one_error_line(run_syscgfs_stderr(""), "no mountpoint");
-}
+TEST(SyscgfsCliTest, NoMountpointIsOneLineError) { expect_one_error_line(run_syscgfs_stderr(""), "no mountpoint"); }
 
 TEST(SyscgfsCliTest, BusyMountpointIsOneLineError) {
   if (geteuid() != 0) GTEST_SKIP() << "needs a real mount, hence root";

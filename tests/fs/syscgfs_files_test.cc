@@ -111,7 +111,7 @@ TEST_F(SyscgfsTest, CoreErrorsReachWriteAndChangeNothing) {
   expect_fails("echo foo > p/c/syscalls.deny", EINVAL);
   expect_fails("echo 5 foo > p/c/syscalls.deny", EINVAL);  // all or nothing
   expect_fails("echo 1,,2 > p/c/syscalls.deny", EINVAL);
-  expect_fails("echo 219 > p/c/syscalls.deny", EINVAL);     // restart_syscall
+  expect_fails("echo 219 > p/c/syscalls.deny", EINVAL);  // restart_syscall
   expect_fails("echo 10-5 > p/c/syscalls.deny", EINVAL);
   expect_fails("echo 512 > p/c/syscalls.deny", ERANGE);
   expect_fails("echo 5 512 > p/c/syscalls.deny", ERANGE);
@@ -145,8 +145,8 @@ TEST_F(SyscgfsTest, StatShowsModesOwnersAndLinkCounts) {
   EXPECT_EQ(st("a"), "drwxr-xr-x root root 3\n");  // 2 + x
   EXPECT_EQ(st("b"), "drwxr-xr-x root root 2\n");
   EXPECT_EQ(st("a/x"), "drwxr-xr-x root root 2\n");
-  for (const char* f : {"syscalls.allow", "syscalls.deny", "cgroup.procs", "cgroup.max.depth",
-                        "cgroup.max.descendants"})
+  for (const char* f :
+       {"syscalls.allow", "syscalls.deny", "cgroup.procs", "cgroup.max.depth", "cgroup.max.descendants"})
     EXPECT_EQ(st(std::string("a/") + f), "-rw-r--r-- root root 1\n") << f;
   EXPECT_EQ(st("a/cgroup.stat"), "-r--r--r-- root root 1\n");
   EXPECT_EQ(st("a/cgroup.events"), "-r--r--r-- root root 1\n");

@@ -46,8 +46,9 @@ TEST_F(SyscgfsTest, WritingAPidMakesItAMember) {
   EXPECT_EQ(cat("a/cgroup.procs"), s2.id() + "\n");
   EXPECT_EQ(cat("b/cgroup.procs"), s1.id() + "\n");
   // A shell's background job, killed by the shell itself.
-  const auto out = ok("sleep 100 >/dev/null 2>&1 & S=$!; trap 'kill $S' EXIT; echo $S > b/cgroup.procs && "
-                      "cat b/cgroup.procs && echo job=$S");
+  const auto out =
+      ok("sleep 100 >/dev/null 2>&1 & S=$!; trap 'kill $S' EXIT; echo $S > b/cgroup.procs && "
+         "cat b/cgroup.procs && echo job=$S");
   const auto l = lines(out);
   ASSERT_EQ(l.size(), 3U) << out;
   EXPECT_EQ(l[2].substr(0, 4), "job=");
@@ -65,7 +66,8 @@ TEST_F(SyscgfsTest, WritingZeroMovesTheWriter) {
   ASSERT_EQ(l.back().substr(0, 5), "self=") << out;
   const std::string self = l.back().substr(5);
   EXPECT_TRUE(has_line(out.substr(0, out.size() - l.back().size() - 1), self))
-      << "cgroup.procs should list the writing bash " << self << ":\n" << out;
+      << "cgroup.procs should list the writing bash " << self << ":\n"
+      << out;
   // The writer has exited since.
   EXPECT_EQ(cat("g/cgroup.procs"), "");
   ok("rmdir g");
@@ -130,15 +132,18 @@ TEST_F(SyscgfsTest, ConcurrentWritersKeepEveryGroupWithinItsParent) {
   for (const auto& g : groups) all += " " + g;
   ok("mkdir" + all);
   // 8 writers, 300 random commands each; refusals (EPERM) are expected.
-  const auto r = bash("for w in 1 2 3 4 5 6 7 8; do bash -c '"
-                    "groups=(" + all + ");"
-                    "for i in $(seq 300); do"
-                    "  g=${groups[RANDOM % ${#groups[@]}]};"
-                    "  n=$((RANDOM % 48));"
-                    "  if ((RANDOM % 4 == 0)); then n=\"$n-$((n + RANDOM % 16))\"; fi;"
-                    "  if ((RANDOM % 2)); then f=allow; else f=deny; fi;"
-                    "  echo \"$n\" 2>/dev/null > $g/syscalls.$f;"
-                    "done' & done; wait; echo done");
+  const auto r = bash(
+      "for w in 1 2 3 4 5 6 7 8; do bash -c '"
+      "groups=(" +
+      all +
+      ");"
+      "for i in $(seq 300); do"
+      "  g=${groups[RANDOM % ${#groups[@]}]};"
+      "  n=$((RANDOM % 48));"
+      "  if ((RANDOM % 4 == 0)); then n=\"$n-$((n + RANDOM % 16))\"; fi;"
+      "  if ((RANDOM % 2)); then f=allow; else f=deny; fi;"
+      "  echo \"$n\" 2>/dev/null > $g/syscalls.$f;"
+      "done' & done; wait; echo done");
   ASSERT_EQ(r.status, 0) << r.output;
   ASSERT_EQ(r.output, "done\n");
   std::map<std::string, std::set<int>> allowed;
@@ -150,8 +155,7 @@ TEST_F(SyscgfsTest, ConcurrentWritersKeepEveryGroupWithinItsParent) {
     const auto denied = parse_list(cat(g + "/syscalls.deny"));
     some_denied = some_denied || !denied.empty();
     // allow and deny partition 0..511.
-    for (int n = 0; n < kWidth; ++n)
-      EXPECT_NE(allowed[g].contains(n), denied.contains(n)) << g << ": " << n;
+    for (int n = 0; n < kWidth; ++n) EXPECT_NE(allowed[g].contains(n), denied.contains(n)) << g << ": " << n;
     EXPECT_TRUE(allowed[g].contains(kRestartSyscall)) << g;
   }
   EXPECT_TRUE(some_denied);
@@ -159,8 +163,7 @@ TEST_F(SyscgfsTest, ConcurrentWritersKeepEveryGroupWithinItsParent) {
     const auto slash = g.rfind('/');
     const std::string parent = slash == std::string::npos ? "" : g.substr(0, slash);
     for (int n : allowed[g])
-      EXPECT_TRUE(allowed[parent].contains(n)) << g << " allows " << n << " but its parent '" << parent
-                                               << "' does not";
+      EXPECT_TRUE(allowed[parent].contains(n)) << g << " allows " << n << " but its parent '" << parent << "' does not";
   }
 }
 

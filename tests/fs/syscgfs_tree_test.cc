@@ -183,8 +183,8 @@ TEST_F(SyscgfsTest, GroupsRenameWithinTheirParentOnly) {
   ok("mkdir a a/x other && echo 59 > a/syscalls.deny");
   ok("mv a b");
   EXPECT_EQ(ok("test -e a; echo $?"), "1\n");
-  EXPECT_EQ(cat("b/syscalls.deny"), "59\n");      // the policy travels with the group
-  EXPECT_EQ(cat("b/x/syscalls.deny"), "59\n");    // and so do its children
+  EXPECT_EQ(cat("b/syscalls.deny"), "59\n");    // the policy travels with the group
+  EXPECT_EQ(cat("b/x/syscalls.deny"), "59\n");  // and so do its children
   ok("mv b/x b/y && test -d b/y");
   // Across parents: refused, nothing moves.
   expect_fails("mv b other/b", EPERM);

@@ -61,7 +61,6 @@ class EnforcerTest : public MountedTest {
     EXPECT_EQ(mount_->log_errors(), "") << "the daemon logged errors";
     mount_.reset();
   }
-
 };
 
 #define EXPECT_MOVED(pid, group) EXPECT_EQ(errno_name(move(pid, group)), "0")

@@ -17,7 +17,8 @@ std::string syscg_binary() { return SYSCG_BINARY; }
 std::string victim_binary() { return VICTIM_BINARY; }
 
 bool is_mount_point(const std::string& dir) {
-  struct stat self {}, parent {};
+  struct stat self {
+  }, parent{};
   if (stat(dir.c_str(), &self) != 0 || stat((dir + "/..").c_str(), &parent) != 0) return false;
   return self.st_dev != parent.st_dev;
 }

@@ -24,7 +24,6 @@ namespace syscg::test {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-
 inline std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -146,7 +145,8 @@ inline bool wait_for_syscall(const std::string& proc_dir, std::initializer_list<
   const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     const long nr = blocked_syscall(proc_dir);
-    if (std::find(nrs.begin(), nrs.end(), nr) != nrs.end() && read_file(proc_dir + "/stat").find(") S ") != std::string::npos)
+    if (std::find(nrs.begin(), nrs.end(), nr) != nrs.end() &&
+        read_file(proc_dir + "/stat").find(") S ") != std::string::npos)
       return true;
     std::this_thread::sleep_for(1ms);
   }

@@ -9,7 +9,7 @@
 namespace syscg::test {
 
 struct RunResult {
-  int status;  // exit status, or 128 + signal
+  int status;          // exit status, or 128 + signal
   std::string output;  // stdout and stderr together
 };
 

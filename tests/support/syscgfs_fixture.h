@@ -36,8 +36,8 @@ namespace syscg::test {
 
 using namespace std::chrono_literals;
 
-inline constexpr int kWidth = 512;            // syscall numbers 0..511
-inline constexpr int kRestartSyscall = 219;   // always allowed, never listed as denied
+inline constexpr int kWidth = 512;           // syscall numbers 0..511
+inline constexpr int kRestartSyscall = 219;  // always allowed, never listed as denied
 
 // ---------------------------------------------------------------------------
 // Helpers that need no mount.
@@ -236,9 +236,8 @@ class SyscgfsTest : public MountedTest {
 
   // Starts kPollScript on `rel` (a cgroup.events) with its output in a log.
   std::unique_ptr<Child> start_poller(const TempPath& log, const std::string& rel, int timeout_ms, int rounds) {
-    return std::make_unique<Child>(std::vector<std::string>{"/usr/bin/python3", "-c", kPollScript,
-                                                            mount_->path(rel), std::to_string(timeout_ms),
-                                                            std::to_string(rounds)},
+    return std::make_unique<Child>(std::vector<std::string>{"/usr/bin/python3", "-c", kPollScript, mount_->path(rel),
+                                                            std::to_string(timeout_ms), std::to_string(rounds)},
                                    log.path());
   }
   static bool wait_for_line(const TempPath& log, const std::string& line) {
@@ -264,7 +263,6 @@ class SyscgfsTest : public MountedTest {
     EXPECT_FALSE(mounted(dir));
     EXPECT_FALSE(exists(dir));
   }
-
 };
 
 }  // namespace syscg::test

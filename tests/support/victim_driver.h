@@ -72,5 +72,6 @@ class Victim : public PipedProgram {
   }
 };
 
-inline const std::vector<std::string> kAsNobody{"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"};
+inline const std::vector<std::string> kAsNobody{"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
+                                                "--clear-groups"};
 }  // namespace syscg::test

@@ -72,7 +72,10 @@ void command(char* line) {
     say("getppid %s", en(err_of(syscall(SYS_getppid))));
   } else if (!strcmp(cmd, "nnp")) {
     const int r = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
-    if (r < 0) say("nnp %s", en(errno)); else say("nnp %d", r);
+    if (r < 0)
+      say("nnp %s", en(errno));
+    else
+      say("nnp %d", r);
   } else if (!strcmp(cmd, "leave") && a1) {
     say("leave %s", en(leave(a1)));
   } else if (!strcmp(cmd, "forkleave") && a1 && a2) {
@@ -171,6 +174,7 @@ int main(int argc, char** argv) {
   if (!strcmp(mode, "forkloop") && argc > i + 1) return forkloop(argv[i + 1]);
   if (!strcmp(mode, "vforkthread")) return vforkthread();
   if (!strcmp(mode, "leaderexit")) return leaderexit();
-  fprintf(stderr, "usage: attack [join PROCS] serve|probe CMD...|chain N SPIN_MS|forkloop PROCS|vforkthread|leaderexit\n");
+  fprintf(stderr,
+          "usage: attack [join PROCS] serve|probe CMD...|chain N SPIN_MS|forkloop PROCS|vforkthread|leaderexit\n");
   return 2;
 }

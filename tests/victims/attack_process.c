@@ -98,7 +98,12 @@ void forkprobe(int n, int seq) {
     if (seq || c < 0) {
       int st = 0;
       const int code = c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) ? WEXITSTATUS(st) : 0x100;
-      if (code == 0) ++ok; else if (code == EPERM) ++eperm; else if (++other == 1) first_other = code;
+      if (code == 0)
+        ++ok;
+      else if (code == EPERM)
+        ++eperm;
+      else if (++other == 1)
+        first_other = code;
       pids[i] = 0;
     }
   }
@@ -106,7 +111,12 @@ void forkprobe(int n, int seq) {
     if (pids[i] <= 0) continue;
     int st = 0;
     const int code = waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) ? WEXITSTATUS(st) : 0x100;
-    if (code == 0) ++ok; else if (code == EPERM) ++eperm; else if (++other == 1) first_other = code;
+    if (code == 0)
+      ++ok;
+    else if (code == EPERM)
+      ++eperm;
+    else if (++other == 1)
+      first_other = code;
   }
   free(pids);
   say("forkprobe ok=%d EPERM=%d other=%d first-other=%d", ok, eperm, other, first_other);
@@ -117,8 +127,10 @@ void fork_cmd(void) {
   const pid_t c = fork();
   if (c == 0) _exit(7);
   int st = 0;
-  if (c < 0) say("fork %s", en(errno));
-  else say("fork %s", waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 7 ? "ok" : "bad-status");
+  if (c < 0)
+    say("fork %s", en(errno));
+  else
+    say("fork %s", waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 7 ? "ok" : "bad-status");
 }
 
 // glibc pthread_create(): "thread ok" when the thread's result came back.

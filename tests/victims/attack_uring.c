@@ -30,9 +30,9 @@ static int ring_init(struct ring* r, unsigned entries, unsigned flags) {
   if (single) r->sq_len = r->cq_len = r->sq_len > r->cq_len ? r->sq_len : r->cq_len;
   r->sq_ptr = mmap(NULL, r->sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING);
   if (r->sq_ptr == MAP_FAILED) return errno;
-  r->cq_ptr = single ? r->sq_ptr
-                     : mmap(NULL, r->cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd,
-                            IORING_OFF_CQ_RING);
+  r->cq_ptr = single
+                  ? r->sq_ptr
+                  : mmap(NULL, r->cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_CQ_RING);
   if (r->cq_ptr == MAP_FAILED) return errno;
   r->sqes_len = r->p.sq_entries * sizeof(struct io_uring_sqe);
   r->sqes = mmap(NULL, r->sqes_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);

@@ -24,16 +24,16 @@ namespace syscg::enforcer::inject::testing {
 struct FakeThreadState {
   pid_t tid = 0;
   // Scripted behaviour.
-  bool stops = true;            // its stop arrives
-  bool exits = false;           // it exits before stopping (poll/wait: no_process)
-  long seccomp_rc = 0;          // seccomp's answer (0: installed)
-  std::optional<long> tsync_rc; // seccomp's answer with TSYNC (no listener), if not seccomp_rc
-  long listener_seccomp_rc = 0; // seccomp's answer when a listener is asked for
-  long close_rc = 0;            // close()'s answer
-  bool fake_close = false;      // close answers 0 but the fd stays (a filter's ERRNO(0))
+  bool stops = true;             // its stop arrives
+  bool exits = false;            // it exits before stopping (poll/wait: no_process)
+  long seccomp_rc = 0;           // seccomp's answer (0: installed)
+  std::optional<long> tsync_rc;  // seccomp's answer with TSYNC (no listener), if not seccomp_rc
+  long listener_seccomp_rc = 0;  // seccomp's answer when a listener is asked for
+  long close_rc = 0;             // close()'s answer
+  bool fake_close = false;       // close answers 0 but the fd stays (a filter's ERRNO(0))
   bool restore_fails = false;
-  int close_window_errno = 0;   // PTRACE_SETOPTIONS(0) failing with this
-  long io_uring_rc = -EINVAL;   // the probe's answer (-EINVAL: no context)
+  int close_window_errno = 0;  // PTRACE_SETOPTIONS(0) failing with this
+  long io_uring_rc = -EINVAL;  // the probe's answer (-EINVAL: no context)
   // The model.
   bool nnp = false;
   long dumpable = 1;
@@ -44,7 +44,7 @@ struct FakeThreadState {
   bool in_window = false;
   bool exitkill = false;
   bool killed = false;
-  bool released = false;  // the strategy let it go
+  bool released = false;                     // the strategy let it go
   std::vector<std::uint64_t> seccomp_flags;  // every seccomp call's flags
   std::vector<unsigned char> image;
 };

@@ -75,8 +75,8 @@ TEST_F(StrategyTest, SupervisedFilterHandsTheListenerOverAndClosesTheTargetsCopy
   EXPECT_FALSE(holds(leader, plain));
   EXPECT_EQ(leader.dumpable, 1);  // restored after the listener left
   ASSERT_EQ(leader.seccomp_flags.size(), 1u);
-  EXPECT_EQ(leader.seccomp_flags[0], SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_NEW_LISTENER |
-                                         SECCOMP_FILTER_FLAG_TSYNC_ESRCH);
+  EXPECT_EQ(leader.seccomp_flags[0],
+            SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH);
   expect_clean(leader);
 }
 
@@ -390,8 +390,7 @@ TEST_F(StrategyTest, AFilterMissingFromTheChainAfterSuccessIsRefused) {
     Result<Program> filter(unsigned) override { return make_error(Errc::not_found, "ENOENT"); }
     Result<std::uint64_t> open_window(std::span<const unsigned char> i) override { return real.open_window(i); }
     Status write(std::uint64_t a, const void* d, std::size_t l) override { return real.write(a, d, l); }
-    Result<long> call(long nr, std::uint64_t a0, std::uint64_t a1, std::uint64_t a2, std::uint64_t a3,
-                      int s) override {
+    Result<long> call(long nr, std::uint64_t a0, std::uint64_t a1, std::uint64_t a2, std::uint64_t a3, int s) override {
       return real.call(nr, a0, a1, a2, a3, s);
     }
     Status restore() override { return real.restore(); }
