@@ -7,7 +7,9 @@
 // other; fs/main.cc wires the two.
 //
 // Concurrency: attach(), policy_changed(), adopt() and barrier() are called
-// with syscgfs's write lock held, so they never overlap one another. The
+// with syscgfs's write lock held, so no two calls overlap (the injection a
+// self-move's attach() leaves to the tracer thread may still be settling
+// when the next one begins; the tracer runs them in order). The
 // queries (sync, identify, thread_group, alive, stricter, may_subvert) come
 // from any FUSE worker at any time, also during those calls; the
 // MembershipListener is called from the enforcer's threads at any time. The
@@ -80,8 +82,9 @@ class Enforcement {
  public:
   virtual ~Enforcement() = default;
 
-  // Where fork and exit reports go; set once by the composition root,
-  // before any other call (no object registers itself).
+  // Where fork and exit reports go; set by the composition root before any
+  // other call (no object registers itself), and reset to nullptr before
+  // the listener is destroyed (returns once no report is in flight).
   virtual void set_listener(MembershipListener* listener) = 0;
   // Delivers every fork and exit that happened before this call (after an
   // event overflow: once membership has been rebuilt).

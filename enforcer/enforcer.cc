@@ -97,7 +97,16 @@ void Enforcer::start() {
   }
 }
 
-Enforcer::~Enforcer() = default;
+Enforcer::~Enforcer() {
+  // Every part is alive while the threads stop, in an order where no
+  // thread still running calls into one that has stopped: the tracer first
+  // (its queued jobs settle through the tracker and hand listeners to the
+  // supervisor), then the supervisor (its decisions sync the tracker), then
+  // the tracker's events thread.
+  tracer_.stop();
+  supervisor_.stop();
+  tracker_.stop();
+}
 
 void Enforcer::set_listener(MembershipListener* listener) { listener_.set(listener); }
 
@@ -259,8 +268,10 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
         records_.abandon(pid, step->id, step->before);
       }
       // A member that cannot be given the set is killed; to the tightening
-      // it is then gone, like one that exited.
-      if (!attach && r.error().code != Errc::no_process && fail_closed(pid, group, r.error().message))
+      // it is then gone, like one that exited. "No process" is believed only
+      // from the pin: a /proc read that failed on a live member kills it.
+      const bool gone = r.error().code == Errc::no_process && !(tracker_.pinned(pid) && tracker_.alive(pid));
+      if (!attach && !gone && fail_closed(pid, group, r.error().message))
         r = make_error(Errc::no_process, fmt::format("process {} was killed: {}", pid, r.error().message));
       return;
     }

@@ -1,8 +1,8 @@
 // The MembershipListener (syscgfs) the enforcer reports to, behind one
 // lock: set_listener(nullptr) returns only once no report is in flight, so
 // the listener may be destroyed right after. Every report runs with the
-// lock held: the listener's own locks (syscgfs's meta, handles, forks and
-// denials locks, the Hierarchy's) come after it, and the listener must
+// lock held: the listener's own locks (syscgfs's leaves: MetaTable,
+// HandleTable, Membership, Denials; the Hierarchy's) come after it, and the listener must
 // never call back into the enforcer from a report. A report with no
 // listener set is dropped (trapped: false, deny).
 #pragma once

@@ -87,7 +87,9 @@ void ProcessTracker::watched_ready(const std::function<void()>& drain) {
   for (Pid pid : gone) observer_->ended(pid);
 }
 
-ProcessTracker::~ProcessTracker() { events_.reset(); }
+ProcessTracker::~ProcessTracker() { stop(); }
+
+void ProcessTracker::stop() { events_.reset(); }
 
 Status ProcessTracker::start(Observer& observer) {
   observer_ = &observer;

@@ -72,6 +72,9 @@ class ProcessTracker final : private ProcEventHandler {
 
   explicit ProcessTracker(sys::Log& log);
   ~ProcessTracker() override;
+  // Ends the events thread (if started); later sync() and pause_events()
+  // do nothing. Idempotent; not concurrent with sync().
+  void stop();
   ProcessTracker(const ProcessTracker&) = delete;
   ProcessTracker& operator=(const ProcessTracker&) = delete;
 

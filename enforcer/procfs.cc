@@ -54,6 +54,11 @@ std::vector<Pid> numeric_entries(const std::string& path) {
   return out;
 }
 
+// /proc/TID/status whole: with many supplementary groups it outgrows a page,
+// and the fields syscg reads (NoNewPrivs, Seccomp_filters, CapEff) come
+// after the Groups line. Empty when it cannot be read.
+std::string read_status_text(Pid tid) { return read_all(fmt::format("/proc/{}/status", tid)); }
+
 template <class F>
 void each_line(std::string_view text, F&& f) {
   while (!text.empty()) {
@@ -86,10 +91,7 @@ Result<ProcStatus> read_status(Pid tid) {
   st.ppid = stat.ppid;
   st.kernel_thread = stat.kernel_thread();
   st.start_time = stat.start_time;
-  char path[48];
-  char buf[4096];
-  std::snprintf(path, sizeof path, "/proc/%d/status", tid);
-  const std::string_view text = read_small(path, buf);
+  const std::string text = read_status_text(tid);
   const auto tgid = status_field(text, "Tgid");
   const auto uid = status_field(text, "Uid");
   if (!tgid || !uid) return gone(tid);
@@ -107,10 +109,7 @@ Result<ProcStatus> read_status(Pid tid) {
 }
 
 Result<SeccompState> read_seccomp(Pid tid) {
-  char path[48];
-  char buf[4096];
-  std::snprintf(path, sizeof path, "/proc/%d/status", tid);
-  const std::string_view text = read_small(path, buf);
+  const std::string text = read_status_text(tid);
   const auto nnp = status_field(text, "NoNewPrivs");
   const auto filters = status_field(text, "Seccomp_filters");
   const auto nnp_n = nnp ? parse_number(*nnp) : std::nullopt;
@@ -120,20 +119,16 @@ Result<SeccompState> read_seccomp(Pid tid) {
 }
 
 Result<std::uint64_t> read_capabilities(Pid pid) {
-  char path[48];
-  char buf[4096];
-  std::snprintf(path, sizeof path, "/proc/%d/status", pid);
-  const auto caps = status_field(read_small(path, buf), "CapEff");
+  const std::string text = read_status_text(pid);
+  const auto caps = status_field(text, "CapEff");
   const auto n = caps ? parse_number(*caps, 16) : std::nullopt;
   if (!n) return gone(pid);
   return *n;
 }
 
 Result<Pid> read_tracer(Pid tid) {
-  char path[48];
-  char buf[4096];
-  std::snprintf(path, sizeof path, "/proc/%d/status", tid);
-  const auto tracer = status_field(read_small(path, buf), "TracerPid");
+  const std::string text = read_status_text(tid);
+  const auto tracer = status_field(text, "TracerPid");
   const auto n = tracer ? parse_number(*tracer) : std::nullopt;
   if (!n) return gone(tid);
   return static_cast<Pid>(*n);

@@ -3,6 +3,8 @@
 // would interrupt a waitpid mid-injection or an answer mid-flight.
 #pragma once
 
+#include <cstdlib>
+
 #include <csignal>
 #include <pthread.h>
 
@@ -13,7 +15,8 @@ inline void block_shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // Fails only for an invalid `how`: a failure here is a programming error.
+  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) std::abort();
 }
 
 }  // namespace syscg::enforcer

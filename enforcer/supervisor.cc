@@ -21,7 +21,9 @@ namespace syscg::enforcer {
 Supervisor::Supervisor(sys::Log& log, Decide decide, SharedMutex& barrier)
     : log_(log), decide_(std::move(decide)), barrier_(barrier) {}
 
-Supervisor::~Supervisor() {
+Supervisor::~Supervisor() { stop(); }
+
+void Supervisor::stop() {
   if (thread_.joinable()) {
     const std::uint64_t one = 1;
     if (write(wake_.get(), &one, sizeof one) != sizeof one) {

@@ -58,6 +58,9 @@ class Supervisor {
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
   ~Supervisor();
+  // Ends the thread (if started) and closes every listener: routed calls
+  // then fail with ENOSYS. Idempotent.
+  void stop();
 
   // Starts the thread (after the daemon forked; threads do not survive it).
   // Errors (with errno): epoll_create1, eventfd, epoll_ctl.

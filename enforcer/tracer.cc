@@ -3,6 +3,8 @@
 #include "enforcer/shutdown_signals.h"
 
 #include <cerrno>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstring>
 
@@ -14,7 +16,9 @@ void Tracer::start() {
   if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
 }
 
-Tracer::~Tracer() {
+Tracer::~Tracer() { stop(); }
+
+void Tracer::stop() {
   {
     MutexLock lock(mu_);
     stopping_ = true;
@@ -51,11 +55,17 @@ void Tracer::run() {
         jobs_.pop_front();
       }
     }
-    if (job) job();
-    pending = pending_.finish(log_);
+    // Nothing thrown may end this thread (std::terminate): a job that
+    // throws is logged; an injection job fails closed itself (inject()).
+    try {
+      if (job) job();
+      pending = pending_.finish(log_);
+    } catch (const std::exception& e) {
+      log_.error("tracer: a job failed: {}", e.what());
+    }
   }
   // ptrace belongs to this thread: what is left is let go here.
-  pending_.drop();
+  pending_.drop(log_);
 }
 
 Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, std::optional<pid_t> self_writer,
@@ -66,18 +76,46 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
   auto done_future = done->get_future();
   auto shared_pin = std::make_shared<sys::UniqueFd>(std::move(pin));
   post([=, this, plan = std::move(plan), settle = std::move(settle)] {
+    try {
+      run_injection(tgid, plan, settle, self_writer, defer, *shared_pin, *interrupted, *done);
+    } catch (const std::exception& e) {
+      // Whatever state the target is in, it must not run on without its
+      // filter: kill it through the pin (the number may name another
+      // process by now), and fail the write if it is still waiting.
+      const bool killed = *shared_pin && syscall(SYS_pidfd_send_signal, shared_pin->get(), SIGKILL, nullptr, 0) == 0;
+      log_.error("injection into {} failed: {}; {}", tgid, e.what(), killed ? "killed it" : "could not kill it");
+      const Error failed = make_error(Errc::io, fmt::format("injection into {} failed: {}", tgid, e.what()));
+      try {
+        interrupted->set_value(failed);
+      } catch (const std::future_error&) {  // answered already
+      }
+      try {
+        done->set_value(failed);
+      } catch (const std::future_error&) {
+      }
+    }
+  });
+  if (!self_writer) return done_future.get();
+  BOOST_OUTCOME_TRY(interrupted_future.get());
+  return std::vector<pid_t>{};
+}
+
+void Tracer::run_injection(pid_t tgid, const Plan& plan, const Settle& settle, std::optional<pid_t> self_writer,
+                           bool defer, const sys::UniqueFd& pin, std::promise<Status>& interrupted,
+                           std::promise<Result<std::vector<pid_t>>>& done) {
+  {
     auto programs = plan();
     if (!programs) {
       // Nothing possible: the target is not touched.
       Result<Injection> failed = programs.error();
       settle(failed);  // may say what became of the target (killed: gone)
-      interrupted->set_value(failed.error());
-      done->set_value(failed.error());
+      interrupted.set_value(failed.error());
+      done.set_value(failed.error());
       return;
     }
     if (!programs.value().program) {  // nothing to install
-      interrupted->set_value(outcome::success());
-      done->set_value(std::vector<pid_t>{});
+      interrupted.set_value(outcome::success());
+      done.set_value(std::vector<pid_t>{});
       return;
     }
     const auto deadline = std::chrono::steady_clock::now() + deadline_;
@@ -86,9 +124,9 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
         tgid, *programs.value().program, programs.value().supervised.get(), self_writer, deadline,
         [&](const Status& s) {
           answered = static_cast<bool>(s);
-          interrupted->set_value(s);
+          interrupted.set_value(s);
         },
-        defer, *shared_pin, pending_, programs.value().probe_io_uring);
+        defer, pin, pending_, programs.value().probe_io_uring);
     if (!result && self_writer && answered) {
       // The write was answered already: the target must not run on unfiltered.
       if (::kill(tgid, SIGKILL) != 0 && errno != ESRCH)
@@ -99,13 +137,10 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
     }
     settle(result);
     if (result)
-      done->set_value(std::move(result.value().unfiltered));
+      done.set_value(std::move(result.value().unfiltered));
     else
-      done->set_value(result.error());
-  });
-  if (!self_writer) return done_future.get();
-  BOOST_OUTCOME_TRY(interrupted_future.get());
-  return std::vector<pid_t>{};
+      done.set_value(result.error());
+  }
 }
 
 Result<std::vector<Program>> Tracer::filters_of(pid_t tid, std::chrono::milliseconds wait) {

@@ -33,7 +33,9 @@ class Tracer {
   void start();
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
-  ~Tracer();  // finishes queued jobs, then joins (if started)
+  ~Tracer();
+  // Finishes the queued jobs and joins the thread (if started); idempotent.
+  void stop();
 
   // What to install, decided on this thread right before the target is
   // touched (so a plan always sees the outcome of every earlier job).
@@ -68,6 +70,10 @@ class Tracer {
 
  private:
   void run();
+  // inject()'s job, on this thread: plan, inject, settle, answer.
+  void run_injection(pid_t tgid, const Plan& plan, const Settle& settle, std::optional<pid_t> self_writer, bool defer,
+                     const sys::UniqueFd& pin, std::promise<Status>& interrupted,
+                     std::promise<Result<std::vector<pid_t>>>& done);
 
   sys::Log& log_;
   const std::chrono::milliseconds deadline_;

@@ -74,7 +74,8 @@ Status Filesystem::move_process(const Handle& h, std::string_view data, const Ca
   const GroupId from = member_of.value_or(kRootGroup);
   BOOST_OUTCOME_TRY(check_move(tree_, home, h.group, member_of));
   BOOST_OUTCOME_TRY(may_move(h, target, from));
-  if (from == h.group && member_of) return outcome::success();
+  // Read again: an exit delivered since makes the write a move, not a no-op.
+  if (from == h.group && hierarchy_.group_of(target.tgid)) return outcome::success();
   BOOST_OUTCOME_TRY(membership_.move(target, from, h.group, allowed, writer.pid));
   return persist();
 }

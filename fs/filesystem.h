@@ -13,24 +13,23 @@
 // Membership is read after Enforcement::sync(): every fork before a request
 // is in the view.
 //
-// Locks (syscg::Mutex, checked by Clang's -Wthread-safety), in the order
-// they may be taken; a lock is never taken while a later one is held:
-//   1. Filesystem::write_mu_ — serialises every mutation with its
-//      Enforcement calls (attach, barrier, policy_changed, adopt).
-//   2. Enforcement::pause_events() — held by a move across attach and the
-//      membership commit (Membership::move).
-//   1'. Handle::mu — a handle's snapshot, held while its text is rendered
-//      (which calls the Enforcement and takes 3 and 4); never held with 1
-//      or 2, so the two have no order between them.
-//   3. leaves: MetaTable::mu_, HandleTable::mu_, Membership::mu_,
-//      Denials::mu_ (and the sys::Log sink's): nothing is called while one
-//      is held, and no two are held at once.
-//   4. the Hierarchy's own lock (a leaf inside the core).
-// The Enforcement is called with at most 1, 2 and/or a Handle::mu held,
-// never with a leaf; its listener callbacks (forked, exited, trapped,
-// killed) take only leaves and the Hierarchy's lock, so the enforcer may
-// call them holding its own locks. Reads never take write_mu_, so a process
-// being stopped by the enforcer can still stat and read the mount.
+// Locks (syscg::Mutex, checked by Clang's -Wthread-safety): the daemon's
+// one order is in docs/ARCHITECTURE.md ("Locks"); syscgfs's share of it:
+//  - write_mu_ first: it serialises every mutation with its Enforcement
+//    calls (attach, barrier, policy_changed, adopt); the enforcer's locks
+//    (decide_mu_ for barrier, then the pause_events() lock a move holds
+//    across attach and the membership commit) come after it.
+//  - Handle::mu (a handle's snapshot, held while its text is rendered, which
+//    calls alive/stricter/may_subvert) is never held with write_mu_ or the
+//    pause: the two have no order between them.
+//  - Leaves: MetaTable::mu_, HandleTable::mu_, Membership::mu_, Denials::mu_
+//    (and the log sink's); nothing is called while one is held and no two
+//    are held at once; the Hierarchy's own lock comes last.
+// The Enforcement is never called with a leaf held; its listener callbacks
+// (forked, exited, trapped, killed) take only leaves and the Hierarchy's
+// lock, so the enforcer may call them holding its own locks. Reads never
+// take write_mu_, so a process being stopped by the enforcer can still
+// stat and read the mount.
 #pragma once
 
 #include "core/enforcement.h"

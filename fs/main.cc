@@ -76,8 +76,10 @@ std::string restore_state(syscg::fs::Filesystem& filesystem, const std::string& 
   if (loaded) return {};
   // An unreadable file is not a corrupt one: never set it aside.
   if (!fresh || loaded.error().code == syscg::Errc::io)
-    return fmt::format("{}: {} state ({}); start with -o fresh to set it aside and start empty", path,
-                       loaded.error().code == syscg::Errc::io ? "unreadable" : "corrupt", loaded.error().message);
+    return loaded.error().code == syscg::Errc::io
+               ? fmt::format("{}: unreadable state ({}); fix or remove it", path, loaded.error().message)
+               : fmt::format("{}: corrupt state ({}); start with -o fresh to set it aside and start empty", path,
+                             loaded.error().message);
   const std::string aside = path + ".corrupt";
   if (std::rename(path.c_str(), aside.c_str()) != 0)
     return fmt::format("{}: cannot set it aside: {}", path, std::strerror(errno));
@@ -138,7 +140,8 @@ int main(int argc, char** argv) {
   // One pidfd per tracked member: raise the soft fd limit to the hard one.
   if (rlimit fds{}; getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < fds.rlim_max) {
     fds.rlim_cur = fds.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &fds);
+    if (setrlimit(RLIMIT_NOFILE, &fds) != 0)
+      fmt::print(stderr, "syscgfs: warning: cannot raise the open-file limit: {}\n", std::strerror(errno));
   }
 
   // The composition root: every object is built here and wired explicitly.
@@ -170,7 +173,11 @@ int main(int argc, char** argv) {
     fuse_remove_signal_handlers(se.get());
     return fail(fmt::format("{}: mount failed", mountpoint.get()));
   }
-  fuse_daemonize(opts.foreground);
+  if (fuse_daemonize(opts.foreground) != 0) {
+    fuse_session_unmount(se.get());
+    fuse_remove_signal_handlers(se.get());
+    return fail("cannot go to the background");
+  }
   if (!opts.foreground) {
     syslog_log.emplace("syscgfs");
     log.set(*syslog_log);

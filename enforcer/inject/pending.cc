@@ -48,7 +48,15 @@ bool Pending::finish_detaches() {
   return !detaches_.empty();
 }
 
-void Pending::drop() {
+void Pending::drop(sys::Log& log) {
+  // A deferred tightening was acknowledged: its target must not run on
+  // without the filter once the tracer is gone. Fail closed.
+  for (auto& d : deferred_) {
+    if (d.threads.empty()) continue;
+    const pid_t tid = d.threads.front()->tid();
+    d.threads.front()->kill();
+    log.error("deferred filter for {} not installed before shutdown; killed it", tid);
+  }
   deferred_.clear();  // their destructors may add detaches
   (void)finish_detaches();
   detaches_.clear();

@@ -34,10 +34,10 @@ class Pending {
   // or exited. True while anything remains.
   bool finish(sys::Log& log);
 
-  // Lets go of everything now (the tracer thread ends): deferred threads
-  // are detached where stopped, never filtered; a thread still running
-  // stays traced until the daemon exits.
-  void drop();
+  // Lets go of everything now (the tracer thread ends): a target whose
+  // filter is still deferred is killed (its tightening was acknowledged) and
+  // logged; a thread still running stays traced until the daemon exits.
+  void drop(sys::Log& log);
 
   std::size_t deferred() const { return deferred_.size(); }
   std::size_t detaches() const { return detaches_.size(); }
