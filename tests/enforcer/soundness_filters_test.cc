@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -62,6 +63,34 @@ TEST_F(SoundnessTest, AMemberWhoseOwnFilterRefusesSeccompIsKilledByATightening) 
   EXPECT_TRUE(warning_names("g", "killed", a.pid())) << "syscalls.warnings:\n" << warnings("g");
   EXPECT_EQ(members("g"), std::vector<pid_t>{});
   release_from_daemon(a.child());
+}
+
+// A member whose /proc/PID/status outgrows a page (thousands of
+// supplementary groups: the Seccomp and CapEff lines come after Groups)
+// must still be moved and tightened: a status the daemon cannot parse must
+// never count as "the process is gone" (that skipped the tightening and the
+// deny returned success with the member unfiltered).
+TEST_F(SoundnessTest, AMemberWithAStatusLargerThanAPageIsStillTightened) {
+  mkgroup("g");
+  Attacker a({"serve"});
+  ASSERT_EQ(a.read_line(), "ready");
+  const auto grown = a.ask("groups 3000");
+  ASSERT_TRUE(grown.starts_with("groups ok ")) << grown;
+  ASSERT_GT(std::stol(grown.substr(10)), 8192) << grown;
+  ASSERT_MOVED(a.pid(), "g");  // the attach reads its status too
+  // Another grows its status once it is a member, before the tightening.
+  Attacker b({"serve"});
+  ASSERT_EQ(b.read_line(), "ready");
+  ASSERT_MOVED(b.pid(), "g");
+  const auto grown_later = b.ask("groups 3000");
+  ASSERT_TRUE(grown_later.starts_with("groups ok ")) << grown_later;
+  ASSERT_EQ(a.ask("uname"), "uname ok");
+  ASSERT_EQ(b.ask("uname"), "uname ok");
+  EXPECT_EQ(errno_name(deny("g", "uname")), "0");
+  EXPECT_EQ(a.ask("uname"), "uname EPERM");
+  EXPECT_EQ(b.ask("uname"), "uname EPERM");
+  EXPECT_EQ(a.ask("getppid"), "getppid ok");
+  EXPECT_EQ(members("g"), (std::vector<pid_t>{std::min(a.pid(), b.pid()), std::max(a.pid(), b.pid())}));
 }
 
 // ================================================================ 6. argument widths

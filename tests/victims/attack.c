@@ -37,6 +37,8 @@
 //   fill                                fill the kernel's per-chain filter
 //                                       budget with allow filters: "fill N
 //                                       ENOMEM" (N filters installed)
+//   groups N                            N supplementary groups: /proc/PID/status
+//                                       grows past a page ("groups ok BYTES")
 //   blockseccomp                        a filter of its own: seccomp and prctl
 //                                       return EACCES
 //   seccomp_wide OP FLAGS               raw seccomp(OP, FLAGS, allow-all prog),
@@ -102,6 +104,8 @@ void command(char* line) {
     fakeuringreg();
   } else if (!strcmp(cmd, "fakeclose")) {
     fakeclose();
+  } else if (!strcmp(cmd, "groups") && a1) {
+    manygroups(atoi(a1));
   } else if (!strcmp(cmd, "blockseccomp")) {
     blockseccomp();
   } else if (!strcmp(cmd, "seccomp_wide") && a1 && a2) {

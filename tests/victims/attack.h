@@ -71,6 +71,9 @@ void fill(void);
 void fakeclose(void);
 void fakeuringreg(void);
 void blockseccomp(void);
+// setgroups(n groups): the member's /proc/PID/status outgrows a page (the
+// fields syscg reads come after the Groups line). Says its size in bytes.
+void manygroups(int n);
 void seccomp_wide(unsigned long op, unsigned long flags);
 
 // ---------------------------------------------------------------- attack_uring.c
