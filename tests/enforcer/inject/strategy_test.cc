@@ -224,6 +224,21 @@ TEST_F(StrategyTest, ADeferredFilterThatFailsKillsTheTargetAndSaysSo) {
   EXPECT_NE(log.lines()[0].find("deferred filter for 100 failed"), std::string::npos) << log.lines()[0];
 }
 
+// A deferred tightening was acknowledged: when the tracer stops before the
+// target does, the target is killed, never let go unfiltered.
+TEST_F(StrategyTest, ADeferredTargetIsKilledWhenTheTracerStops) {
+  auto& leader = target.add(kPid);
+  leader.stops = false;
+  ASSERT_TRUE(run(nullptr, true, false, std::nullopt, std::chrono::steady_clock::now()));
+  ASSERT_EQ(pending.deferred(), 1u);
+  sys::MemoryLog log;
+  pending.drop(log);
+  EXPECT_TRUE(leader.killed);
+  EXPECT_EQ(pending.deferred(), 0u);
+  ASSERT_EQ(log.lines().size(), 1u);
+  EXPECT_NE(log.lines()[0].find("not installed before shutdown"), std::string::npos) << log.lines()[0];
+}
+
 TEST_F(StrategyTest, AnIoUringProbeIsNeverDeferred) {
   target.add(kPid).stops = false;
   auto r = run(nullptr, true, true, std::nullopt, std::chrono::steady_clock::now());
