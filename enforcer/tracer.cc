@@ -103,44 +103,42 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
 void Tracer::run_injection(pid_t tgid, const Plan& plan, const Settle& settle, std::optional<pid_t> self_writer,
                            bool defer, const sys::UniqueFd& pin, std::promise<Status>& interrupted,
                            std::promise<Result<std::vector<pid_t>>>& done) {
-  {
-    auto programs = plan();
-    if (!programs) {
-      // Nothing possible: the target is not touched.
-      Result<Injection> failed = programs.error();
-      settle(failed);  // may say what became of the target (killed: gone)
-      interrupted.set_value(failed.error());
-      done.set_value(failed.error());
-      return;
-    }
-    if (!programs.value().program) {  // nothing to install
-      interrupted.set_value(outcome::success());
-      done.set_value(std::vector<pid_t>{});
-      return;
-    }
-    const auto deadline = std::chrono::steady_clock::now() + deadline_;
-    bool answered = false;
-    auto result = inject_process(
-        tgid, *programs.value().program, programs.value().supervised.get(), self_writer, deadline,
-        [&](const Status& s) {
-          answered = static_cast<bool>(s);
-          interrupted.set_value(s);
-        },
-        defer, pin, pending_, programs.value().probe_io_uring);
-    if (!result && self_writer && answered) {
-      // The write was answered already: the target must not run on unfiltered.
-      if (::kill(tgid, SIGKILL) != 0 && errno != ESRCH)
-        log_.error("injection into {} failed after its own write ({}), and kill failed: {}", tgid,
-                   result.error().message, std::strerror(errno));
-      else
-        log_.error("injection into {} failed after its own write ({}); killed it", tgid, result.error().message);
-    }
-    settle(result);
-    if (result)
-      done.set_value(std::move(result.value().unfiltered));
-    else
-      done.set_value(result.error());
+  auto programs = plan();
+  if (!programs) {
+    // Nothing possible: the target is not touched.
+    Result<Injection> failed = programs.error();
+    settle(failed);  // may say what became of the target (killed: gone)
+    interrupted.set_value(failed.error());
+    done.set_value(failed.error());
+    return;
   }
+  if (!programs.value().program) {  // nothing to install
+    interrupted.set_value(outcome::success());
+    done.set_value(std::vector<pid_t>{});
+    return;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + deadline_;
+  bool answered = false;
+  auto result = inject_process(
+      tgid, *programs.value().program, programs.value().supervised.get(), self_writer, deadline,
+      [&](const Status& s) {
+        answered = static_cast<bool>(s);
+        interrupted.set_value(s);
+      },
+      defer, pin, pending_, programs.value().probe_io_uring);
+  if (!result && self_writer && answered) {
+    // The write was answered already: the target must not run on unfiltered.
+    if (::kill(tgid, SIGKILL) != 0 && errno != ESRCH)
+      log_.error("injection into {} failed after its own write ({}), and kill failed: {}", tgid, result.error().message,
+                 std::strerror(errno));
+    else
+      log_.error("injection into {} failed after its own write ({}); killed it", tgid, result.error().message);
+  }
+  settle(result);
+  if (result)
+    done.set_value(std::move(result.value().unfiltered));
+  else
+    done.set_value(result.error());
 }
 
 Result<std::vector<Program>> Tracer::filters_of(pid_t tid, std::chrono::milliseconds wait) {

@@ -101,6 +101,27 @@ TEST_F(PersistenceTest, ACorruptStateStopsTheDaemonUnlessToldToStartFresh) {
   EXPECT_EQ(::access((state_ + ".corrupt").c_str(), F_OK), 0) << "the corrupt file must be kept aside";
 }
 
+// A state file that cannot be read (here a directory: read(2) gives
+// EISDIR) is not a corrupt one: even with -o fresh the daemon refuses to
+// start and sets nothing aside.
+TEST_F(PersistenceTest, AnUnreadableStateStopsTheDaemonEvenWhenToldToStartFresh) {
+  ASSERT_EQ(::mkdir(state_.c_str(), 0700), 0);
+  char templ[] = "/tmp/syscgfs-unreadable-XXXXXX";
+  ASSERT_NE(mkdtemp(templ), nullptr);
+  const auto r =
+      sh("timeout 10 " + syscgfs_binary() + " " + templ + " -o state=" + state_ + " -o fresh 2>&1 >/dev/null", "/");
+  rmdir(templ);
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_NE(r.output.find("unreadable state"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("EISDIR"), std::string::npos) << r.output;
+  struct stat st {};
+  EXPECT_EQ(::stat(state_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode)) << "the state must be left where it is";
+  EXPECT_NE(::access((state_ + ".corrupt").c_str(), F_OK), 0) << "nothing is set aside";
+  ::rmdir(state_.c_str());
+}
+
 TEST_F(PersistenceTest, AKillMinus9LosesNoAcknowledgedWrite) {
   {
     auto m = mount();
