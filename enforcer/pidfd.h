@@ -6,6 +6,7 @@
 #include "core/ids.h"
 #include "enforcer/sys/unique_fd.h"
 
+#include <csignal>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/syscall.h>
@@ -24,6 +25,12 @@ inline sys::UniqueFd open_pidfd(Pid pid, unsigned flags = 0) {
 // A copy of the process's fd `fd` (needs ptrace rights over it).
 inline sys::UniqueFd take_fd(const sys::UniqueFd& pidfd, int fd) {
   return sys::UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
+}
+
+// SIGKILL to the process the pidfd names (never to a reused number).
+// False when it could not be sent (errno set; ESRCH: it has ended).
+inline bool kill_by(const sys::UniqueFd& pidfd) {
+  return pidfd && syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) == 0;
 }
 
 // True once the process has ended (its whole thread group); an error

@@ -153,7 +153,7 @@ bool ProcessTracker::kill(Pid tgid) {
   MutexLock lock(mu_);
   auto it = pidfds_.find(tgid);
   if (it == pidfds_.end()) return false;
-  return syscall(SYS_pidfd_send_signal, it->second.get(), SIGKILL, nullptr, 0) == 0;
+  return kill_by(it->second);
 }
 
 sys::UniqueFd ProcessTracker::pidfd(Pid tgid) {

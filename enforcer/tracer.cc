@@ -1,5 +1,6 @@
 #include "enforcer/tracer.h"
 
+#include "enforcer/pidfd.h"
 #include "enforcer/shutdown_signals.h"
 
 #include <cerrno>
@@ -82,7 +83,7 @@ Result<std::vector<pid_t>> Tracer::inject(pid_t tgid, Plan plan, Settle settle, 
       // Whatever state the target is in, it must not run on without its
       // filter: kill it through the pin (the number may name another
       // process by now), and fail the write if it is still waiting.
-      const bool killed = *shared_pin && syscall(SYS_pidfd_send_signal, shared_pin->get(), SIGKILL, nullptr, 0) == 0;
+      const bool killed = kill_by(*shared_pin);
       log_.error("injection into {} failed: {}; {}", tgid, e.what(), killed ? "killed it" : "could not kill it");
       const Error failed = make_error(Errc::io, fmt::format("injection into {} failed: {}", tgid, e.what()));
       try {
@@ -128,7 +129,10 @@ void Tracer::run_injection(pid_t tgid, const Plan& plan, const Settle& settle, s
       defer, pin, pending_, programs.value().probe_io_uring);
   if (!result && self_writer && answered) {
     // The write was answered already: the target must not run on unfiltered.
-    if (::kill(tgid, SIGKILL) != 0 && errno != ESRCH)
+    // Through the pin where there is one: the number may name another
+    // process by now.
+    const bool killed = pin ? kill_by(pin) : ::kill(tgid, SIGKILL) == 0;
+    if (!killed && errno != ESRCH)
       log_.error("injection into {} failed after its own write ({}), and kill failed: {}", tgid, result.error().message,
                  std::strerror(errno));
     else
