@@ -28,7 +28,7 @@ std::string_view reason(NoListener why) {
     case NoListener::own_listener: return "own-listener";
     case NoListener::threads_diverged: return "threads-diverged";
     case NoListener::not_stopped: return "not-stopped";
-    case NoListener::shared_files: return "shared-files";
+    case NoListener::no_thread: return "no-thread";
     case NoListener::unsupported: return "kernel-too-old";
     case NoListener::refused: return "daemon-restarted";
     case NoListener::lost: return "listener-lost";

@@ -37,6 +37,85 @@ Result<T> in_window(Thread& t, std::span<const unsigned char> image,
 
 std::string errno_text(long rc) { return std::strerror(static_cast<int>(-rc)); }
 
+// The member's own filters could route our calls to a listener of its own,
+// which could answer "done" without running them, and another of its
+// threads could install a filter meanwhile: the kernel's chain must hold
+// ours, byte for byte, right above the filters there were before. (It
+// counts from the oldest filter: kernel/seccomp.c get_nth_filter.)
+Status read_back(Thread& t, const Program& program, unsigned filters_before) {
+  auto got = t.filter(filters_before);
+  if (got && got.value().size() == program.size() &&
+      std::memcmp(got.value().data(), program.data(), program.size() * sizeof(sock_filter)) == 0)
+    return outcome::success();
+  return make_error(
+      Errc::permission,
+      fmt::format("the injected seccomp reported success but our filter is not in the chain "
+                  "(filter {}: {}, ours {} instructions)",
+                  filters_before, got ? fmt::format("{} instructions", got.value().size()) : got.error().message,
+                  program.size()));
+}
+
+// Ends the private thread; its table, holding the only other copy of the
+// listener, goes with it. It must really be gone (a filter of the member's
+// own can fake exit's "success" with ERRNO(0), or refuse it): else the
+// process is killed, as the listener would stay with it.
+Status end_private(Thread& w, int serve) {
+  auto ended = w.call(SYS_exit, 0, 0, 0, 0, serve);
+  if (!w.attached()) return outcome::success();  // exited, and reaped
+  w.kill();
+  return make_error(Errc::permission,
+                    fmt::format("the thread holding the listener did not exit ({}); killed the process",
+                                ended ? errno_text(ended.value()) : ended.error().message));
+}
+
+// seccomp(NEW_LISTENER | TSYNC | TSYNC_ESRCH) from a private thread
+// (Thread::spawn_private), so that the listener is created in a table no
+// other task holds, rather than the process's own, which another process
+// could share (clone(CLONE_FILES)) and take it from. TSYNC gives the filter
+// to every thread of the process. Inside t's window, program staged at
+// `scratch` (the threads share the memory).
+Result<Installed> with_listener(Thread& t, const Program& program, std::uint64_t scratch, unsigned filters_before) {
+  // While the listener exists in the private thread's table, any process
+  // allowed to ptrace the target (same uid, Yama permitting) could take it
+  // with pidfd_getfd: a non-dumpable target needs CAP_SYS_PTRACE for that.
+  BOOST_OUTCOME_TRY(was, t.call(SYS_prctl, PR_GET_DUMPABLE, 0));
+  BOOST_OUTCOME_TRY(off, t.call(SYS_prctl, PR_SET_DUMPABLE, 0));
+  if (was < 0 || off != 0) return Installed{-EPERM, {}, false};
+  // Dumpable again, through the new filter when there is one (it may route
+  // prctl: answered like exit). A call that cannot run fails the
+  // injection; a prctl that refuses leaves the target non-dumpable, the
+  // safe side.
+  const auto dumpable_again = [&](int serve) -> Status {
+    BOOST_OUTCOME_TRY(t.call(SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(was), 0, 0, serve));
+    return outcome::success();
+  };
+  BOOST_OUTCOME_TRY(spawned, t.spawn_private());
+  if (!spawned.thread) {
+    BOOST_OUTCOME_TRY(dumpable_again(-1));
+    return Installed{spawned.rc, {}, spawned.rc != -EINVAL};
+  }
+  Thread& w = *spawned.thread;
+  BOOST_OUTCOME_TRY(w.open_window({}));
+  constexpr unsigned long kFlags =
+      SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  BOOST_OUTCOME_TRY(rc, w.call(SYS_seccomp, SECCOMP_SET_MODE_FILTER, kFlags, scratch));
+  Status checked = rc >= 0 ? read_back(t, program, filters_before) : outcome::success();
+  sys::UniqueFd listener;
+  if (rc >= 0 && checked) listener = w.take_fd(static_cast<int>(rc));
+  BOOST_OUTCOME_TRY(end_private(w, listener.get()));
+  BOOST_OUTCOME_TRY(checked);
+  if (rc < 0) {
+    BOOST_OUTCOME_TRY(dumpable_again(-1));
+    if (rc == -ESRCH || rc == -EBUSY || rc == -EINVAL || rc == -EPERM) return Installed{rc, {}, false};
+    return make_error(rc == -ENOMEM ? Errc::limit : Errc::invalid,
+                      fmt::format("injected seccomp failed: {}", errno_text(rc)));
+  }
+  BOOST_OUTCOME_TRY(dumpable_again(listener.get()));
+  Installed out;
+  out.listener = std::move(listener);  // without it the routed numbers fail with ENOSYS: closed, not open
+  return out;
+}
+
 }  // namespace
 
 Result<Installed> install(Thread& t, const Program& program, bool tsync, pid_t listener_of) {
@@ -60,74 +139,14 @@ Result<Installed> install(Thread& t, const Program& program, bool tsync, pid_t l
     if (!state_before.no_new_privs)
       return make_error(Errc::permission, "the injected prctl reported success but no_new_privs is off");
     if (program.empty()) return Installed{};  // no new filter: no_new_privs only
-    unsigned long flags = tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0;
-    // NEW_LISTENER with TSYNC needs TSYNC_ESRCH: a diverging thread is then
-    // -ESRCH instead of a thread id, which would collide with the fd.
-    if (listener_of > 0) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
-    // While the listener sits in the target's fd table, any process allowed
-    // to ptrace the target (same uid, Yama permitting) could take it with
-    // pidfd_getfd: a non-dumpable target needs CAP_SYS_PTRACE for that.
-    long dumpable = 1;
-    if (listener_of > 0) {
-      BOOST_OUTCOME_TRY(was, t.call(SYS_prctl, PR_GET_DUMPABLE, 0));
-      BOOST_OUTCOME_TRY(off, t.call(SYS_prctl, PR_SET_DUMPABLE, 0));
-      if (was < 0 || off != 0) return Installed{-EPERM, {}};
-      dumpable = was;
-    }
-    // The member's own filters could route our calls to a listener of its
-    // own, which could answer "done" without running them, and another of
-    // its threads could install a filter meanwhile: the kernel's chain must
-    // hold ours, byte for byte, right above the filters there were before.
-    // (It counts from the oldest filter: kernel/seccomp.c get_nth_filter.)
-    BOOST_OUTCOME_TRY(rc, t.call(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, scratch));
+    if (listener_of > 0) return with_listener(t, program, scratch, state_before.filters);
+    BOOST_OUTCOME_TRY(rc, t.call(SYS_seccomp, SECCOMP_SET_MODE_FILTER, tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0, scratch));
     if (rc >= 0) {
-      auto got = t.filter(state_before.filters);
-      if (!got || got.value().size() != program.size() ||
-          std::memcmp(got.value().data(), program.data(), program.size() * sizeof(sock_filter)) != 0)
-        return make_error(Errc::permission,
-                          fmt::format("the injected seccomp reported success but our filter is not in the chain "
-                                      "(filter {}: {}, ours {} instructions)",
-                                      state_before.filters,
-                                      got ? fmt::format("{} instructions", got.value().size()) : got.error().message,
-                                      program.size()));
+      BOOST_OUTCOME_TRY(read_back(t, program, state_before.filters));
+      return Installed{rc, {}};
     }
-    // No listener: dumpable again (unfiltered prctl). A call that cannot
-    // run (the thread died or was killed) is an error; a prctl that refuses
-    // leaves the target non-dumpable, the safe side.
-    if (listener_of > 0 && rc < 0) {
-      BOOST_OUTCOME_TRY(t.call(SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable)));
-    }
-    if (listener_of > 0 && (rc == -ESRCH || rc == -EBUSY || rc == -EINVAL || rc == -EPERM)) return Installed{rc, {}};
-    if (rc < 0)
-      return make_error(rc == -ENOMEM ? Errc::limit : Errc::invalid,
-                        fmt::format("injected seccomp failed: {}", errno_text(rc)));
-    if (listener_of <= 0) return Installed{rc, {}};
-    // rc is the listener's fd in the target. Every other thread is stopped
-    // and no other process shares the fd table (checked by the caller), so
-    // nothing can take a copy before the close below.
-    Installed out;
-    out.listener = t.take_fd(static_cast<int>(rc), listener_of);
-    auto closed = t.call(SYS_close, static_cast<std::uint64_t>(rc), 0, 0, 0, out.listener.get());
-    // A filter of its own can fake the close (ERRNO(0) returns 0 and runs
-    // nothing): the fd must really be gone. Every thread is stopped, so
-    // nothing can have reused the number meanwhile.
-    if (closed && closed.value() == 0 && t.holds_fd(static_cast<int>(rc)).value_or(false)) closed = -EEXIST;
-    if (!closed || closed.value() != 0) {
-      // The listener would stay with the target, which could answer its
-      // own notifications: it must not run on (fail closed). E.g. a filter
-      // of its own denies close.
-      t.kill();
-      return make_error(Errc::permission,
-                        fmt::format("the listener could not be closed in {} ({}); killed it", listener_of,
-                                    closed ? errno_text(closed.value()) : closed.error().message));
-    }
-    // Dumpable again, through the new filter, which may route prctl:
-    // answered like close. A call that cannot run (the thread died, or was
-    // killed because it never returned) fails the injection; a prctl that
-    // refuses leaves the target non-dumpable, the safe side.
-    BOOST_OUTCOME_TRY(
-        t.call(SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(dumpable), 0, 0, out.listener.get()));
-    return out;  // without a listener the routed numbers fail with ENOSYS: closed, not open
+    return make_error(rc == -ENOMEM ? Errc::limit : Errc::invalid,
+                      fmt::format("injected seccomp failed: {}", errno_text(rc)));
   });
 }
 

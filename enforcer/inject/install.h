@@ -6,8 +6,11 @@
 // Contract:
 //  - The thread is stopped; it is restored exactly afterwards (registers,
 //    signal mask, stack bytes), or killed when it cannot be.
-//  - A listener never stays in the target: when its close there fails (or
-//    is faked), the thread is killed.
+//  - A listener is never created in the process's own fd table, which
+//    another process may share (clone(CLONE_FILES)): a short-lived private
+//    thread (Thread::spawn_private) installs the filter, and the listener
+//    leaves with that thread's exit; when the exit fails (or is faked), the
+//    process is killed.
 #pragma once
 
 #include "enforcer/inject/target.h"
@@ -22,14 +25,17 @@ struct Installed {
   // Other failures are errors.
   long rc = 0;
   sys::UniqueFd listener;  // the daemon's copy, when one was asked for and taken
+  // With a listener: the private thread could not be made (rc is then the
+  // clone's -errno; a kernel without PIDFD_THREAD is rc -EINVAL, false).
+  bool no_thread = false;
 };
 
 // prctl(PR_SET_NO_NEW_PRIVS, 1) then seccomp(SET_MODE_FILTER, flags,
 // program) in `thread`, the kernel's chain read back to check it holds
-// `program`. With `listener_of` (the target's process id): NEW_LISTENER |
-// TSYNC_ESRCH (TSYNC must be true and every other thread stopped), the
-// listener taken into the daemon and closed in the target (killed when that
-// fails: Errc::permission). An empty program sets no_new_privs only.
+// `program`. With `listener_of` (the target's process id): from a private
+// thread, NEW_LISTENER | TSYNC | TSYNC_ESRCH, the listener taken into the
+// daemon and the thread ended (the process killed when that fails:
+// Errc::permission). An empty program sets no_new_privs only.
 Result<Installed> install(Thread& thread, const Program& program, bool tsync, pid_t listener_of = 0);
 
 // Whether the (stopped) thread has an io_uring context (one probe

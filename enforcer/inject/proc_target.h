@@ -19,7 +19,6 @@ class ProcTarget final : public Target {
   bool in_group(pid_t tid) override;
   std::optional<unsigned> chain_length(pid_t tid) override;
   std::set<pid_t> children() override;
-  bool shares_files() override;
   bool ended() override;
   void pause() override { backoff_.pause(); }
 

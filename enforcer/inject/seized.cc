@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <csignal>
 #include <poll.h>
+#include <sched.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 namespace syscg::enforcer::inject {
@@ -41,6 +43,10 @@ Result<std::unique_ptr<Seized>> Seized::seize(pid_t tid, Pending& pending) {
 
 Seized::~Seized() {
   if (tid_ <= 0) return;
+  if (owned_) {
+    kill();  // never let go: see Spawned
+    return;
+  }
   if (stopped_) {
     // A tracee killed meanwhile cannot be detached: reap it later.
     if (!detach(tid_, pending_signal_)) pending_.detach_later(tid_);
@@ -207,30 +213,34 @@ Result<long> Seized::call(long nr, std::uint64_t a0, std::uint64_t a1, std::uint
   // it): the tracer thread must not hang on that; the target is killed.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   Backoff backoff;
-  for (;;) {
-    if (serve >= 0) {
-      // The new filter may route this very call to its listener, which no
-      // one else serves yet: answer it here while waiting for the trap (the
-      // 1 ms poll is this loop's pause).
-      pollfd p{serve, POLLIN, 0};
-      if (poll(&p, 1, 1) > 0)
-        answer_one(serve, [&](const seccomp_notif& req) {
-          return req.pid == static_cast<__u32>(tid_) && req.data.nr == nr && req.data.args[0] == a0;
-        });
-    }
-    auto waited = poll_wait(tid_);
-    if (!waited) return gone(fmt::format("thread {}: {}", tid_, waited.error().message));
-    if (!waited.value()) {
+  // The next stop's status; errors: gone, or limit (killed).
+  const auto await_stop = [&]() -> Result<int> {
+    for (;;) {
+      auto waited = poll_wait(tid_);
+      if (!waited) return gone(fmt::format("thread {}: {}", tid_, waited.error().message));
+      if (waited.value()) return *waited.value();
+      if (serve >= 0) {
+        // The new filter may route this very call to its listener, which
+        // no one else serves yet: answer it here while waiting for the
+        // trap. Never a timed poll: the trap does not wake the listener,
+        // so its timeout would be paid by every call.
+        pollfd p{serve, POLLIN, 0};
+        if (poll(&p, 1, 0) > 0)
+          answer_one(serve, [&](const seccomp_notif& req) {
+            return req.pid == static_cast<__u32>(tid_) && req.data.nr == nr && req.data.args[0] == a0;
+          });
+      }
       if (std::chrono::steady_clock::now() > deadline) {
         kill();
         return make_error(Errc::limit,
                           "an injected call did not return (held by a listener of the member's "
                           "own?); killed it");
       }
-      if (serve < 0) backoff.pause();
-      continue;
+      backoff.pause();
     }
-    const int status = *waited.value();
+  };
+  for (;;) {
+    BOOST_OUTCOME_TRY(status, await_stop());
     if (WIFEXITED(status) || WIFSIGNALED(status)) return gone("the process died during injection");
     stopped_ = true;
     // The single-step trap is a plain SIGTRAP signal-delivery-stop. An
@@ -249,20 +259,33 @@ Result<long> Seized::call(long nr, std::uint64_t a0, std::uint64_t a1, std::uint
   return static_cast<long>(after.rax);
 }
 
-sys::UniqueFd Seized::take_fd(int fd, pid_t tgid) {
-  // The fd is in this thread's table: take it through a pidfd for this
-  // thread (PIDFD_THREAD, Linux 6.9), not the leader's, which may be a
-  // zombie (pthread_exit) whose table is gone; older kernels: the leader.
-  pidfd_ = open_pidfd(tid_, kPidfdThread);
-  if (!pidfd_) pidfd_ = open_pidfd(tgid);
-  if (!pidfd_) return {};
-  return enforcer::take_fd(pidfd_, fd);
+Result<Spawned> Seized::spawn_private() {
+  // The listener is taken from the new thread's table alone: that needs a
+  // pidfd naming the thread (PIDFD_THREAD, Linux 6.9); a leader's pidfd
+  // would reach the process's shared table, where that fd number is
+  // something else.
+  if (!open_pidfd(tid_, kPidfdThread)) return Spawned{-EINVAL, nullptr};
+  // No CLONE_FILES: dup_fd() gives the thread a private copy of the table,
+  // which no other task holds or can ever join (only clone(CLONE_FILES)
+  // from a holder shares a table, and this thread only ever runs our
+  // calls). No stack of its own (0: it keeps ours): it runs no code of the
+  // process, only injected syscall instructions, which touch no memory.
+  // CLONE_PTRACE attaches it to us with the seize semantics of its parent:
+  // it stops (PTRACE_EVENT_STOP) before returning to user mode, and
+  // copy_process() clears the single-step flag it would inherit.
+  constexpr std::uint64_t kFlags = CLONE_VM | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_PTRACE;
+  BOOST_OUTCOME_TRY(rc, call(SYS_clone, kFlags, 0, 0, 0));
+  if (rc <= 0) return Spawned{rc < 0 ? rc : -EINVAL, nullptr};
+  std::unique_ptr<Seized> thread(new Seized(static_cast<pid_t>(rc), pending_));
+  thread->owned_ = true;
+  BOOST_OUTCOME_TRY(thread->wait_stop(std::chrono::steady_clock::now() + std::chrono::seconds(2)));
+  return Spawned{0, std::move(thread)};
 }
 
-std::optional<bool> Seized::holds_fd(int fd) {
-  if (!pidfd_) return std::nullopt;
-  sys::UniqueFd still = enforcer::take_fd(pidfd_, fd);
-  return still || errno != EBADF;  // EBADF alone says it is gone
+sys::UniqueFd Seized::take_fd(int fd) {
+  const sys::UniqueFd pidfd = open_pidfd(tid_, kPidfdThread);
+  if (!pidfd) return {};
+  return enforcer::take_fd(pidfd, fd);
 }
 
 void Seized::kill() {

@@ -39,8 +39,8 @@ class Seized final : public Thread {
                     int serve = -1) override;
   Status restore() override;
   Status close_window() override;
-  sys::UniqueFd take_fd(int fd, pid_t tgid) override;
-  std::optional<bool> holds_fd(int fd) override;
+  Result<Spawned> spawn_private() override;
+  sys::UniqueFd take_fd(int fd) override;
   void kill() override;
 
  private:
@@ -54,6 +54,7 @@ class Seized final : public Thread {
   Pending& pending_;
   int pending_signal_ = 0;  // a signal-delivery-stop's signal, re-sent at detach
   bool stopped_ = false;
+  bool owned_ = false;  // spawned by us (spawn_private): killed, never let go
   // The window (open_window .. restore).
   struct Window {
     user_regs_struct regs{};
@@ -62,7 +63,6 @@ class Seized final : public Thread {
     std::uint64_t scratch = 0;
     std::vector<unsigned char> old;  // the stack bytes the image covers
   } window_;
-  sys::UniqueFd pidfd_;  // take_fd's, for holds_fd
 };
 
 }  // namespace syscg::enforcer::inject

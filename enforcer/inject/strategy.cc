@@ -171,14 +171,12 @@ Result<Injection> inject_process(Target& target, Pending& pending, const Request
   }
 
   if (req.supervised && !req.supervised->empty()) {
-    // The listener will sit in the fd table for two injected calls: no
-    // thread may run meanwhile (a fork would copy it to a child that could
-    // then answer its own notifications).
+    // Every thread stopped, so that the children listed are exactly those
+    // forked before the filter. (The listener itself never enters the
+    // process's table: install.h.)
     auto all_stopped = stop_rest(target, known, others, req.deadline);
     if (all_stopped && target.ended()) return gone();
-    if (all_stopped && target.shares_files()) {
-      out.why = NoListener::shared_files;
-    } else if (all_stopped) {
+    if (all_stopped) {
       const auto children = target.children();  // stable: every thread is stopped
       out.unfiltered.assign(children.begin(), children.end());
       BOOST_OUTCOME_TRY(got, install(first, *req.supervised, true, tgid));
@@ -187,7 +185,7 @@ Result<Injection> inject_process(Target& target, Pending& pending, const Request
         if (!out.listener) out.why = NoListener::lost;
         return out;
       }
-      out.why = why_not(got.rc);
+      out.why = got.no_thread ? NoListener::no_thread : why_not(got.rc);
       if (got.rc != -ESRCH) {
         BOOST_OUTCOME_TRY(plain, install(first, req.program, true));
         if (plain.rc == 0) return out;

@@ -16,15 +16,15 @@ namespace syscg::enforcer {
 // instead): the chain holds a listener already (the process brought its
 // own; one per chain), the threads' filters diverge (TSYNC cannot give them
 // one filter), a thread could not be stopped (it could fork while the
-// listener sits in the fd table), the fd table is shared with another
-// process (clone(CLONE_FILES)), which could take the listener; the kernel
-// cannot combine a listener with TSYNC (before 5.7).
+// listener sits in the fd table), the private thread that takes the
+// listener could not be made (clone refused); the kernel cannot combine a
+// listener with TSYNC (before 5.7) or name a thread with a pidfd (6.9).
 enum class NoListener : std::uint8_t {
   none,
   own_listener,
   threads_diverged,
   not_stopped,
-  shared_files,
+  no_thread,
   unsupported,
   refused,  // the chain forbids new listeners: a supervised filter of a previous daemon
   lost

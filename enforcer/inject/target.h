@@ -77,13 +77,14 @@ class Thread {
   // Turns EXITKILL off again (the window is closed).
   virtual Status close_window() = 0;
 
-  // A copy of the thread's fd `fd` (pidfd_getfd through a pidfd of this
-  // thread, or of process `tgid` on kernels without PIDFD_THREAD); invalid
-  // when it cannot be taken.
-  virtual sys::UniqueFd take_fd(int fd, pid_t tgid) = 0;
-  // After take_fd: whether the thread still holds `fd` (nullopt: cannot
-  // tell, no pidfd).
-  virtual std::optional<bool> holds_fd(int fd) = 0;
+  // Inside the window: clone()s a thread of the same process that shares
+  // everything but the fd table, of which it gets a private copy (no
+  // CLONE_FILES), traced from birth (CLONE_PTRACE) and stopped before its
+  // first instruction (see Spawned). Errors: the clone could not run.
+  virtual Result<struct Spawned> spawn_private() = 0;
+  // A copy of the thread's fd `fd`, taken through a pidfd of this thread
+  // alone (PIDFD_THREAD); invalid when it cannot be taken.
+  virtual sys::UniqueFd take_fd(int fd) = 0;
 
   // Fail closed: SIGKILL; its death is collected later (Pending).
   virtual void kill() = 0;
@@ -91,6 +92,17 @@ class Thread {
 
 using ThreadPtr = std::unique_ptr<Thread>;
 using Threads = std::list<ThreadPtr>;
+
+// spawn_private()'s outcome: the new thread, or no thread and the clone's
+// -errno (refused: a filter of the member's own, RLIMIT_NPROC, pids.max),
+// or -EINVAL for a kernel without PIDFD_THREAD (Linux 6.9), where nothing
+// could be taken from the new thread's table. The new thread is never let
+// go: unless it exited, destroying it kills the process (it would run the
+// process's code from the injected call on a borrowed stack).
+struct Spawned {
+  long rc = 0;
+  ThreadPtr thread;
+};
 
 // The process being injected, as a whole.
 class Target {
@@ -108,8 +120,6 @@ class Target {
   virtual std::optional<unsigned> chain_length(pid_t tid) = 0;
   // Its children (every thread's).
   virtual std::set<pid_t> children() = 0;
-  // Whether another process shares its fd table (or that cannot be told).
-  virtual bool shares_files() = 0;
   // Whether the process identified earlier (the pin) has ended: its number
   // may then name another process.
   virtual bool ended() = 0;

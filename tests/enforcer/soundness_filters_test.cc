@@ -4,7 +4,7 @@
 // the invariant is checked on every attempt.
 //
 // The member's own filters: a used-up filter budget, a filter refusing
-// seccomp or faking close, and the arguments' upper bits.
+// seccomp or faking exit, and the arguments' upper bits.
 #include "tests/support/soundness_fixture.h"
 
 #include <gtest/gtest.h>
@@ -106,11 +106,11 @@ const std::vector<std::string> kWideListenerCalls{
 
 // Its own filter fakes the injected close() of the listener (ERRNO(0)):
 // it would keep a copy and answer its own routed calls. It must not run on.
-TEST_F(SoundnessTest, AMemberFakingTheListenersCloseIsKilled) {
+TEST_F(SoundnessTest, AMemberFakingThePrivateThreadsExitIsKilled) {
   mkgroup("g", "uname");
   Attacker a({"serve"});
   ASSERT_EQ(a.read_line(), "ready");
-  ASSERT_EQ(a.ask("fakeclose"), "fakeclose ok");
+  ASSERT_EQ(a.ask("fakeexit"), "fakeexit ok");
   EXPECT_NE(errno_name(move(a.pid(), "g")), "0");
   EXPECT_EQ(a.child().wait_for(5s), 128 + SIGKILL) << "still runs; uname: " << a.ask("uname");
   EXPECT_EQ(members("g"), std::vector<pid_t>{});

@@ -50,7 +50,7 @@
 //                                       registered-ring table (no fd, no map)
 //   fakeuringreg                        a filter of its own: io_uring_register
 //                                       -> EINVAL ("never used io_uring")
-//   fakeclose                           a filter of its own: close -> ERRNO(0)
+//   fakeexit                            a filter of its own: exit -> ERRNO(0)
 //   uring_nop | uring_read PATH [held]  a ring running NOP / OPENAT + READ
 //                                       ("held": through the ring of uring_hold)
 //   tidat PID                           create threads until one has thread
@@ -102,8 +102,8 @@ void command(char* line) {
     fill();
   } else if (!strcmp(cmd, "fakeuringreg")) {
     fakeuringreg();
-  } else if (!strcmp(cmd, "fakeclose")) {
-    fakeclose();
+  } else if (!strcmp(cmd, "fakeexit")) {
+    fakeexit();
   } else if (!strcmp(cmd, "groups") && a1) {
     manygroups(atoi(a1));
   } else if (!strcmp(cmd, "blockseccomp")) {

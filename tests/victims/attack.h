@@ -68,7 +68,7 @@ void thread_cmd(void);
 // ---------------------------------------------------------------- attack_seccomp.c
 
 void fill(void);
-void fakeclose(void);
+void fakeexit(void);
 void fakeuringreg(void);
 void blockseccomp(void);
 // setgroups(n groups): the member's /proc/PID/status outgrows a page (the

@@ -1,5 +1,5 @@
 // attack: filters of the member's own — a used-up filter budget, fakes of
-// close and io_uring_register, a filter refusing seccomp and prctl, and
+// exit and io_uring_register, a filter refusing seccomp and prctl, and
 // seccomp(2) with wide arguments.
 #include "attack.h"
 
@@ -32,18 +32,18 @@ void fill(void) {
   say("fill %d %s", count, en(last));
 }
 
-// A filter of its own that fakes close (ERRNO(0): returns 0, runs nothing),
-// so that the daemon's listener would stay in its table after the injected
-// close (found by an attacker review).
-void fakeclose(void) {
+// A filter of its own that fakes exit (ERRNO(0): returns 0, runs nothing),
+// so that the private thread holding the daemon's listener would stay, with
+// the listener in its table, after the injected exit.
+void fakeexit(void) {
   struct sock_filter f[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close, 1, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0),
   };
   (void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  say("fakeclose %s", en(install(f, sizeof f / sizeof f[0], 0) != 0 ? errno : 0));
+  say("fakeexit %s", en(install(f, sizeof f / sizeof f[0], 0) != 0 ? errno : 0));
 }
 
 // A filter of its own answering io_uring_register with EINVAL, the kernel's

@@ -9,9 +9,10 @@
 //                            sleeps MS (the reply comes after it ends);
 //                            "listener" installs an allow-all filter with a
 //                            seccomp listener of its own and keeps it
-//                            (print "listener ok|ERR"); "closetrap"
-//                            installs a filter of its own refusing close(N)
-//                            for N its next fd (print "closetrap N ok");
+//                            (print "listener ok|ERR"); "exittrap" /
+//                            "clonetrap" install a filter of its own
+//                            refusing exit / clone with EPERM (print
+//                            "exittrap ok");
 //                            "clonefiles" starts a process (not a thread)
 //                            sharing its fd table, which keeps copying fd N
 //                            and serves any seccomp listener it gets (print
@@ -195,12 +196,11 @@ bool is_listener(int fd) {
 }
 
 // A filter of its own: close(n) fails with EPERM, everything else runs.
-bool close_trap(int n) {
+// A filter of its own that refuses `nr` with EPERM.
+bool refuse(unsigned nr) {
   sock_filter f[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close, 0, 3),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[0])),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(n), 0, 1),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
@@ -234,9 +234,8 @@ int main(int argc, char** argv) {
         say("vforked");
         continue;
       }
-      if (line == "closetrap") {
-        const int n = lowest_free_fd();
-        say("closetrap " + std::to_string(n) + (close_trap(n) ? " ok" : " ERR"));
+      if (line == "exittrap" || line == "clonetrap") {
+        say(line + (refuse(line == "exittrap" ? SYS_exit : SYS_clone) ? " ok" : " ERR"));
         continue;
       }
       if (line == "clonefiles") {

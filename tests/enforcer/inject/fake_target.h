@@ -29,8 +29,8 @@ struct FakeThreadState {
   long seccomp_rc = 0;           // seccomp's answer (0: installed)
   std::optional<long> tsync_rc;  // seccomp's answer with TSYNC (no listener), if not seccomp_rc
   long listener_seccomp_rc = 0;  // seccomp's answer when a listener is asked for
-  long close_rc = 0;             // close()'s answer
-  bool fake_close = false;       // close answers 0 but the fd stays (a filter's ERRNO(0))
+  long spawn_rc = 0;             // spawn_private: the clone's answer (0: a private thread)
+  std::optional<long> exit_rc;   // the private thread's exit: answers this and stays
   bool restore_fails = false;
   int close_window_errno = 0;  // PTRACE_SETOPTIONS(0) failing with this
   long io_uring_rc = -EINVAL;  // the probe's answer (-EINVAL: no context)
@@ -47,12 +47,20 @@ struct FakeThreadState {
   bool released = false;                     // the strategy let it go
   std::vector<std::uint64_t> seccomp_flags;  // every seccomp call's flags
   std::vector<unsigned char> image;
+  // A private thread: its process's state (seccomp goes there: TSYNC), and
+  // the calls it made. A spawning thread keeps the one it made.
+  FakeThreadState* process = nullptr;
+  std::vector<long> calls;
+  std::shared_ptr<FakeThreadState> spawned;
 };
 
 class FakeThread final : public Thread {
  public:
   explicit FakeThread(std::shared_ptr<FakeThreadState> s) : s_(std::move(s)) {}
-  ~FakeThread() override { s_->released = true; }
+  ~FakeThread() override {
+    s_->released = true;
+    if (s_->process && s_->attached) kill();  // a private thread is never let go
+  }
   pid_t tid() const override { return s_->tid; }
   bool attached() const override { return s_->attached; }
   Status interrupt() override { return outcome::success(); }
@@ -82,6 +90,9 @@ class FakeThread final : public Thread {
   Status write(std::uint64_t, const void*, std::size_t) override { return outcome::success(); }
   Result<long> call(long nr, std::uint64_t a0, std::uint64_t a1, std::uint64_t, std::uint64_t, int) override {
     if (!s_->in_window) return make_error(Errc::invalid, "a call outside the window");
+    s_->calls.push_back(nr);
+    // A private thread's seccomp is the process's (TSYNC), scripted there.
+    FakeThreadState& p = s_->process ? *s_->process : *s_;
     switch (nr) {
       case SYS_prctl:
         if (a0 == PR_SET_NO_NEW_PRIVS) s_->nnp = true;
@@ -89,21 +100,22 @@ class FakeThread final : public Thread {
         if (a0 == PR_SET_DUMPABLE) s_->dumpable = static_cast<long>(a1);
         return 0;
       case SYS_seccomp: {
-        s_->seccomp_flags.push_back(a1);
+        p.seccomp_flags.push_back(a1);
         const bool listener = (a1 & SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0;
         const bool tsync = (a1 & SECCOMP_FILTER_FLAG_TSYNC) != 0;
-        const long rc = listener ? s_->listener_seccomp_rc : tsync && s_->tsync_rc ? *s_->tsync_rc : s_->seccomp_rc;
+        const long rc = listener ? p.listener_seccomp_rc : tsync && p.tsync_rc ? *p.tsync_rc : p.seccomp_rc;
         if (rc != 0) return rc;
-        Program p((s_->image.size() - sizeof(sock_fprog)) / sizeof(sock_filter));
-        std::memcpy(p.data(), s_->image.data() + sizeof(sock_fprog), p.size() * sizeof(sock_filter));
-        s_->chain.push_back(std::move(p));
+        Program prog((p.image.size() - sizeof(sock_fprog)) / sizeof(sock_filter));
+        std::memcpy(prog.data(), p.image.data() + sizeof(sock_fprog), prog.size() * sizeof(sock_filter));
+        p.chain.push_back(std::move(prog));
         if (!listener) return 0;
-        s_->fds.insert(kListenerFd);
+        s_->fds.insert(kListenerFd);  // in the calling thread's table
         return kListenerFd;
       }
-      case SYS_close:
-        if (s_->close_rc == 0 && !s_->fake_close) s_->fds.erase(static_cast<int>(a0));
-        return s_->close_rc;
+      case SYS_clone: return -ENOSYS;  // only through spawn_private
+      case SYS_exit:
+        if (p.exit_rc) return *p.exit_rc;
+        return gone();
       case SYS_io_uring_register: return s_->io_uring_rc;
       default: return -ENOSYS;
     }
@@ -122,11 +134,20 @@ class FakeThread final : public Thread {
     s_->exitkill = false;
     return outcome::success();
   }
-  sys::UniqueFd take_fd(int fd, pid_t) override {
+  Result<Spawned> spawn_private() override {
+    if (!s_->in_window) return make_error(Errc::invalid, "a clone outside the window");
+    if (s_->spawn_rc != 0) return Spawned{s_->spawn_rc, nullptr};
+    s_->spawned = std::make_shared<FakeThreadState>();
+    s_->spawned->tid = s_->tid + 1000;
+    s_->spawned->process = s_.get();
+    s_->spawned->fds = s_->fds;  // a private copy
+    s_->spawned->stopped = true;
+    return Spawned{0, std::make_unique<FakeThread>(s_->spawned)};
+  }
+  sys::UniqueFd take_fd(int fd) override {
     if (!s_->fds.contains(fd)) return {};
     return sys::UniqueFd(eventfd(0, EFD_CLOEXEC));  // stands for the daemon's copy
   }
-  std::optional<bool> holds_fd(int fd) override { return s_->fds.contains(fd); }
   void kill() override {
     s_->killed = true;
     s_->attached = false;
@@ -159,7 +180,6 @@ class FakeTarget final : public Target {
 
   std::map<pid_t, Errc> seize_fails;  // seize(tid) fails with this
   std::set<pid_t> children_set;
-  bool shared = false;
   bool has_ended = false;
 
   pid_t tgid() const override { return tgid_; }
@@ -173,7 +193,6 @@ class FakeTarget final : public Target {
     return static_cast<unsigned>(threads_.at(tid)->chain.size());
   }
   std::set<pid_t> children() override { return children_set; }
-  bool shares_files() override { return shared; }
   bool ended() override { return has_ended; }
   void pause() override {}
 

@@ -259,36 +259,63 @@ TEST_F(StrategyTest, ASupervisedTargetWithAThreadThatWillNotStopGetsThePlainFilt
   EXPECT_EQ(leader.seccomp_flags, std::vector<std::uint64_t>{SECCOMP_FILTER_FLAG_TSYNC});
 }
 
-TEST_F(StrategyTest, ASharedFdTableGetsNoListener) {
+TEST_F(StrategyTest, TheListenerIsCreatedInAPrivateThreadThatThenExits) {
   auto& leader = target.add(kPid);
-  target.shared = true;
   auto r = run(&supervised);
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r.value().why, NoListener::shared_files);
-  EXPECT_FALSE(r.value().listener);
-  EXPECT_TRUE(holds(leader, plain));
-  // NEW_LISTENER never asked for: nothing ever sat in the shared table.
-  EXPECT_EQ(leader.seccomp_flags, std::vector<std::uint64_t>{SECCOMP_FILTER_FLAG_TSYNC});
+  EXPECT_TRUE(r.value().listener);
+  ASSERT_TRUE(leader.spawned);
+  // The seccomp call ran in the private thread, whose table held the
+  // listener; the process's own table never did.
+  EXPECT_EQ(leader.spawned->calls, (std::vector<long>{SYS_seccomp, SYS_exit}));
+  EXPECT_FALSE(leader.spawned->attached);  // exited
+  EXPECT_FALSE(leader.spawned->killed);
+  EXPECT_FALSE(leader.fds.contains(FakeThread::kListenerFd));
   expect_clean(leader);
 }
 
-TEST_F(StrategyTest, AListenerCopyThatCannotBeClosedKillsTheTarget) {
+TEST_F(StrategyTest, ACloneRefusedGivesNoListenerAndThePlainFilter) {
   auto& leader = target.add(kPid);
-  leader.close_rc = -EPERM;  // a filter of its own denies close
+  leader.spawn_rc = -EAGAIN;  // RLIMIT_NPROC, pids.max, or a filter of its own
   auto r = run(&supervised);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, Errc::permission);
-  EXPECT_TRUE(leader.killed);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r.value().why, NoListener::no_thread);
+  EXPECT_FALSE(r.value().listener);
+  EXPECT_TRUE(holds(leader, plain));
+  EXPECT_FALSE(holds(leader, supervised));
+  EXPECT_EQ(leader.dumpable, 1);
+  expect_clean(leader);
 }
 
-TEST_F(StrategyTest, AFakedCloseOfTheListenerCopyKillsTheTarget) {
+TEST_F(StrategyTest, AKernelWithoutPidfdThreadGivesNoListener) {
   auto& leader = target.add(kPid);
-  leader.fake_close = true;  // ERRNO(0): close "succeeds", the fd stays
+  leader.spawn_rc = -EINVAL;
+  auto r = run(&supervised);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r.value().why, NoListener::unsupported);
+  EXPECT_TRUE(holds(leader, plain));
+  expect_clean(leader);
+}
+
+TEST_F(StrategyTest, APrivateThreadThatDoesNotExitKillsTheProcess) {
+  auto& leader = target.add(kPid);
+  leader.exit_rc = -EPERM;  // a filter of its own refuses exit
   auto r = run(&supervised);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::permission);
-  EXPECT_NE(r.error().message.find("killed it"), std::string::npos);
-  EXPECT_TRUE(leader.killed);
+  EXPECT_NE(r.error().message.find("killed the process"), std::string::npos);
+  ASSERT_TRUE(leader.spawned);
+  EXPECT_TRUE(leader.spawned->killed);
+}
+
+TEST_F(StrategyTest, AFakedExitOfThePrivateThreadKillsTheProcess) {
+  auto& leader = target.add(kPid);
+  leader.exit_rc = 0;  // ERRNO(0): exit "succeeds", the thread stays
+  auto r = run(&supervised);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::permission);
+  ASSERT_TRUE(leader.spawned);
+  EXPECT_TRUE(leader.spawned->killed);
 }
 
 TEST_F(StrategyTest, AnEpermDumpableOffGivesNoListenerAndThePlainFilter) {
@@ -410,8 +437,8 @@ TEST_F(StrategyTest, AFilterMissingFromTheChainAfterSuccessIsRefused) {
     }
     Status restore() override { return real.restore(); }
     Status close_window() override { return real.close_window(); }
-    sys::UniqueFd take_fd(int fd, pid_t g) override { return real.take_fd(fd, g); }
-    std::optional<bool> holds_fd(int fd) override { return real.holds_fd(fd); }
+    Result<Spawned> spawn_private() override { return real.spawn_private(); }
+    sys::UniqueFd take_fd(int fd) override { return real.take_fd(fd); }
     void kill() override { real.kill(); }
   } liar(t);
   auto r = install(liar, plain, true);
