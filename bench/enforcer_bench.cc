@@ -8,7 +8,9 @@
 //  - Through a real mount: a call routed to the supervisor (denied, and
 //    allowed again), attach latency (write to cgroup.procs until the filter
 //    is in: a first restriction, with its listener; a move that needs no new
-//    filter) and the time to tighten a group of 1, 10 and 100 members.
+//    filter), the same first restriction among 100, 1,000 and 3,000 idle
+//    processes on the machine, and the time to tighten a group of 1, 10,
+//    100 and 1,000 members.
 // Filters are installed only in forked children and victims, never here.
 #include "core/hierarchy.h"
 #include "enforcer/bpf/compiler.h"
@@ -18,7 +20,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <filesystem>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -272,6 +276,58 @@ void BM_Attach(benchmark::State& state) {
 }
 BENCHMARK(BM_Attach)->Arg(0)->Arg(1)->UseManualTime()->Iterations(300)->Unit(benchmark::kMicrosecond);
 
+// N idle processes (forked, blocked in pause(), no fd of ours), killed and
+// reaped on destruction: the machine's task count for BM_AttachAmongTasks.
+struct Idle {
+  explicit Idle(int n) {
+    for (int i = 0; i < n; ++i) {
+      const pid_t pid = fork();
+      if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+      if (pid == 0) {
+        syscall(SYS_close_range, 3, ~0U, 0);
+        for (;;) pause();
+      }
+      pids.push_back(pid);
+    }
+  }
+  ~Idle() {
+    for (pid_t pid : pids) kill(pid, SIGKILL);
+    for (pid_t pid : pids) waitpid(pid, nullptr, 0);
+  }
+  Idle(const Idle&) = delete;
+  Idle& operator=(const Idle&) = delete;
+  std::vector<pid_t> pids;
+};
+
+int processes_on_machine() {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc"))
+    n += std::isdigit(static_cast<unsigned char>(e.path().filename().string()[0])) ? 1 : 0;
+  return n;
+}
+
+// A first restriction (BM_Attach/0) with N more idle processes on the
+// machine: its cost must not grow with them.
+void BM_AttachAmongTasks(benchmark::State& state) {
+  Idle idle(static_cast<int>(state.range(0)));
+  const auto g = fresh_group("among", "uname\n");
+  std::unique_ptr<Victims> victims;
+  percentiles(
+      state, [&] { write_file(g + "/cgroup.procs", fmt::format("{}\n", victims->children[0].pid())); },
+      [&] {
+        victims = std::make_unique<Victims>(1);
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));  // exec'd and blocked in nanosleep
+      });
+  state.counters["processes"] = processes_on_machine();
+}
+BENCHMARK(BM_AttachAmongTasks)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(3000)
+    ->UseManualTime()
+    ->Iterations(200)
+    ->Unit(benchmark::kMicrosecond);
+
 void BM_Tighten(benchmark::State& state) {
   const int members = static_cast<int>(state.range(0));
   const auto g = fresh_group("tighten");
@@ -281,6 +337,13 @@ void BM_Tighten(benchmark::State& state) {
   percentiles(state, [&] { write_file(g + "/syscalls.deny", fmt::format("{}\n", 300 + nr++ % 100)); });
   state.counters["members"] = members;
 }
-BENCHMARK(BM_Tighten)->Arg(1)->Arg(10)->Arg(100)->UseManualTime()->Iterations(40)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Tighten)
+    ->Arg(1)
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(1000)
+    ->UseManualTime()
+    ->Iterations(40)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
