@@ -74,7 +74,8 @@ Status end_private(Thread& w, int serve) {
 // could share (clone(CLONE_FILES)) and take it from. TSYNC gives the filter
 // to every thread of the process. Inside t's window, program staged at
 // `scratch` (the threads share the memory).
-Result<Installed> with_listener(Thread& t, const Program& program, std::uint64_t scratch, unsigned filters_before) {
+Result<Installed> with_listener(Thread& t, const Program& program, std::uint64_t scratch, unsigned filters_before,
+                                pid_t listener_of) {
   // While the listener exists in the private thread's table, any process
   // allowed to ptrace the target (same uid, Yama permitting) could take it
   // with pidfd_getfd: a non-dumpable target needs CAP_SYS_PTRACE for that.
@@ -89,7 +90,7 @@ Result<Installed> with_listener(Thread& t, const Program& program, std::uint64_t
     BOOST_OUTCOME_TRY(t.call(SYS_prctl, PR_SET_DUMPABLE, static_cast<std::uint64_t>(was), 0, 0, serve));
     return outcome::success();
   };
-  BOOST_OUTCOME_TRY(spawned, t.spawn_private());
+  BOOST_OUTCOME_TRY(spawned, t.spawn_private(listener_of));
   if (!spawned.thread) {
     BOOST_OUTCOME_TRY(dumpable_again(-1));
     return Installed{spawned.rc, {}, spawned.rc != -EINVAL};
@@ -139,7 +140,7 @@ Result<Installed> install(Thread& t, const Program& program, bool tsync, pid_t l
     if (!state_before.no_new_privs)
       return make_error(Errc::permission, "the injected prctl reported success but no_new_privs is off");
     if (program.empty()) return Installed{};  // no new filter: no_new_privs only
-    if (listener_of > 0) return with_listener(t, program, scratch, state_before.filters);
+    if (listener_of > 0) return with_listener(t, program, scratch, state_before.filters, listener_of);
     BOOST_OUTCOME_TRY(rc, t.call(SYS_seccomp, SECCOMP_SET_MODE_FILTER, tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0, scratch));
     if (rc >= 0) {
       BOOST_OUTCOME_TRY(read_back(t, program, state_before.filters));

@@ -2,6 +2,7 @@
 
 #include "enforcer/inject/ptrace_sys.h"
 #include "enforcer/pidfd.h"
+#include "enforcer/procfs.h"
 #include "enforcer/supervisor.h"
 #include "enforcer/sys/error.h"
 
@@ -259,7 +260,7 @@ Result<long> Seized::call(long nr, std::uint64_t a0, std::uint64_t a1, std::uint
   return static_cast<long>(after.rax);
 }
 
-Result<Spawned> Seized::spawn_private() {
+Result<Spawned> Seized::spawn_private(pid_t tgid) {
   // The listener is taken from the new thread's table alone: that needs a
   // pidfd naming the thread (PIDFD_THREAD, Linux 6.9); a leader's pidfd
   // would reach the process's shared table, where that fd number is
@@ -275,7 +276,15 @@ Result<Spawned> Seized::spawn_private() {
   // copy_process() clears the single-step flag it would inherit.
   constexpr std::uint64_t kFlags = CLONE_VM | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_PTRACE;
   BOOST_OUTCOME_TRY(rc, call(SYS_clone, kFlags, 0, 0, 0));
-  if (rc <= 0) return Spawned{rc < 0 ? rc : -EINVAL, nullptr};
+  if (rc < 0) return Spawned{rc, nullptr};
+  // A listener of the member's own may answer the clone with any number:
+  // only a thread of this process may be taken for the new one (a thread
+  // of another traced process would be driven and ended as ours). An
+  // existing thread of it never shows a new stop: the wait below fails
+  // and the process, the faker's own, is killed.
+  if (rc == 0 || !in_thread_group(tgid, static_cast<pid_t>(rc)))
+    return make_error(Errc::permission,
+                      fmt::format("the injected clone answered {}, not a new thread of {}", rc, tgid));
   std::unique_ptr<Seized> thread(new Seized(static_cast<pid_t>(rc), pending_));
   thread->owned_ = true;
   BOOST_OUTCOME_TRY(thread->wait_stop(std::chrono::steady_clock::now() + std::chrono::seconds(2)));

@@ -39,7 +39,7 @@ class Seized final : public Thread {
                     int serve = -1) override;
   Status restore() override;
   Status close_window() override;
-  Result<Spawned> spawn_private() override;
+  Result<Spawned> spawn_private(pid_t tgid) override;
   sys::UniqueFd take_fd(int fd) override;
   void kill() override;
 

@@ -80,8 +80,10 @@ class Thread {
   // Inside the window: clone()s a thread of the same process that shares
   // everything but the fd table, of which it gets a private copy (no
   // CLONE_FILES), traced from birth (CLONE_PTRACE) and stopped before its
-  // first instruction (see Spawned). Errors: the clone could not run.
-  virtual Result<struct Spawned> spawn_private() = 0;
+  // first instruction (see Spawned); `tgid` is the process. Errors: the
+  // clone could not run, or answered a thread id that is not a new thread
+  // of `tgid` (a listener of the member's own can fake the answer).
+  virtual Result<struct Spawned> spawn_private(pid_t tgid) = 0;
   // A copy of the thread's fd `fd`, taken through a pidfd of this thread
   // alone (PIDFD_THREAD); invalid when it cannot be taken.
   virtual sys::UniqueFd take_fd(int fd) = 0;

@@ -134,7 +134,7 @@ class FakeThread final : public Thread {
     s_->exitkill = false;
     return outcome::success();
   }
-  Result<Spawned> spawn_private() override {
+  Result<Spawned> spawn_private(pid_t) override {
     if (!s_->in_window) return make_error(Errc::invalid, "a clone outside the window");
     if (s_->spawn_rc != 0) return Spawned{s_->spawn_rc, nullptr};
     s_->spawned = std::make_shared<FakeThreadState>();

@@ -437,7 +437,7 @@ TEST_F(StrategyTest, AFilterMissingFromTheChainAfterSuccessIsRefused) {
     }
     Status restore() override { return real.restore(); }
     Status close_window() override { return real.close_window(); }
-    Result<Spawned> spawn_private() override { return real.spawn_private(); }
+    Result<Spawned> spawn_private(pid_t g) override { return real.spawn_private(g); }
     sys::UniqueFd take_fd(int fd) override { return real.take_fd(fd); }
     void kill() override { real.kill(); }
   } liar(t);
