@@ -13,6 +13,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <unistd.h>
 
 namespace syscg::test {
@@ -116,13 +117,22 @@ TEST_F(ListenerTheftTest, TheOwnerOfAMembersUserNamespaceCannotTakeTheListener) 
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     Attacker a({"asuser", kUid, "serve"});
     ASSERT_EQ(a.read_line(), "ready");
-    const std::string r = a.ask("nsmember");
+    // The member's "ready" and our "nsmember PID" come in either order.
+    std::string r = a.ask("nsmember"), other = a.read_line();
+    if (r == "ready") std::swap(r, other);
     if (r.starts_with("nsmember setup")) GTEST_SKIP() << "cannot make a user namespace here: " << r;
     ASSERT_TRUE(r.starts_with("nsmember ") && last_number(r) > 0) << r;
+    ASSERT_EQ(other, "ready");  // the member shares the attacker's pipes
     const pid_t member = last_number(r);
-    ASSERT_EQ(a.read_line(), "ready");  // the member shares the attacker's pipes
     ASSERT_EQ(a.ask("dropcaps"), "dropcaps ok");
     check_one(attempt, member, a.pid(), [&](const std::string& c) { return a.ask(c); });
+    // No listener was made: an ERRNO filter; an allow cannot reach it, and
+    // the record says why.
+    ASSERT_EQ(allow("g", "getppid"), 0);
+    EXPECT_EQ(a.ask("getppid"), "getppid EPERM") << "attempt " << attempt;
+    EXPECT_NE(stricter("g").find(std::to_string(member) + " 110 user-namespace\n"), std::string::npos)
+        << "attempt " << attempt << ": " << stricter("g");
+    ASSERT_EQ(deny("g", "getppid"), 0);
     kill(member, SIGKILL);
     if (HasFailure()) return;
   }
