@@ -31,6 +31,7 @@ std::string_view reason(NoListener why) {
     case NoListener::no_thread: return "no-thread";
     case NoListener::unsupported: return "kernel-too-old";
     case NoListener::refused: return "daemon-restarted";
+    case NoListener::user_namespace: return "user-namespace";
     case NoListener::lost: return "listener-lost";
     case NoListener::none: break;
   }

@@ -19,6 +19,7 @@ class ProcTarget final : public Target {
   bool in_group(pid_t tid) override;
   std::optional<unsigned> chain_length(pid_t tid) override;
   std::set<pid_t> children() override;
+  bool in_our_user_namespace() override;
   bool ended() override;
   void pause() override { backoff_.pause(); }
 

@@ -170,7 +170,9 @@ Result<Injection> inject_process(Target& target, Pending& pending, const Request
     }
   }
 
-  if (req.supervised && !req.supervised->empty()) {
+  if (req.supervised && !req.supervised->empty() && !target.in_our_user_namespace()) {
+    out.why = NoListener::user_namespace;  // an ERRNO filter below
+  } else if (req.supervised && !req.supervised->empty()) {
     // Every thread stopped, so that the children listed are exactly those
     // forked before the filter. (The listener itself never enters the
     // process's table: install.h.)

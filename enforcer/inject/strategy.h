@@ -26,7 +26,8 @@ enum class NoListener : std::uint8_t {
   not_stopped,
   no_thread,
   unsupported,
-  refused,  // the chain forbids new listeners: a supervised filter of a previous daemon
+  refused,         // the chain forbids new listeners: a supervised filter of a previous daemon
+  user_namespace,  // it lives in another user namespace than the daemon: its owner could take the listener
   lost
 };
 

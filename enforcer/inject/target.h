@@ -122,6 +122,11 @@ class Target {
   virtual std::optional<unsigned> chain_length(pid_t tid) = 0;
   // Its children (every thread's).
   virtual std::set<pid_t> children() = 0;
+  // Whether the process is in the daemon's own user namespace. Where it is
+  // not, the namespace's owner (an unprivileged uid), or its root, holds
+  // CAP_SYS_PTRACE over its memory: non-dumpable or not, such a process
+  // may pidfd_getfd the listener from the private thread (install.cc).
+  virtual bool in_our_user_namespace() = 0;
   // Whether the process identified earlier (the pin) has ended: its number
   // may then name another process.
   virtual bool ended() = 0;

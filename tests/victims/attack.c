@@ -3,6 +3,7 @@
 // wrapper, io_uring through <linux/io_uring.h> without liburing. Output goes
 // to stdout with one write(2) per line (children and threads share it).
 //
+//   attack asuser ID MODE…   setgroups(0), setresgid/setresuid(ID), then MODE…
 //   attack serve             print "ready", then run one command per stdin
 //                            line and print "COMMAND RESULT..."
 //   attack probe CMD...      run each argument as a command, then exit
@@ -55,7 +56,10 @@
 //                                       ("held": through the ring of uring_hold)
 //   tidat PID                           create threads until one has thread
 //                                       id PID (through ns_last_pid), which
-//                                       calls uname: "tidat PID uname=E"//
+//                                       calls uname: "tidat PID uname=E"
+//   mmsteal [dumpable] | steal PID |    thieves of the daemon's listener during a
+//   nsmember | thiefstat | dropcaps     first restriction (attack_listener.c)
+//
 // One executable; each theme in a file of its own (attack_*.c, declared in
 // attack.h). This file: the command dispatcher, serve, and the modes.
 #include "attack.h"
@@ -120,6 +124,16 @@ void command(char* line) {
     uring_nop();
   } else if (!strcmp(cmd, "uring_read") && a1) {
     uring_read(a1, a2 && !strcmp(a2, "held"));
+  } else if (!strcmp(cmd, "mmsteal")) {
+    mmsteal(a1 && !strcmp(a1, "dumpable"));
+  } else if (!strcmp(cmd, "thiefstat")) {
+    thiefstat();
+  } else if (!strcmp(cmd, "steal") && a1) {
+    steal(atoi(a1));
+  } else if (!strcmp(cmd, "nsmember")) {
+    exit(nsmember());
+  } else if (!strcmp(cmd, "dropcaps")) {
+    dropcaps();
   } else if (!strcmp(cmd, "tidat") && a1) {
     tidat(atoi(a1));
   } else {
@@ -137,17 +151,30 @@ int serve(void) {
 // ---------------------------------------------------------------- main
 
 int main(int argc, char** argv) {
-  // Our own process group: the test kills it whole, orphans included.
-  (void)setpgid(0, 0);
+  // Our own process group: the test kills it whole, orphans included (a
+  // member exec'd by one of our own commands stays in it).
+  if (!getenv("ATTACK_KEEP_PGRP")) (void)setpgid(0, 0);
   int i = 1;
-  if (argc > 3 && !strcmp(argv[1], "join")) {
+  if (argc > 3 && !strcmp(argv[1], "asuser")) {
+    // An unprivileged identity (the tests run as root).
+    const unsigned id = (unsigned)atoi(argv[2]);
+    if (syscall(SYS_setgroups, 0, NULL) != 0 || setresgid(id, id, id) != 0 || setresuid(id, id, id) != 0) {
+      say("asuser %s", en(errno));
+      return 1;
+    }
+    // Dumpable, as a program the user started would be (the change of
+    // identity made it non-dumpable).
+    (void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    i = 3;
+  }
+  if (argc > i + 2 && !strcmp(argv[i], "join")) {
     char num[16];
     const int len = snprintf(num, sizeof num, "%d\n", getpid());
-    const int fd = open(argv[2], O_WRONLY | O_CLOEXEC);
+    const int fd = open(argv[i + 1], O_WRONLY | O_CLOEXEC);
     const ssize_t w = fd < 0 ? -1 : write(fd, num, (size_t)len);
     say("joined %s", en(w == len ? 0 : errno));
     if (fd >= 0) close(fd);
-    i = 3;
+    i += 2;
   }
   if (argc > i && !strcmp(argv[i], "waitsig")) {
     // For groups that deny read(2): no stdin commands, a signal to start.

@@ -95,6 +95,14 @@ int leaderexit(void);
 int chain(int n, int spin_ms);
 int forkloop(const char* procs);
 
+// ---------------------------------------------------------------- attack_listener.c
+
+void mmsteal(int dumpable);
+void thiefstat(void);
+void steal(int pid);
+int nsmember(void);
+void dropcaps(void);
+
 // ---------------------------------------------------------------- attack.c
 
 void command(char* line);

@@ -114,6 +114,22 @@ TEST_F(StrategyTest, EpermListenerRefusedFallsBackToThePlainFilter) {
   EXPECT_TRUE(holds(leader, plain));
 }
 
+TEST_F(StrategyTest, AProcessInAnotherUserNamespaceGetsThePlainFilterAndNoListenerIsMade) {
+  // That namespace's owner holds CAP_SYS_PTRACE over it: non-dumpable does
+  // not keep it from the private thread's table.
+  auto& leader = target.add(kPid);
+  target.foreign_user_namespace = true;
+  auto r = run(&supervised);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r.value().why, NoListener::user_namespace);
+  EXPECT_FALSE(r.value().listener);
+  EXPECT_TRUE(holds(leader, plain));
+  EXPECT_FALSE(holds(leader, supervised));
+  ASSERT_EQ(leader.seccomp_flags.size(), 1u);
+  EXPECT_EQ(leader.seccomp_flags[0], SECCOMP_FILTER_FLAG_TSYNC);  // never NEW_LISTENER
+  expect_clean(leader);
+}
+
 TEST_F(StrategyTest, EsrchDivergingThreadsGetThePlainFilterOneByOne) {
   auto& leader = target.add(kPid);
   auto& other = target.add(kPid + 1);
