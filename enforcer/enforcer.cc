@@ -29,6 +29,7 @@ std::string_view reason(NoListener why) {
     case NoListener::threads_diverged: return "threads-diverged";
     case NoListener::not_stopped: return "not-stopped";
     case NoListener::no_thread: return "no-thread";
+    case NoListener::shared_memory: return "shared-memory";
     case NoListener::unsupported: return "kernel-too-old";
     case NoListener::refused: return "daemon-restarted";
     case NoListener::user_namespace: return "user-namespace";
@@ -51,7 +52,8 @@ Enforcer::Enforcer(sys::Log& log, std::chrono::milliseconds stop_deadline)
       self_(getpid()),
       supervisor_(
           log, [this](pid_t tid, unsigned nr) { return decider_.decide(tid, nr); }, decide_mu_),
-      tracer_(log, stop_deadline),
+      memory_(log),
+      tracer_(log, memory_, stop_deadline),
       tracker_(log),
       decider_(tracker_, listener_, [this](Pid tgid) {
         tracker_.forget(tgid);
@@ -73,6 +75,9 @@ void Enforcer::start() {
   if (prctl(PR_SET_DUMPABLE, 0) != 0) log_.error("{}", sys::sys_error("prctl(PR_SET_DUMPABLE, 0)").message);
   if (auto s = supervisor_.start(); !s)
     log_.error("the supervisor did not start ({}); routed calls fail with ENOSYS", s.error().message);
+  if (auto s = memory_.start(); !s)
+    log_.warning("process events unavailable for the memory check ({}); first restrictions compare every process",
+                 s.error().message);
   tracer_.start();
   std::vector<Pid> adopted;
   {

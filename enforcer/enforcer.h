@@ -136,6 +136,7 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   std::vector<Pid> readback_ SYSCG_GUARDED_BY(records_mu_);  // re-adopted, filters not read yet
   std::atomic<int> readbacks_pending_{0};
   Supervisor supervisor_;  // before tracer_: settled injections hand it listeners
+  MemorySharing memory_;   // before tracer_, which asks it (started by start())
   Tracer tracer_;
   ProcessTracker tracker_;  // its events thread calls into this object (started by start())
   Decider decider_;         // the supervisor's decisions (its thread starts in start())

@@ -10,8 +10,9 @@ namespace syscg::enforcer {
 Result<Injection> inject_process(pid_t tgid, const Program& program, const Program* supervised,
                                  std::optional<pid_t> self_writer, Deadline deadline,
                                  const std::function<void(const Status&)>& after_interrupt, bool defer,
-                                 const sys::UniqueFd& pin, inject::Pending& pending, bool probe_io_uring) {
-  inject::ProcTarget target(tgid, pin, pending);
+                                 const sys::UniqueFd& pin, inject::Pending& pending, MemorySharing& sharing,
+                                 bool probe_io_uring) {
+  inject::ProcTarget target(tgid, pin, pending, sharing);
   const inject::Request request{program, supervised, self_writer, deadline, defer, probe_io_uring};
   return inject::inject_process(target, pending, request, after_interrupt);
 }

@@ -6,9 +6,10 @@
 // and is then restored exactly: registers, signal mask, the stack bytes the
 // program was staged in. A supervised filter (one that routes numbers to
 // USER_NOTIF) is installed with NEW_LISTENER | TSYNC | TSYNC_ESRCH while
-// every thread of the target is stopped; the daemon takes the listener with
-// pidfd_getfd and the target then executes close() on its copy, so no
-// process but the daemon ever holds it.
+// every thread of the target is stopped, by a short-lived thread with a
+// private fd table (inject/install.h); the daemon takes the listener with
+// pidfd_getfd and that thread exits, so no process but the daemon ever
+// holds it.
 //
 // The parts (enforcer/inject/): target.h, the seam (Target, Thread) the
 // strategy talks to; strategy.h, the per-process strategy; install.h, the
@@ -29,6 +30,7 @@
 #include "core/error.h"
 #include "enforcer/inject/pending.h"
 #include "enforcer/inject/strategy.h"
+#include "enforcer/memory_sharing.h"
 #include "enforcer/sys/unique_fd.h"
 
 #include <functional>
@@ -53,7 +55,8 @@ namespace syscg::enforcer {
 // With `supervised` (the same verdicts as `program`, but routing its denied
 // numbers to USER_NOTIF), every thread is stopped and the supervised filter
 // goes in with a listener. Where that is impossible the plain `program` goes
-// in and Injection::why says why (NoListener).
+// in and Injection::why says why (NoListener); `sharing` says whether the
+// process shares its memory with another (memory_sharing.h).
 //
 // Every thread of the process is seized and interrupted (only the writer,
 // for a self-move); the first to stop runs the injection, so a leader
@@ -68,7 +71,8 @@ namespace syscg::enforcer {
 Result<Injection> inject_process(pid_t tgid, const Program& program, const Program* supervised,
                                  std::optional<pid_t> self_writer, Deadline deadline,
                                  const std::function<void(const Status&)>& after_interrupt, bool defer,
-                                 const sys::UniqueFd& pin, inject::Pending& pending, bool probe_io_uring = false);
+                                 const sys::UniqueFd& pin, inject::Pending& pending, MemorySharing& sharing,
+                                 bool probe_io_uring = false);
 
 // The seccomp filters of thread `tid`, oldest first: seized, stopped by the
 // deadline, read (PTRACE_SECCOMP_GET_FILTER), let go. Errors: no_process,

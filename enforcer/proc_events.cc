@@ -165,7 +165,10 @@ void ProcEvents::drain_queue() {
           // Threads share their process's membership; only new processes count.
           if (ev->event_data.fork.child_pid == ev->event_data.fork.child_tgid)
             handler_.forked(ev->event_data.fork.parent_tgid, ev->event_data.fork.child_tgid, ev->timestamp_ns);
+          else
+            handler_.thread_forked(ev->event_data.fork.child_pid, ev->event_data.fork.child_tgid);
           break;
+        case proc_event::PROC_EVENT_EXEC: handler_.execed(ev->event_data.exec.process_tgid); break;
         case proc_event::PROC_EVENT_EXIT:
           // Every thread: a process whose leader exited first ends with
           // the exit of its last other thread.

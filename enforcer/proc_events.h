@@ -56,6 +56,10 @@ class ProcEventHandler {
   virtual ~ProcEventHandler() = default;
   // A new process (not a thread); `when_ns` is CLOCK_MONOTONIC at the fork.
   virtual void forked(Pid parent_tgid, Pid child_tgid, std::uint64_t when_ns) = 0;
+  // A new thread of process `tgid`; a process replaced its program. Only
+  // for handlers that count them (default: ignored).
+  virtual void thread_forked(Pid /*tid*/, Pid /*tgid*/) {}
+  virtual void execed(Pid /*tgid*/) {}
   // A thread ended (the leader's thread too: its process may live on).
   virtual void exited(Pid tid, Pid tgid) = 0;
   virtual void lost() = 0;  // events were dropped

@@ -11,7 +11,8 @@
 
 namespace syscg::enforcer {
 
-Tracer::Tracer(sys::Log& log, std::chrono::milliseconds stop_deadline) : log_(log), deadline_(stop_deadline) {}
+Tracer::Tracer(sys::Log& log, MemorySharing& sharing, std::chrono::milliseconds stop_deadline)
+    : log_(log), sharing_(sharing), deadline_(stop_deadline) {}
 
 void Tracer::start() {
   if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
@@ -126,7 +127,7 @@ void Tracer::run_injection(pid_t tgid, const Plan& plan, const Settle& settle, s
         answered = static_cast<bool>(s);
         interrupted.set_value(s);
       },
-      defer, pin, pending_, programs.value().probe_io_uring);
+      defer, pin, pending_, sharing_, programs.value().probe_io_uring);
   if (!result && self_writer && answered) {
     // The write was answered already: the target must not run on unfiltered.
     // Through the pin where there is one: the number may name another

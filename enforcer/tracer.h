@@ -26,7 +26,9 @@ class Tracer {
  public:
   // `log` receives what the thread does on its own (a deferred filter that
   // failed, a target killed after its write was answered).
-  explicit Tracer(sys::Log& log, std::chrono::milliseconds stop_deadline = std::chrono::seconds(2));
+  // `sharing` answers, for a first restriction, whether the target's
+  // memory is shared (it must outlive the tracer).
+  Tracer(sys::Log& log, MemorySharing& sharing, std::chrono::milliseconds stop_deadline = std::chrono::seconds(2));
   // Starts the thread. Separate from construction because a daemon forks
   // (fuse_daemonize) after building its objects, and threads do not survive
   // fork. Jobs posted before start() wait for it.
@@ -76,6 +78,7 @@ class Tracer {
                      std::promise<Result<std::vector<pid_t>>>& done);
 
   sys::Log& log_;
+  MemorySharing& sharing_;
   const std::chrono::milliseconds deadline_;
   Mutex mu_;
   CondVar cv_;

@@ -174,11 +174,15 @@ Result<Injection> inject_process(Target& target, Pending& pending, const Request
     out.why = NoListener::user_namespace;  // an ERRNO filter below
   } else if (req.supervised && !req.supervised->empty()) {
     // Every thread stopped, so that the children listed are exactly those
-    // forked before the filter. (The listener itself never enters the
-    // process's table: install.h.)
+    // forked before the filter, and so that no new holder of its memory can
+    // appear. (The listener itself never enters the process's table:
+    // install.h.) A process sharing its memory could make it dumpable again
+    // and take the listener from the private thread: none then.
     auto all_stopped = stop_rest(target, known, others, req.deadline);
     if (all_stopped && target.ended()) return gone();
-    if (all_stopped) {
+    if (all_stopped && target.shares_memory()) {
+      out.why = NoListener::shared_memory;
+    } else if (all_stopped) {
       const auto children = target.children();  // stable: every thread is stopped
       out.unfiltered.assign(children.begin(), children.end());
       BOOST_OUTCOME_TRY(got, install(first, *req.supervised, true, tgid));

@@ -17,7 +17,9 @@ namespace syscg::enforcer {
 // own; one per chain), the threads' filters diverge (TSYNC cannot give them
 // one filter), a thread could not be stopped (it could fork while the
 // listener sits in the fd table), the private thread that takes the
-// listener could not be made (clone refused); the kernel cannot combine a
+// listener could not be made (clone refused), another process shares its
+// memory (CLONE_VM: it could make it dumpable and take the listener); the
+// kernel cannot combine a
 // listener with TSYNC (before 5.7) or name a thread with a pidfd (6.9).
 enum class NoListener : std::uint8_t {
   none,
@@ -25,6 +27,7 @@ enum class NoListener : std::uint8_t {
   threads_diverged,
   not_stopped,
   no_thread,
+  shared_memory,
   unsupported,
   refused,         // the chain forbids new listeners: a supervised filter of a previous daemon
   user_namespace,  // it lives in another user namespace than the daemon: its owner could take the listener

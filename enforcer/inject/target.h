@@ -122,6 +122,9 @@ class Target {
   virtual std::optional<unsigned> chain_length(pid_t tid) = 0;
   // Its children (every thread's).
   virtual std::set<pid_t> children() = 0;
+  // Whether another process shares its memory, or that cannot be told
+  // (memory_sharing.h); asked with every thread stopped.
+  virtual bool shares_memory() = 0;
   // Whether the process is in the daemon's own user namespace. Where it is
   // not, the namespace's owner (an unprivileged uid), or its root, holds
   // CAP_SYS_PTRACE over its memory: non-dumpable or not, such a process

@@ -181,6 +181,7 @@ class FakeTarget final : public Target {
   std::map<pid_t, Errc> seize_fails;  // seize(tid) fails with this
   std::set<pid_t> children_set;
   bool has_ended = false;
+  bool memory_shared = false;
   bool foreign_user_namespace = false;
 
   pid_t tgid() const override { return tgid_; }
@@ -194,6 +195,7 @@ class FakeTarget final : public Target {
     return static_cast<unsigned>(threads_.at(tid)->chain.size());
   }
   std::set<pid_t> children() override { return children_set; }
+  bool shares_memory() override { return memory_shared; }
   bool in_our_user_namespace() override { return !foreign_user_namespace; }
   bool ended() override { return has_ended; }
   void pause() override {}

@@ -290,6 +290,19 @@ TEST_F(StrategyTest, TheListenerIsCreatedInAPrivateThreadThatThenExits) {
   expect_clean(leader);
 }
 
+TEST_F(StrategyTest, ASharedMemoryGetsNoListener) {
+  auto& leader = target.add(kPid);
+  target.memory_shared = true;
+  auto r = run(&supervised);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r.value().why, NoListener::shared_memory);
+  EXPECT_FALSE(r.value().listener);
+  EXPECT_TRUE(holds(leader, plain));
+  EXPECT_FALSE(leader.spawned);  // no listener was ever made
+  EXPECT_EQ(leader.seccomp_flags, std::vector<std::uint64_t>{SECCOMP_FILTER_FLAG_TSYNC});
+  expect_clean(leader);
+}
+
 TEST_F(StrategyTest, ACloneRefusedGivesNoListenerAndThePlainFilter) {
   auto& leader = target.add(kPid);
   leader.spawn_rc = -EAGAIN;  // RLIMIT_NPROC, pids.max, or a filter of its own
