@@ -37,6 +37,7 @@
 #include <map>
 #include <sys/types.h>
 #include <thread>
+#include <vector>
 
 namespace syscg::enforcer {
 
@@ -83,11 +84,19 @@ class Supervisor {
   sys::UniqueFd epoll_;  // set by start(), before the thread exists
   sys::UniqueFd wake_;   // eventfd: ends the thread
   NotifSizes sizes_{};   // set by start(), before the thread exists
+  // The thread's receive and answer buffers (sized by start()).
+  std::vector<unsigned char> req_buf_, resp_buf_;
   Mutex mu_;
   bool running_ SYSCG_GUARDED_BY(mu_) = false;
+  bool sync_wake_logged_ SYSCG_GUARDED_BY(mu_) = false;
   std::map<int, sys::UniqueFd> listeners_ SYSCG_GUARDED_BY(mu_);
   std::thread thread_;
 };
+
+// Asks the kernel (Linux >= 6.6) to wake whoever waits on `listener` on the
+// waking CPU (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP). Errors (errno kept):
+// EINVAL/ENOTTY on older kernels, EBADF/EINVAL on a fd that is no listener.
+Status set_sync_wake_up(int listener);
 
 // Receives one notification from `listener` and answers it: CONTINUE when
 // allow(request) says so, else EPERM. False when there was none (the
