@@ -6,7 +6,9 @@
 // Contract:
 //  - One thread; it waits on every listener at once (epoll) and answers
 //    each notification with CONTINUE (the call runs) or EPERM, as `decide`
-//    says. `decide` runs on that thread, with `barrier` held shared until
+//    says. Every listener is set to SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+//    when added (Linux >= 6.6; where the kernel refuses it, one notice is
+//    logged and the listener is served all the same). `decide` runs on that thread, with `barrier` held shared until
 //    the answer is sent: whoever takes it exclusively (a policy change)
 //    waits for the answers in flight, and every later answer sees the
 //    change.
