@@ -24,11 +24,13 @@
 #include <chrono>
 #include <filesystem>
 #include <csignal>
+#include <dirent.h>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <memory>
 #include <poll.h>
+#include <sched.h>
 #include <stdexcept>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -243,18 +245,138 @@ void percentiles(
   state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
 }
 
+// ---- A routed call: the supervisor's round trip, per call ----
+
+// Every thread of `pid` (its /proc/PID/task) may run on `cpus` only; the
+// threads it starts later inherit their creator's.
+void pin_threads(pid_t pid, const cpu_set_t& cpus) {
+  const auto dir = fmt::format("/proc/{}/task", pid);
+  DIR* d = opendir(dir.c_str());
+  if (!d) throw std::runtime_error("opendir " + dir);
+  while (const dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    if (sched_setaffinity(std::atoi(e->d_name), sizeof cpus, &cpus) != 0 && errno != ESRCH) {
+      closedir(d);
+      throw std::runtime_error(fmt::format("sched_setaffinity: {}", std::strerror(errno)));
+    }
+  }
+  closedir(d);
+}
+
+cpu_set_t cpus_of(std::initializer_list<int> list) {
+  cpu_set_t s;
+  CPU_ZERO(&s);
+  for (int c : list) CPU_SET(c, &s);
+  return s;
+}
+
+// A forked child on `cpu` that, per request byte, makes kCallsPerIteration
+// getppid calls, timing each one, and answers the times (ns).
+class TimedCaller {
+ public:
+  explicit TimedCaller(int cpu) {
+    if (pipe(req_) != 0 || pipe(resp_) != 0) throw std::runtime_error("pipe");
+    pid_ = fork();
+    if (pid_ == 0) {
+      const cpu_set_t one = cpus_of({cpu});
+      if (sched_setaffinity(0, sizeof one, &one) != 0) _exit(98);
+      std::vector<long long> ns(kCallsPerIteration);
+      for (char c; read(req_[0], &c, 1) == 1;) {
+        for (auto& t : ns) {
+          const auto t0 = Clock::now();
+          syscall(SYS_getppid);
+          t = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
+        }
+        const auto bytes = static_cast<ssize_t>(ns.size() * sizeof ns[0]);
+        if (write(resp_[1], ns.data(), bytes) != bytes) break;
+      }
+      _exit(0);
+    }
+  }
+  TimedCaller(const TimedCaller&) = delete;
+  TimedCaller& operator=(const TimedCaller&) = delete;
+  ~TimedCaller() {
+    close(req_[1]);
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    for (int fd : {req_[0], resp_[0], resp_[1]}) close(fd);
+  }
+  pid_t pid() const { return pid_; }
+  // One round of calls: appends each call's time (us) to `us`; returns the
+  // round's total (s).
+  double round(std::vector<double>& us) {
+    if (write(req_[1], "x", 1) != 1) throw std::runtime_error("request");
+    std::vector<long long> ns(kCallsPerIteration);
+    auto* p = reinterpret_cast<char*>(ns.data());
+    for (std::size_t got = 0, want = ns.size() * sizeof ns[0]; got < want;) {
+      const ssize_t n = read(resp_[0], p + got, want - got);
+      if (n <= 0) throw std::runtime_error("answer");
+      got += static_cast<std::size_t>(n);
+    }
+    double total = 0;
+    for (auto t : ns) {
+      us.push_back(static_cast<double>(t) / 1e3);
+      total += static_cast<double>(t) / 1e9;
+    }
+    return total;
+  }
+
+ private:
+  int req_[2], resp_[2];
+  pid_t pid_;
+};
+
+void set_percentiles(benchmark::State& state, std::vector<double> us, const std::string& prefix) {
+  std::sort(us.begin(), us.end());
+  if (us.empty()) return;
+  state.counters[prefix + "p50_us"] = us[us.size() / 2];
+  state.counters[prefix + "p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+}
+
 // getppid routed to the supervisor: the member's first restriction denied
-// it. Arg 0: still denied (answered EPERM); 1: allowed again (CONTINUE).
+// it. allowed 0: still denied (answered EPERM); 1: allowed again (CONTINUE).
+// placement 0: the caller and the whole daemon on this process's CPU (same
+// core); 1: the caller on another CPU (cross core); 2: the caller on this
+// CPU, the daemon free to run anywhere (where the kernel wakes it).
+// Time: kCallsPerIteration calls; p50/p99: per call, each call timed (the
+// clock reads included), and nofilter_*: the same loop in an unrestricted
+// caller on the same CPU, in the same run.
 void BM_SupervisedCall(benchmark::State& state) {
   const bool allowed_again = state.range(0) != 0;
+  const int placement = static_cast<int>(state.range(1));
+  cpu_set_t mine;
+  if (sched_getaffinity(0, sizeof mine, &mine) != 0) throw std::runtime_error("sched_getaffinity");
+  int here = 0;
+  while (!CPU_ISSET(here, &mine)) ++here;
+  const int cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  if (placement == 1 && cpus < 2) {
+    state.SkipWithError("one CPU: no cross-core placement");
+    return;
+  }
+  const int caller_cpu = placement == 1 ? (here + 1) % cpus : here;
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  for (int c = 0; c < cpus; ++c) CPU_SET(c, &all);
+  pin_threads(mount().daemon_pid(), placement == 2 ? all : cpus_of({here}));
+
+  std::vector<double> base;
+  {
+    TimedCaller bare(caller_cpu);
+    for (int i = 0; i < 20; ++i) bare.round(base);
+  }
   const auto g = fresh_group("supervised");
-  Caller caller({});
+  TimedCaller caller(caller_cpu);
   write_file(g + "/cgroup.procs", fmt::format("{}\n", caller.pid()));
   write_file(g + "/syscalls.deny", "getppid\n");
   if (allowed_again) write_file(g + "/syscalls.allow", "getppid\n");
-  measure(state, caller);
+  std::vector<double> us;
+  for (auto _ : state) state.SetIterationTime(caller.round(us));
+  pin_threads(mount().daemon_pid(), mine);
+  set_percentiles(state, std::move(us), "");
+  set_percentiles(state, std::move(base), "nofilter_");
+  state.counters["calls_per_iter"] = kCallsPerIteration;
 }
-BENCHMARK(BM_SupervisedCall)->Arg(0)->Arg(1)->UseManualTime();
+BENCHMARK(BM_SupervisedCall)->ArgNames({"allowed", "placement"})->ArgsProduct({{0, 1}, {0, 1, 2}})->UseManualTime();
 
 // Arg 0: a process's first restriction (every thread stopped, a supervised
 // filter and its listener installed): a fresh victim each time. Arg 1: a

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
@@ -16,7 +17,63 @@
 #include <unistd.h>
 #include <vector>
 
+// Older headers lack the Linux 6.6 flag.
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 namespace syscg::enforcer {
+namespace {
+
+// One answer into buffers the caller owns (the thread's, reused: no
+// allocation per call). `allow` is any callable (no std::function here).
+template <class Allow>
+Result<bool> answer_with(int listener, unsigned char* req_buf, unsigned char* resp_buf, const NotifSizes& sizes,
+                         const Allow& allow) {
+  // Zeroed: the kernel insists on a zeroed receive buffer.
+  std::memset(req_buf, 0, sizes.notif);
+  std::memset(resp_buf, 0, sizes.resp);
+  auto* req = reinterpret_cast<seccomp_notif*>(req_buf);
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) return false;
+  auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf);
+  resp->id = req->id;
+  const bool allowed = allow(*req);
+  if (allowed)
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  else
+    resp->error = -EPERM;
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0) return true;
+  // ENOENT: the task was interrupted meanwhile; it will ask again.
+  if (errno == ENOENT) return true;
+  Error refused =
+      sys::sys_error(Errc::io, allowed ? "SECCOMP_IOCTL_NOTIF_SEND (continue)" : "SECCOMP_IOCTL_NOTIF_SEND (EPERM)");
+  if (allowed) {
+    // Whatever the kernel disliked in the allow, the caller must not wait
+    // for ever: deny it (it may ask again).
+    resp->flags = 0;
+    resp->error = -EPERM;
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0 || errno == ENOENT) refused.message += "; denied instead";
+  }
+  return refused;
+}
+
+}  // namespace
+
+Status set_sync_wake_up(int listener) {
+  // The flag is passed by value, not through a pointer (despite the
+  // ioctl's _IOW encoding). With it the kernel wakes the supervisor with
+  // WF_CURRENT_CPU (wake_up_poll_on_current_cpu) when a call is routed,
+  // and the caller likewise when it is answered (complete_on_current_cpu):
+  // the woken side runs on the CPU that woke it instead of waking an idle
+  // one. A waiter in epoll gets it only as WF_SYNC (ep_poll_callback turns
+  // any wake flag into wake_up_sync): a hint, not a placement.
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) != 0)
+    return sys::sys_error(Errc::io, "SECCOMP_IOCTL_NOTIF_SET_FLAGS");
+  return outcome::success();
+}
 
 Supervisor::Supervisor(sys::Log& log, Decide decide, SharedMutex& barrier)
     : log_(log), decide_(std::move(decide)), barrier_(barrier) {}
@@ -48,6 +105,8 @@ Status Supervisor::start() {
   ev.data.fd = wake_.get();
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev) != 0) return sys::sys_error(Errc::io, "epoll_ctl");
   sizes_ = notif_sizes();
+  req_buf_.assign(sizes_.notif, 0);
+  resp_buf_.assign(sizes_.resp, 0);
   running_ = true;
   thread_ = std::thread([this] { run(); });
   return outcome::success();
@@ -57,6 +116,11 @@ Status Supervisor::add(sys::UniqueFd listener) {
   const int fd = listener.get();
   MutexLock lock(mu_);
   if (!running_) return make_error(Errc::io, "the supervisor is not running");
+  // Before epoll_ctl: the flag is read at every wake-up, never cached.
+  if (auto s = set_sync_wake_up(fd); !s && !sync_wake_logged_) {
+    sync_wake_logged_ = true;  // once: every listener of this kernel says the same
+    log_.notice("supervisor: no synchronous wake-up ({}; needs Linux 6.6): routed calls still work", s.error().message);
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = fd;
@@ -120,7 +184,7 @@ void Supervisor::serve(int fd) {
   // seccomp_unotify(2)'s warning about argument-rewriting races: we never
   // look at arguments in user memory.
   ReaderLock hold(barrier_);
-  auto r = answer(fd, sizes_, [this](const seccomp_notif& req) {
+  auto r = answer_with(fd, req_buf_.data(), resp_buf_.data(), sizes_, [this](const seccomp_notif& req) {
     return req.data.arch == AUDIT_ARCH_X86_64 && req.data.nr >= 0 &&
            decide_(static_cast<pid_t>(req.pid), static_cast<unsigned>(req.data.nr));
   });
@@ -136,31 +200,8 @@ NotifSizes notif_sizes() {
 }
 
 Result<bool> answer(int listener, const NotifSizes& sizes, const std::function<bool(const seccomp_notif&)>& allow) {
-  // Zeroed: the kernel insists on a zeroed receive buffer.
-  std::vector<unsigned char> req_buf(sizes.notif);
-  std::vector<unsigned char> resp_buf(sizes.resp);
-  auto* req = reinterpret_cast<seccomp_notif*>(req_buf.data());
-  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) return false;
-  auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf.data());
-  resp->id = req->id;
-  const bool allowed = allow(*req);
-  if (allowed)
-    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-  else
-    resp->error = -EPERM;
-  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0) return true;
-  // ENOENT: the task was interrupted meanwhile; it will ask again.
-  if (errno == ENOENT) return true;
-  Error refused =
-      sys::sys_error(Errc::io, allowed ? "SECCOMP_IOCTL_NOTIF_SEND (continue)" : "SECCOMP_IOCTL_NOTIF_SEND (EPERM)");
-  if (allowed) {
-    // Whatever the kernel disliked in the allow, the caller must not wait
-    // for ever: deny it (it may ask again).
-    resp->flags = 0;
-    resp->error = -EPERM;
-    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0 || errno == ENOENT) refused.message += "; denied instead";
-  }
-  return refused;
+  std::vector<unsigned char> req_buf(sizes.notif), resp_buf(sizes.resp);
+  return answer_with(listener, req_buf.data(), resp_buf.data(), sizes, allow);
 }
 
 bool answer_one(int listener, const std::function<bool(const seccomp_notif&)>& allow) {

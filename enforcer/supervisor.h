@@ -6,7 +6,9 @@
 // Contract:
 //  - One thread; it waits on every listener at once (epoll) and answers
 //    each notification with CONTINUE (the call runs) or EPERM, as `decide`
-//    says. `decide` runs on that thread, with `barrier` held shared until
+//    says. Every listener is set to SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+//    when added (Linux >= 6.6; where the kernel refuses it, one notice is
+//    logged and the listener is served all the same). `decide` runs on that thread, with `barrier` held shared until
 //    the answer is sent: whoever takes it exclusively (a policy change)
 //    waits for the answers in flight, and every later answer sees the
 //    change.
@@ -37,6 +39,7 @@
 #include <map>
 #include <sys/types.h>
 #include <thread>
+#include <vector>
 
 namespace syscg::enforcer {
 
@@ -83,11 +86,19 @@ class Supervisor {
   sys::UniqueFd epoll_;  // set by start(), before the thread exists
   sys::UniqueFd wake_;   // eventfd: ends the thread
   NotifSizes sizes_{};   // set by start(), before the thread exists
+  // The thread's receive and answer buffers (sized by start()).
+  std::vector<unsigned char> req_buf_, resp_buf_;
   Mutex mu_;
   bool running_ SYSCG_GUARDED_BY(mu_) = false;
+  bool sync_wake_logged_ SYSCG_GUARDED_BY(mu_) = false;
   std::map<int, sys::UniqueFd> listeners_ SYSCG_GUARDED_BY(mu_);
   std::thread thread_;
 };
+
+// Asks the kernel (Linux >= 6.6) to wake whoever waits on `listener` on the
+// waking CPU (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP). Errors (errno kept):
+// EINVAL/ENOTTY on older kernels, EBADF/EINVAL on a fd that is no listener.
+Status set_sync_wake_up(int listener);
 
 // Receives one notification from `listener` and answers it: CONTINUE when
 // allow(request) says so, else EPERM. False when there was none (the
