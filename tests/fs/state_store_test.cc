@@ -60,9 +60,7 @@ class TempDir {
     char templ[] = "/tmp/syscg-store-test-XXXXXX";
     if (mkdtemp(templ)) dir_ = templ;
   }
-  ~TempDir() {
-    (void)!std::system(("rm -rf '" + dir_ + "'").c_str());
-  }
+  ~TempDir() { (void)!std::system(("rm -rf '" + dir_ + "'").c_str()); }
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
  private:
