@@ -63,8 +63,8 @@ Mount::~Mount() {
 }
 
 void remove_state_files(const std::string& db) {
-  for (const auto* suffix : {"", "-wal", "-shm", "-journal", ".lock", ".tmp", ".tmp-journal", ".conv", ".conv.tmp", ".v1",
-                             ".corrupt", ".corrupt-wal"})
+  for (const auto* suffix : {"", "-wal", "-shm", "-journal", ".lock", ".tmp", ".tmp-journal", ".conv", ".conv.tmp",
+                             ".v1", ".corrupt", ".corrupt-wal"})
     unlink((db + suffix).c_str());
 }
 
