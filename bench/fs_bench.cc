@@ -1,7 +1,9 @@
 // Control-file latency through a real syscgfs mount: what `echo N > deny`
 // and `cat syscalls.allow` cost a shell user, and the mkdir/rmdir rate.
 // Each operation is the system calls the shell makes (open, write or read,
-// close); per-call samples give p50/p99 counters.
+// close); per-call samples give p50/p99 counters. With persistence, every
+// change is durable in the state database (one WAL fsync per commit) before
+// its reply; BM_FsyncBaseline is one bare fsync on the same filesystem.
 #include "tests/support/mount.h"
 
 #include <benchmark/benchmark.h>
@@ -10,6 +12,9 @@
 #include <algorithm>
 #include <chrono>
 #include <fcntl.h>
+#include <map>
+#include <thread>
+#include <utility>
 #include <memory>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -73,23 +78,165 @@ std::string make_tree(const std::string& name, int descendants, syscg::test::Mou
   return top;
 }
 
+// A group's write that changes it: deny `nr` (timed), then allow it back
+// (untimed), so that every timed write narrows the set and is saved.
+void deny_then_allow(benchmark::State& state, const std::string& group, unsigned& nr, std::vector<double>& us) {
+  const auto t0 = Clock::now();
+  write_file(group + "/syscalls.deny", fmt::format("{}\n", nr));
+  us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  state.PauseTiming();
+  write_file(group + "/syscalls.allow", fmt::format("{}\n", nr));
+  nr = (nr + 1) % 200;
+  state.ResumeTiming();
+}
+
+void percentiles(benchmark::State& state, std::vector<double> us) {
+  std::sort(us.begin(), us.end());
+  state.counters["p50_us"] = us[us.size() / 2];
+  state.counters["p99_us"] = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+}
+
+// A mount whose tree holds `groups` groups (ten per node under /t), each
+// size its own mount and state database; the deepest last group is `leaf`.
+struct Tree {
+  std::unique_ptr<syscg::test::Mount> mount;
+  std::string leaf;
+};
+Tree& tree(int groups, bool persist) {
+  static std::map<std::pair<int, bool>, Tree> trees;
+  auto& t = trees[{groups, persist}];
+  if (t.mount) return t;
+  t.mount = persist ? std::make_unique<syscg::test::Mount>()
+                    : std::make_unique<syscg::test::Mount>(std::vector<std::string>{"-o", "state=none"});
+  t.leaf = make_tree("t", groups - 1, *t.mount);
+  std::vector<std::string> order{t.leaf};
+  for (std::size_t next = 0; static_cast<int>(order.size()) < groups; ++next)
+    for (int c = 0; c < 10 && static_cast<int>(order.size()) < groups; ++c)
+      order.push_back(fmt::format("{}/c{}", order[next], c));
+  t.leaf = order.back();
+  return t;
+}
+
+// A leaf's deny with the state saved before the reply, vs the groups in the
+// tree: one row and one commit (one WAL fsync) whatever the tree.
+void BM_DenyLeaf(benchmark::State& state) {
+  auto& t = tree(static_cast<int>(state.range(0)), true);
+  unsigned nr = 0;
+  std::vector<double> us;
+  for (auto _ : state) deny_then_allow(state, t.leaf, nr, us);
+  percentiles(state, std::move(us));
+  state.counters["groups"] = static_cast<double>(state.range(0));
+}
+BENCHMARK(BM_DenyLeaf)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond)->Iterations(500);
+
+// The same with persistence off (-o state=none).
+void BM_DenyLeafNoState(benchmark::State& state) {
+  auto& t = tree(static_cast<int>(state.range(0)), false);
+  unsigned nr = 0;
+  std::vector<double> us;
+  for (auto _ : state) deny_then_allow(state, t.leaf, nr, us);
+  percentiles(state, std::move(us));
+  state.counters["groups"] = static_cast<double>(state.range(0));
+}
+BENCHMARK(BM_DenyLeafNoState)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond)->Iterations(2000);
+
+// The baseline: one small write and its sync, on the filesystem that holds
+// the state databases (beside the mounts, in /tmp). Arg 0: overwrite in
+// place + fdatasync, what a WAL commit does in steady state (SQLite syncs
+// with fdatasync; the WAL is rewritten from its start after a checkpoint).
+// Arg 1: append + fsync (the file grows, its inode is journaled too).
+void BM_FsyncBaseline(benchmark::State& state) {
+  const bool append = state.range(0) == 1;
+  const std::string path = tree(10, true).mount->state_path() + ".fsync-baseline";
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("open failed: " + path);
+  char buf[128] = {};
+  off_t off = 0;
+  timed(state, [&] {
+    if (pwrite(fd, buf, sizeof buf, off) != static_cast<ssize_t>(sizeof buf) ||
+        (append ? fsync(fd) : fdatasync(fd)) != 0)
+      throw std::runtime_error("write/sync failed: " + path);
+    if (append) off += static_cast<off_t>(sizeof buf);
+  });
+  close(fd);
+  unlink(path.c_str());
+}
+BENCHMARK(BM_FsyncBaseline)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->Iterations(500);
+
+// mkdir of a new group (timed; its rmdir is not) with the state saved,
+// vs the groups in the tree.
+void BM_Mkdir(benchmark::State& state) {
+  auto& t = tree(static_cast<int>(state.range(0)), true);
+  const auto dir = t.mount->path("new");
+  std::vector<double> us;
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    if (mkdir(dir.c_str(), 0755) != 0) throw std::runtime_error("mkdir failed");
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    state.PauseTiming();
+    rmdir(dir.c_str());
+    state.ResumeTiming();
+  }
+  percentiles(state, std::move(us));
+  state.counters["groups"] = static_cast<double>(state.range(0));
+}
+BENCHMARK(BM_Mkdir)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond)->Iterations(500);
+
+// N writers, each denying and allowing in its own group, all saved: with
+// group commit concurrent writes share fsyncs. Reports the writes per
+// second of all writers and the p50/p99 of each write.
+void BM_ParallelWriters(benchmark::State& state) {
+  const int writers = static_cast<int>(state.range(0));
+  auto& m = *tree(10, true).mount;
+  for (int w = 0; w < writers; ++w) mkdir(m.path(fmt::format("w{}", w)).c_str(), 0755);
+  constexpr int kPerWriter = 200;
+  std::vector<std::vector<double>> us(static_cast<std::size_t>(writers));
+  double seconds = 0;
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w)
+      threads.emplace_back([&, w] {
+        const auto group = m.path(fmt::format("w{}", w));
+        for (int i = 0; i < kPerWriter; ++i) {
+          const auto file = group + (i % 2 ? "/syscalls.allow" : "/syscalls.deny");
+          const auto s = Clock::now();
+          write_file(file, fmt::format("{}\n", i / 2 % 200));
+          us[static_cast<std::size_t>(w)].push_back(
+              std::chrono::duration<double, std::micro>(Clock::now() - s).count());
+        }
+      });
+    for (auto& th : threads) th.join();
+    seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  std::vector<double> all;
+  for (auto& v : us) all.insert(all.end(), v.begin(), v.end());
+  state.counters["writes_per_s"] = static_cast<double>(all.size()) / seconds;
+  percentiles(state, std::move(all));
+}
+BENCHMARK(BM_ParallelWriters)->Arg(1)->Arg(8)->Unit(benchmark::kMillisecond)->Iterations(3)->UseRealTime();
+
+// The report's rows (scripts/bench_report.py): a deny on a group with
+// `descendants` groups below it, and the same with persistence off. Each
+// timed deny is followed by an untimed allow of the number in that group
+// (allow does not propagate: below it, the number stays denied).
 void BM_DenyWrite(benchmark::State& state) {
   const auto dir = make_tree(fmt::format("deny{}", state.range(0)), static_cast<int>(state.range(0)));
   unsigned nr = 0;
-  timed(state, [&] { write_file(dir + "/syscalls.deny", fmt::format("{}\n", nr++ % 200)); });
+  std::vector<double> us;
+  for (auto _ : state) deny_then_allow(state, dir, nr, us);
+  percentiles(state, std::move(us));
   state.counters["descendants"] = static_cast<double>(state.range(0));
 }
-// With persistence every change rewrites the whole state file, so the tree
-// is kept to 1 000 groups here (building 10 000 would take minutes).
 BENCHMARK(BM_DenyWrite)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond)->Iterations(500);
 
-// The same leaf write with persistence off: the difference is the cost of
-// saving the state (write, fsync, rename, fsync) before each reply.
 void BM_DenyWriteNoState(benchmark::State& state) {
   const auto dir =
       make_tree(fmt::format("deny{}", state.range(0)), static_cast<int>(state.range(0)), mount_without_state());
   unsigned nr = 0;
-  timed(state, [&] { write_file(dir + "/syscalls.deny", fmt::format("{}\n", nr++ % 200)); });
+  std::vector<double> us;
+  for (auto _ : state) deny_then_allow(state, dir, nr, us);
+  percentiles(state, std::move(us));
   state.counters["descendants"] = static_cast<double>(state.range(0));
 }
 BENCHMARK(BM_DenyWriteNoState)->Arg(0)->Arg(10000)->Unit(benchmark::kMicrosecond)->Iterations(2000);

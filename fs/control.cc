@@ -1,6 +1,7 @@
 // The facade's control-file writes: policy (allow, deny), limits and moves
 // (cgroup.procs). Each is checked (access.h), committed under write_mu_ with
-// its Enforcement calls, saved (persist()), then acknowledged.
+// its Enforcement calls and its rows queued (save()), then acknowledged once
+// they are durable (durable(), after write_mu_ is released).
 #include "fs/filesystem.h"
 
 #include "core/grammar.h"
@@ -30,10 +31,15 @@ Status Filesystem::write_command(const Handle& h, std::string_view data, const C
     case FileKind::max_depth:
     case FileKind::max_descendants: {
       BOOST_OUTCOME_TRY(limit, grammar::parse_limit(data));
-      MutexLock wlock(write_mu_);
-      BOOST_OUTCOME_TRY(h.kind == FileKind::max_depth ? hierarchy_.set_max_depth(h.group, limit)
-                                                      : hierarchy_.set_max_descendants(h.group, limit));
-      return persist();
+      Journal::Ticket saved;
+      {
+        MutexLock wlock(write_mu_);
+        BOOST_OUTCOME_TRY(h.kind == FileKind::max_depth ? hierarchy_.set_max_depth(h.group, limit)
+                                                        : hierarchy_.set_max_descendants(h.group, limit));
+        BOOST_OUTCOME_TRY(t, save_group(h.group));
+        saved = t;
+      }
+      return durable(saved);
     }
     case FileKind::procs: return move_process(h, data, writer);
     case FileKind::stat:
@@ -50,15 +56,31 @@ Status Filesystem::write_policy(const Handle& h, std::string_view data, const Ca
   if (h.group == kRootGroup) return make_error(Errc::permission, "the root group's policy cannot be changed");
   const bool deny = h.kind == FileKind::syscalls_deny;
   BOOST_OUTCOME_TRY(set, grammar::parse_syscall_list(data, deny ? grammar::ListFile::deny : grammar::ListFile::allow));
-  MutexLock wlock(write_mu_);
-  BOOST_OUTCOME_TRY(deny ? hierarchy_.deny(h.group, set) : hierarchy_.allow(h.group, set));
-  // No supervisor answer from the old policy after this one returns.
-  if (deny) enforcement_.barrier();
-  // Saved first: the policy is the truth even if a member cannot be reached.
-  BOOST_OUTCOME_TRY(persist());
-  // An allow needs nothing more: what members' supervised filters route
-  // follows the policy; what their other filters deny is lost (README).
-  return deny ? membership_.tighten(h.group, writer.pid) : outcome::success();
+  Journal::Ticket saved;
+  Status tightened = outcome::success();
+  {
+    MutexLock wlock(write_mu_);
+    // A deny saves the groups whose set it narrows: their sets before it.
+    std::vector<std::pair<GroupId, SyscallSet>> before;
+    if (deny && options_.journal) before = subtree_sets(hierarchy_, h.group);
+    BOOST_OUTCOME_TRY(deny ? hierarchy_.deny(h.group, set) : hierarchy_.allow(h.group, set));
+    // No supervisor answer from the old policy after this one returns.
+    if (deny) enforcement_.barrier();
+    // Queued first: the policy is the truth even if a member cannot be
+    // reached. Its durability is waited for after the tightening, without
+    // write_mu_, before the reply.
+    if (deny) {
+      saved = save(narrowed_rows(hierarchy_, meta_, keys_, before));
+    } else {
+      BOOST_OUTCOME_TRY(t, save_group(h.group));
+      saved = t;
+    }
+    // An allow needs nothing more: what members' supervised filters route
+    // follows the policy; what their other filters deny is lost (README).
+    if (deny) tightened = membership_.tighten(h.group, writer.pid);
+  }
+  BOOST_OUTCOME_TRY(durable(saved));  // an unsaved policy is the error to report
+  return tightened;
 }
 
 Status Filesystem::move_process(const Handle& h, std::string_view data, const Caller& writer) {
@@ -66,18 +88,23 @@ Status Filesystem::move_process(const Handle& h, std::string_view data, const Ca
   const auto home = membership_.group_of_writer(writer);  // after every fork before the request
   BOOST_OUTCOME_TRY(check_move(tree_, home, h.group, std::nullopt));
   BOOST_OUTCOME_TRY(target, enforcement_.identify(written, writer.pid));
-  MutexLock wlock(write_mu_);
-  BOOST_OUTCOME_TRY(allowed, hierarchy_.allowed(h.group));
-  // A stale entry under the target's number (its process gone) leaves first.
-  membership_.drop_if_gone(target.tgid);
-  const auto member_of = hierarchy_.group_of(target.tgid);
-  const GroupId from = member_of.value_or(kRootGroup);
-  BOOST_OUTCOME_TRY(check_move(tree_, home, h.group, member_of));
-  BOOST_OUTCOME_TRY(may_move(h, target, from));
-  // Read again: an exit delivered since makes the write a move, not a no-op.
-  if (from == h.group && hierarchy_.group_of(target.tgid)) return outcome::success();
-  BOOST_OUTCOME_TRY(membership_.move(target, from, h.group, allowed, writer.pid));
-  return persist();
+  Journal::Ticket saved;
+  {
+    MutexLock wlock(write_mu_);
+    BOOST_OUTCOME_TRY(allowed, hierarchy_.allowed(h.group));
+    // A stale entry under the target's number (its process gone) leaves first.
+    membership_.drop_if_gone(target.tgid);
+    const auto member_of = hierarchy_.group_of(target.tgid);
+    const GroupId from = member_of.value_or(kRootGroup);
+    BOOST_OUTCOME_TRY(check_move(tree_, home, h.group, member_of));
+    BOOST_OUTCOME_TRY(may_move(h, target, from));
+    // Read again: an exit delivered since makes the write a move, not a no-op.
+    if (from == h.group && hierarchy_.group_of(target.tgid)) return outcome::success();
+    BOOST_OUTCOME_TRY(membership_.move(target, from, h.group, allowed, writer.pid));
+    if (const auto key = keys_.of.find(h.group); options_.journal && key != keys_.of.end())
+      saved = save({PutMember{MemberRow{target.tgid, target.start_time, key->second}}});
+  }
+  return durable(saved);
 }
 
 Status Filesystem::may_move(const Handle& h, const Process& target, GroupId from) {

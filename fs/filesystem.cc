@@ -7,7 +7,6 @@
 #include "core/warnings.h"
 #include "fs/persist.h"
 #include "fs/render.h"
-#include "fs/state.h"
 
 #include <fmt/format.h>
 
@@ -62,41 +61,69 @@ Result<Entry> Filesystem::lookup(Ino parent, std::string_view name) const {
 }
 
 Result<struct stat> Filesystem::setattr(Ino ino, const struct stat& in, int to_set, const Caller&) {
+  Journal::Ticket saved;
   {
     MutexLock wlock(write_mu_);
     BOOST_OUTCOME_TRY(meta_.set(ino, in, to_set));
-    if (to_set & (set_attr::mode | set_attr::uid | set_attr::gid)) {
-      BOOST_OUTCOME_TRY(persist());
+    if (options_.journal && (to_set & (set_attr::mode | set_attr::uid | set_attr::gid))) {
+      const auto ref = decode_inode(ino);
+      if (ref.kind == FileKind::dir) {
+        BOOST_OUTCOME_TRY(t, save_group(ref.group));
+        saved = t;
+      } else {
+        const auto meta = meta_.owner_mode(ref.group, ref.kind);
+        const auto key = keys_.of.find(ref.group);
+        if (!meta || key == keys_.of.end()) return make_error(Errc::not_found, "the group was removed");
+        saved = save({PutFile{FileRow{key->second, std::string(kControlFiles[index_of(ref.kind)].name), *meta}}});
+      }
     }
   }
+  BOOST_OUTCOME_TRY(durable(saved));
   return getattr(ino);
 }
 
 Result<Entry> Filesystem::mkdir(Ino parent, std::string_view name, mode_t mode, const Caller& caller) {
   const auto ref = decode_inode(parent);
   if (ref.kind != FileKind::dir) return not_a_group_dir();
-  MutexLock wlock(write_mu_);
-  if (find_control(name)) return make_error(Errc::exists, fmt::format("'{}' is a control file", name));
-  BOOST_OUTCOME_TRY(id, hierarchy_.create(ref.group, name));
-  meta_.add(id, mode, caller);
-  meta_.touch(ref.group, FileKind::dir);
-  BOOST_OUTCOME_TRY(persist());
-  BOOST_OUTCOME_TRY(st, getattr(id));
-  return Entry{id, st};
+  Journal::Ticket saved;
+  Entry entry{};
+  {
+    MutexLock wlock(write_mu_);
+    if (find_control(name)) return make_error(Errc::exists, fmt::format("'{}' is a control file", name));
+    BOOST_OUTCOME_TRY(id, hierarchy_.create(ref.group, name));
+    meta_.add(id, mode, caller);
+    meta_.touch(ref.group, FileKind::dir);
+    if (options_.journal) {
+      keys_.of[id] = keys_.next++;
+      BOOST_OUTCOME_TRY(rows, new_group_rows(hierarchy_, meta_, keys_, id));
+      saved = save(std::move(rows));
+    }
+    BOOST_OUTCOME_TRY(st, getattr(id));
+    entry = Entry{id, st};
+  }
+  BOOST_OUTCOME_TRY(durable(saved));
+  return entry;
 }
 
 Status Filesystem::rmdir(Ino parent, std::string_view name) {
   const auto ref = decode_inode(parent);
   if (ref.kind != FileKind::dir) return not_a_group_dir();
-  MutexLock wlock(write_mu_);
-  if (find_control(name)) return not_a_group_dir();
-  BOOST_OUTCOME_TRY(id, hierarchy_.lookup(ref.group, name));
-  membership_.prune_exited(id);  // exited members do not keep a group busy
-  BOOST_OUTCOME_TRY(hierarchy_.remove(id));
-  meta_.erase(id);
-  denials_.erase(id);
-  meta_.touch(ref.group, FileKind::dir);
-  return persist();
+  Journal::Ticket saved;
+  {
+    MutexLock wlock(write_mu_);
+    if (find_control(name)) return not_a_group_dir();
+    BOOST_OUTCOME_TRY(id, hierarchy_.lookup(ref.group, name));
+    membership_.prune_exited(id);  // exited members do not keep a group busy
+    BOOST_OUTCOME_TRY(hierarchy_.remove(id));
+    meta_.erase(id);
+    denials_.erase(id);
+    meta_.touch(ref.group, FileKind::dir);
+    if (const auto key = keys_.of.find(id); key != keys_.of.end()) {
+      saved = save({DropGroup{key->second}});  // with the rows of members that exited in it
+      keys_.of.erase(key);
+    }
+  }
+  return durable(saved);
 }
 
 Status Filesystem::rename(Ino parent, std::string_view name, Ino new_parent, std::string_view new_name,
@@ -104,15 +131,21 @@ Status Filesystem::rename(Ino parent, std::string_view name, Ino new_parent, std
   if (flags & ~unsigned{RENAME_NOREPLACE}) return make_error(Errc::invalid, "only RENAME_NOREPLACE is supported");
   const auto from = decode_inode(parent), to = decode_inode(new_parent);
   if (from.kind != FileKind::dir || to.kind != FileKind::dir) return not_a_group_dir();
-  MutexLock wlock(write_mu_);
-  if (find_control(name)) return make_error(Errc::permission, "control files cannot be renamed");
-  BOOST_OUTCOME_TRY(id, hierarchy_.lookup(from.group, name));
-  // A group's place in the tree decides its policy; moving it under another
-  // parent would change it silently, so only renames in place are allowed.
-  if (from.group != to.group) return make_error(Errc::permission, "a group can be renamed only within its parent");
-  BOOST_OUTCOME_TRY(hierarchy_.rename(id, new_name));
-  meta_.touch(from.group, FileKind::dir);
-  return persist();
+  Journal::Ticket saved;
+  {
+    MutexLock wlock(write_mu_);
+    if (find_control(name)) return make_error(Errc::permission, "control files cannot be renamed");
+    BOOST_OUTCOME_TRY(id, hierarchy_.lookup(from.group, name));
+    // A group's place in the tree decides its policy; moving it under
+    // another parent would change it silently, so only renames in place are
+    // allowed.
+    if (from.group != to.group) return make_error(Errc::permission, "a group can be renamed only within its parent");
+    BOOST_OUTCOME_TRY(hierarchy_.rename(id, new_name));
+    meta_.touch(from.group, FileKind::dir);
+    BOOST_OUTCOME_TRY(t, save_group(id));  // one row: the key stays, the name changes
+    saved = t;
+  }
+  return durable(saved);
 }
 
 Status Filesystem::create_file(Ino parent, std::string_view name) const {
@@ -255,15 +288,40 @@ std::optional<bool> Filesystem::trapped(Pid tgid, unsigned nr) {
 
 void Filesystem::killed(Pid tgid, GroupId group, std::string_view) { denials_.killed(group, tgid); }
 
-Status Filesystem::restore(const State& state) {
-  // decode() has checked the model's rules.
-  MutexLock wlock(write_mu_);
-  return fs::restore(state, hierarchy_, meta_, membership_);
+Status Filesystem::restore(const KeyedState& state) {
+  // to_state() has checked the model's rules.
+  Journal::Ticket saved;
+  {
+    MutexLock wlock(write_mu_);
+    if (state.state.groups.empty()) {
+      // A new database: the root's rows.
+      saved = save(whole_state(hierarchy_, meta_, keys_, membership_.start_times()));
+    } else {
+      BOOST_OUTCOME_TRY(dropped, fs::restore(state, hierarchy_, meta_, membership_, keys_));
+      std::vector<RowOp> ops;
+      for (Pid pid : dropped) ops.emplace_back(DropMember{pid});
+      if (!ops.empty()) saved = save(std::move(ops));
+    }
+  }
+  return durable(saved);
 }
 
-Status Filesystem::persist() {
-  if (options_.state_path.empty()) return outcome::success();
-  auto saved = save(options_.state_path, capture(hierarchy_, meta_, membership_.start_times()));
+Journal::Ticket Filesystem::save(std::vector<RowOp> ops) {
+  if (!options_.journal) return nullptr;
+  if (auto t = options_.journal->enqueue(std::move(ops))) return *t;
+  // The store missed a commit: it gets the whole model, this change included.
+  return options_.journal->enqueue(whole_state(hierarchy_, meta_, keys_, membership_.start_times())).value();
+}
+
+Result<Journal::Ticket> Filesystem::save_group(GroupId group) {
+  if (!options_.journal) return Journal::Ticket{};
+  BOOST_OUTCOME_TRY(row, group_row(hierarchy_, meta_, keys_, group));
+  return save({PutGroup{std::move(row)}});
+}
+
+Status Filesystem::durable(const Journal::Ticket& ticket) {
+  if (!ticket) return outcome::success();
+  auto saved = options_.journal->wait(ticket);
   if (!saved) {
     log_.error("saving the state failed: {}", saved.error().message);
     Error e = saved.error();

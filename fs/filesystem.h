@@ -6,7 +6,7 @@
 // (modes, owners, times), access.h (who may do what; no self-release),
 // handles.h (open files, snapshots, pollers), render.h (control-file text),
 // membership.h (moves, forks, exits, tightening), denials.h, persist.h and
-// state.h (the saved state).
+// journal.h (the saved state: a change's rows, group-committed).
 //
 // Files behave like kernfs: a read serves a snapshot (handles.h); a write
 // is one command, its offset ignored, at most grammar::kMaxWrite bytes.
@@ -18,12 +18,15 @@
 //  - write_mu_ first: it serialises every mutation with its Enforcement
 //    calls (attach, barrier, policy_changed, adopt); the enforcer's locks
 //    (decide_mu_ for barrier, then the pause_events() lock a move holds
-//    across attach and the membership commit) come after it.
+//    across attach and the membership commit) come after it. A change's
+//    rows are queued under it (Journal::enqueue, a leaf), in its order; the
+//    request waits for them to be durable (Journal::wait, which may commit
+//    for others too) only after releasing it, holding no lock.
 //  - Handle::mu (a handle's snapshot, held while its text is rendered, which
 //    calls alive/stricter/may_subvert) is never held with write_mu_ or the
 //    pause: the two have no order between them.
-//  - Leaves: MetaTable::mu_, HandleTable::mu_, Membership::mu_, Denials::mu_
-//    (and the log sink's); nothing is called while one is held and no two
+//  - Leaves: MetaTable::mu_, HandleTable::mu_, Membership::mu_, Denials::mu_,
+//    Journal::mu_ (and the log sink's); nothing is called while one is held and no two
 //    are held at once; the Hierarchy's own lock comes last.
 // The Enforcement is never called with a leaf held; its listener callbacks
 // (forked, exited, trapped, killed) take only leaves and the Hierarchy's
@@ -43,7 +46,9 @@
 #include "fs/membership.h"
 #include "fs/meta.h"
 #include "fs/poll_waiter.h"
-#include "fs/state.h"  // restore()'s State; load() for the composition root
+#include "fs/journal.h"
+#include "fs/persist.h"
+#include "fs/rows.h"
 
 #include <cstdint>
 #include <memory>
@@ -62,9 +67,10 @@ struct Entry {
 
 struct Options {
   Caller owner;  // of the root group
-  // When set, every acknowledged change is saved there (state.h) before the
-  // reply; when empty, nothing is persisted.
-  std::string state_path;
+  // When set, every acknowledged change is saved through it (its rows
+  // durable in the store) before the reply; when null, nothing is
+  // persisted. Kept by pointer; it outlives the Filesystem.
+  Journal* journal = nullptr;
   // When set, the log gets a notice per denial the supervisor reports, at
   // the 1st, 2nd, 4th, 8th, ... denial of a number in a group (bounded
   // volume): "denied: process P in /path called NR (name); N denial(s) of
@@ -85,10 +91,11 @@ class Filesystem final : public MembershipListener {
   ~Filesystem() override;
 
   // Rebuilds the tree, policies, limits, owners, modes and memberships from
-  // a saved state, on a fresh Filesystem, before mounting. Members whose pid
-  // no longer names the same process are dropped. Errors: invalid (the
-  // state contradicts the model: a set wider than its parent's, ...).
-  Status restore(const State& state) SYSCG_EXCLUDES(write_mu_);
+  // a saved state (Store::loaded), on a fresh Filesystem, before mounting.
+  // Members whose pid no longer names the same process are dropped, and so
+  // are their rows; an empty state saves the root's. Errors: invalid (the
+  // state contradicts the model: a set wider than its parent's, ...); io.
+  Status restore(const KeyedState& state) SYSCG_EXCLUDES(write_mu_);
 
   Result<Entry> lookup(Ino parent, std::string_view name) const;
   Result<struct stat> getattr(Ino ino) const;
@@ -137,8 +144,13 @@ class Filesystem final : public MembershipListener {
   Status move_process(const Handle& h, std::string_view data, const Caller& writer) SYSCG_EXCLUDES(write_mu_);
   // Delegation (access.h) for a move of `target` from `from` by h's opener.
   Status may_move(const Handle& h, const Process& target, GroupId from) SYSCG_REQUIRES(write_mu_);
-  // Saves the state if persistence is on; errors: io.
-  Status persist() SYSCG_REQUIRES(write_mu_);
+  // Queues a change's rows (the whole state instead when the journal asks);
+  // null when nothing is persisted.
+  Journal::Ticket save(std::vector<RowOp> ops) SYSCG_REQUIRES(write_mu_);
+  // A group's row, queued.
+  Result<Journal::Ticket> save_group(GroupId group) SYSCG_REQUIRES(write_mu_);
+  // Returns once the ticket's rows are durable. Errors: io (logged).
+  Status durable(const Journal::Ticket& ticket) SYSCG_EXCLUDES(write_mu_);
   void populated_changed(std::span<const GroupId> groups);
 
   Hierarchy& hierarchy_;
@@ -147,6 +159,7 @@ class Filesystem final : public MembershipListener {
   const Options options_;
   const HierarchyTree tree_;
   Mutex write_mu_;
+  Keys keys_ SYSCG_GUARDED_BY(write_mu_);
   MetaTable meta_;
   HandleTable handles_;
   Denials denials_;

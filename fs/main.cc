@@ -3,7 +3,10 @@
 #include "core/hierarchy.h"
 #include "enforcer/enforcer.h"
 #include "fs/filesystem.h"
+#include "fs/cut_vfs.h"
 #include "fs/fuse_ops.h"
+#include "fs/journal.h"
+#include "fs/state.h"
 #include "enforcer/sys/log.h"
 
 #include <fmt/format.h>
@@ -18,6 +21,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -45,8 +49,6 @@ std::string check_mountpoint(const char* path) {
   return {};
 }
 
-constexpr const char* kDefaultState = "/var/lib/syscg/state";
-
 struct SyscgOptions {
   char* state = nullptr;
   int fresh = 0;
@@ -59,31 +61,40 @@ const fuse_opt kSyscgOptions[] = {
     FUSE_OPT_END,
 };
 
-// Loads the saved state into the filesystem. A corrupt file stops the
-// daemon unless `fresh` says to set it aside (never silently discarded).
-// Returns a one-line problem, or "" on success.
-std::string restore_state(syscg::fs::Filesystem& filesystem, const std::string& path, bool fresh,
-                          syscg::sys::Log& log) {
+// The saved state, open and locked for this daemon (fs/state.h).
+struct SavedState {
+  std::optional<syscg::fs::StateLock> lock;
+  std::unique_ptr<syscg::fs::Store> store;
+};
+
+// Locks and opens the state at `path` (converting a version-1 file, or
+// setting a corrupt one aside with `fresh`). Returns a one-line problem, or
+// "" on success.
+std::string open_state(const std::string& path, bool fresh, syscg::sys::Log& log, SavedState& out) {
   if (const auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
     std::error_code ec;  // the non-throwing overload: no exception leaves main
     std::filesystem::create_directories(path.substr(0, slash), ec);
     if (ec) return fmt::format("{}: {}", path.substr(0, slash), ec.message());
   }
-  auto loaded = syscg::fs::load(path);
-  if (loaded && loaded.value()) {
-    if (auto restored = filesystem.restore(*loaded.value()); !restored) loaded = restored.error();
+  auto lock = syscg::fs::StateLock::acquire(path);
+  if (!lock) return lock.error().message;
+  out.lock.emplace(std::move(lock).value());
+  // The test hook SYSCGFS_TEST_CUT_AT_SYNC (fs/cut_vfs.h): tests only.
+  const char* vfs = nullptr;
+  if (const char* cut = std::getenv(syscg::fs::kCutAtSyncVariable.data())) {
+    auto n = syscg::fs::parse_cut_at_sync(cut);
+    if (!n) return n.error().message;
+    auto name = syscg::fs::register_cut_vfs(n.value());
+    if (!name) return name.error().message;
+    vfs = name.value();
   }
-  if (loaded) return {};
-  // An unreadable file is not a corrupt one: never set it aside.
-  if (!fresh || loaded.error().code == syscg::Errc::io)
-    return loaded.error().code == syscg::Errc::io
-               ? fmt::format("{}: unreadable state ({}); fix or remove it", path, loaded.error().message)
-               : fmt::format("{}: corrupt state ({}); start with -o fresh to set it aside and start empty", path,
-                             loaded.error().message);
-  const std::string aside = path + ".corrupt";
-  if (std::rename(path.c_str(), aside.c_str()) != 0)
-    return fmt::format("{}: cannot set it aside: {}", path, std::strerror(errno));
-  log.warning("{} was corrupt ({}); kept as {}, starting empty", path, loaded.error().message, aside);
+  auto store = syscg::fs::open_state(path, fresh, log, vfs);
+  if (!store)
+    return store.error().code == syscg::Errc::invalid
+               ? fmt::format("corrupt state ({}); start with -o fresh to set it aside and start empty",
+                             store.error().message)
+               : fmt::format("unreadable state ({}); fix or remove it", store.error().message);
+  out.store = std::move(store).value();
   return {};
 }
 
@@ -107,7 +118,7 @@ int main(int argc, char** argv) {
   if (fuse_opt_parse(args.get(), &own, kSyscgOptions, nullptr) != 0) return 1;
   std::unique_ptr<char, decltype(&std::free)> state_option(own.state, &std::free);
   // "-o state=none" keeps nothing (for benchmarks and experiments).
-  std::string state_path = own.state ? own.state : kDefaultState;
+  std::string state_path = own.state ? own.state : syscg::fs::kDefaultStatePath;
   if (state_path == "none") state_path.clear();
   fuse_cmdline_opts opts{};
   if (fuse_parse_cmdline(args.get(), &opts) != 0) return 1;
@@ -119,10 +130,10 @@ int main(int argc, char** argv) {
         "syscalls.allow / syscalls.deny, move processes through cgroup.procs.\n"
         "Always mounted with allow_other,default_permissions.\n\n"
         "syscgfs options:\n"
-        "    -o state=PATH          where the state is kept (default {}; none: nowhere)\n"
-        "    -o fresh               start empty, setting aside a corrupt state file\n"
+        "    -o state=PATH          the state database (SQLite; default {}; none: nowhere)\n"
+        "    -o fresh               start empty, setting aside a corrupt state\n"
         "    -o log_denials         log denials the supervisor answers (stderr with -f, else syslog)\n\n",
-        argv[0], kDefaultState);
+        argv[0], syscg::fs::kDefaultStatePath);
     fuse_cmdline_help();
     fuse_lowlevel_help();
     return 0;
@@ -152,7 +163,15 @@ int main(int argc, char** argv) {
   std::optional<syscg::sys::SyslogLog> syslog_log;
   syscg::Hierarchy hierarchy;
   syscg::enforcer::Enforcer enforcer(log);
-  syscg::fs::Options fs_options{{getuid(), getgid(), getpid()}, state_path, own.log_denials != 0};
+  // The state: locked, opened (converted, or set aside with -o fresh) and
+  // read before anything is mounted; its changes are group-committed.
+  SavedState saved;
+  if (!state_path.empty())
+    if (auto problem = open_state(state_path, own.fresh != 0, log, saved); !problem.empty()) return fail(problem);
+  std::optional<syscg::fs::Journal> journal;
+  if (saved.store)
+    journal.emplace([store = saved.store.get()](std::span<const syscg::fs::RowOp> ops) { return store->commit(ops); });
+  syscg::fs::Options fs_options{{getuid(), getgid(), getpid()}, journal ? &*journal : nullptr, own.log_denials != 0};
   syscg::fs::Filesystem filesystem(hierarchy, enforcer, log, std::move(fs_options));
   // Forks, exits and supervisor questions go to the filesystem, until it is
   // destroyed: the guard, destroyed first, unwires it and returns once no
@@ -160,9 +179,9 @@ int main(int argc, char** argv) {
   enforcer.set_listener(&filesystem);
   const std::unique_ptr<syscg::enforcer::Enforcer, void (*)(syscg::enforcer::Enforcer*)> unwire(
       &enforcer, [](syscg::enforcer::Enforcer* e) { e->set_listener(nullptr); });
-  if (!state_path.empty())
-    if (auto problem = restore_state(filesystem, state_path, own.fresh != 0, log); !problem.empty())
-      return fail(problem);
+  if (saved.store)
+    if (auto restored = filesystem.restore(saved.store->loaded()); !restored)
+      return fail(fmt::format("{}: cannot restore the state ({})", state_path, restored.error().message));
 
   const auto& ops = syscg::fs::fuse_operations();
   std::unique_ptr<fuse_session, SessionDeleter> se(fuse_session_new(args.get(), &ops, sizeof ops, &filesystem));

@@ -1,23 +1,57 @@
-// syscgfs's persistent state on disk: one text file (state_codec.h) replaced
-// atomically.
+// Where syscgfs's state lives and how it is opened at start: the database
+// (store.h) at `-o state=PATH` (default kDefaultStatePath), its lock, the
+// conversion of a version-1 text file (state_codec.h), and what a corrupt
+// state does.
 //
-// save() writes a temporary file in the same directory, fsyncs it, renames it
-// over the old one and fsyncs the directory: after a crash the file holds the
-// old state or the new one, never a mix.
+// Conversion: a version-1 file is converted on the first start that finds
+// no database, into a new database written atomically (Store::create):
+//  - PATH itself is a version-1 file (an older `-o state=PATH`): it is kept
+//    as PATH.v1 and PATH becomes the database;
+//  - PATH does not exist, ends in ".db", and PATH without ".db" is a
+//    version-1 file (the old default /var/lib/syscg/state): that file is
+//    kept where it is.
+// With neither, an empty database is created.
 #pragma once
 
 #include "core/error.h"
+#include "enforcer/sys/log.h"
+#include "enforcer/sys/unique_fd.h"
 #include "fs/state_codec.h"
+#include "fs/store.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace syscg::fs {
 
-// Errors: io (the failed call and its errno, Error::sys_errno).
-Status save(const std::string& path, const State& state);
-// nullopt when there is no file yet. Errors: io (unreadable: the failed
-// call and its errno); invalid (corrupt content, decode()).
-Result<std::optional<State>> load(const std::string& path);
+inline constexpr const char* kDefaultStatePath = "/var/lib/syscg/state.db";
+
+// One daemon per state: flock(LOCK_EX|LOCK_NB) on PATH.lock, which holds
+// the holder's pid; released when the daemon exits, however it exits. The
+// file itself stays (removing it would race with a starting daemon).
+// SQLite's own locks do not keep a second writer process out.
+class StateLock {
+ public:
+  // Errors: busy ("PATH is in use by syscgfs pid N"), io.
+  static Result<StateLock> acquire(const std::string& db_path);
+
+ private:
+  explicit StateLock(sys::UniqueFd fd) : fd_(std::move(fd)) {}
+  sys::UniqueFd fd_;
+};
+
+// Reads a version-1 text file: nullopt if there is none. Errors: io
+// (unreadable: the failed call and its errno); invalid (corrupt, decode()).
+Result<std::optional<State>> load_v1(const std::string& path);
+
+// Opens the database at `path` (through the VFS `vfs`, null: the default),
+// converting or creating it first (above). A corrupt database or version-1
+// file stops the start (invalid) unless `fresh`: it is then kept aside as
+// FILE.corrupt (the database with its WAL, FILE.corrupt-wal), the log says
+// so, and an empty database is created. An unreadable one (io) is never set
+// aside. Errors: invalid, io; their message names the file.
+Result<std::unique_ptr<Store>> open_state(const std::string& path, bool fresh, sys::Log& log,
+                                          const char* vfs = nullptr);
 
 }  // namespace syscg::fs

@@ -8,6 +8,7 @@ SYSCG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SYSCG_PACKAGES=(
   build-essential cmake pkg-config git python3
   libfuse3-dev fuse3
+  libsqlite3-dev sqlite3
   libboost-dev libfmt-dev libseccomp-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   gnuplot-nox

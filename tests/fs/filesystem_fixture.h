@@ -7,6 +7,7 @@
 #include "enforcer/sys/log.h"
 #include "fs/filesystem.h"
 #include "fs/state.h"
+#include "fs/store.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// Unit tests of the saved state: its text (state_codec.h), the file
-// (state.h), and a Filesystem rebuilt from it.
+// Unit tests of the saved state: the version-1 text (state_codec.h, read
+// for conversion), and a Filesystem saved to a database and rebuilt from it.
 #include "tests/fs/filesystem_fixture.h"
 
 #include "enforcer/sys/unique_fd.h"
@@ -18,11 +18,15 @@ using unit::kUser;
 TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
   char dir[] = "/tmp/syscg-restore-test-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string path = std::string(dir) + "/state";
+  const std::string path = std::string(dir) + "/state.db";
+  ASSERT_TRUE(Store::create(path, State{}));
   {
+    auto store = Store::open(path).value();
+    Journal journal([&](std::span<const RowOp> ops) { return store->commit(ops); });
     Hierarchy h;
-    Filesystem saved(h, fake_, log_, Options{{}, path, false});
+    Filesystem saved(h, fake_, log_, Options{{}, &journal, false});
     fake_.set_listener(&saved);
+    ASSERT_TRUE(saved.restore(store->loaded()));  // empty: saves the root's rows
     auto web = saved.mkdir(kRootInode, "web", 0750, kUser).value().ino;
     auto sub = saved.mkdir(web, "sub", 0755, kRoot).value().ino;
     auto deny = saved.open(saved.lookup(web, "syscalls.deny").value().ino, O_WRONLY, kRoot).value();
@@ -34,13 +38,18 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
     auto depth = saved.open(saved.lookup(kRootInode, "cgroup.max.depth").value().ino, O_WRONLY, kRoot).value();
     ASSERT_TRUE(saved.write(depth, "2", kRoot));
     saved.release(depth);
+    ASSERT_TRUE(saved.mkdir(kRootInode, "gone", 0755, kRoot));
+    ASSERT_TRUE(saved.rename(kRootInode, "gone", kRootInode, "renamed", 0));
+    ASSERT_TRUE(saved.rmdir(kRootInode, "renamed"));
+    fake_.set_listener(nullptr);
   }
-  auto state = load(path);
-  ASSERT_TRUE(state && state.value()) << (state ? "no file" : state.error().message);
+  auto store = Store::open(path);
+  ASSERT_TRUE(store) << store.error().message;
   Hierarchy h;
   Filesystem restored(h, fake_, log_);
   fake_.set_listener(&restored);
-  ASSERT_TRUE(restored.restore(*state.value()));
+  ASSERT_TRUE(restored.restore(store.value()->loaded()));
+  EXPECT_FALSE(restored.lookup(kRootInode, "renamed"));
   const auto web = restored.lookup(kRootInode, "web").value();
   EXPECT_EQ(web.attr.st_mode & 07777, 0750u);
   EXPECT_EQ(web.attr.st_uid, kUser.uid);
@@ -54,7 +63,9 @@ TEST_F(FilesystemTest, RestoreRebuildsTreePolicyOwnersAndMembers) {
   // enforce at least).
   ASSERT_TRUE(fake_.adopted.contains(3000));
   EXPECT_EQ(fake_.adopted[3000], h.allowed(decode_inode(sub).group).value());
-  unlink(path.c_str());
+  fake_.set_listener(&fs_);
+  store.value().reset();
+  for (const auto& f : {path, path + "-wal", path + "-shm"}) unlink(f.c_str());
   rmdir(dir);
 }
 
@@ -133,15 +144,21 @@ TEST(FilesystemState, OlderFilesWithFewerControlFilesStillLoad) {
   EXPECT_EQ(back.value().groups[1].files[6].mode, 0644u);
 }
 
-TEST(FilesystemState, SaveAndLoadAFile) {
+// A version-1 file (the text format) is still read: it is converted into
+// the database on the first start (state.h).
+TEST(FilesystemState, LoadAVersion1File) {
   char dir[] = "/tmp/syscg-state-test-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string path = std::string(dir) + "/state";
-  auto none = load(path);
+  auto none = load_v1(path);
   ASSERT_TRUE(none);
   EXPECT_FALSE(none.value());
-  ASSERT_TRUE(save(path, sample_state()));
-  auto loaded = load(path);
+  {
+    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    const auto text = encode(sample_state());
+    ASSERT_EQ(::write(fd.get(), text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  }
+  auto loaded = load_v1(path);
   ASSERT_TRUE(loaded && loaded.value());
   EXPECT_EQ(encode(*loaded.value()), encode(sample_state()));
   unlink(path.c_str());
@@ -158,11 +175,11 @@ TEST(FilesystemState, IoFailuresAreIoWithTheErrnoAndCorruptFilesInvalid) {
   char dir[] = "/tmp/syscg-state-test-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string missing_dir = std::string(dir) + "/no/such/dir/state";
-  auto saved = save(missing_dir, State{});
+  auto saved = Store::create(missing_dir, State{});
   ASSERT_FALSE(saved);
   EXPECT_EQ(saved.error().code, Errc::io);
-  EXPECT_EQ(saved.error().sys_errno, ENOENT);
-  auto unreadable = load(dir);  // a directory: open succeeds, read fails with EISDIR
+  EXPECT_EQ(saved.error().sys_errno, ENOENT) << saved.error().message;
+  auto unreadable = load_v1(dir);  // a directory: open succeeds, read fails with EISDIR
   ASSERT_FALSE(unreadable);
   EXPECT_EQ(unreadable.error().code, Errc::io);
   EXPECT_EQ(unreadable.error().sys_errno, EISDIR);
@@ -172,7 +189,7 @@ TEST(FilesystemState, IoFailuresAreIoWithTheErrnoAndCorruptFilesInvalid) {
     ASSERT_TRUE(fd);
     ASSERT_EQ(::write(fd.get(), "garbage\n", 8), 8);
   }
-  auto bad = load(corrupt);
+  auto bad = load_v1(corrupt);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, Errc::invalid);
   unlink(corrupt.c_str());

@@ -59,7 +59,13 @@ Mount::~Mount() {
   rmdir(dir_.c_str());
   // SYSCG_TEST_KEEP_LOGS=1 keeps the daemon's log for debugging.
   if (!std::getenv("SYSCG_TEST_KEEP_LOGS")) unlink(log_path_.c_str());
-  for (const auto& f : {state_path(), state_path() + ".tmp", state_path() + ".corrupt"}) unlink(f.c_str());
+  remove_state_files(state_path());
+}
+
+void remove_state_files(const std::string& db) {
+  for (const auto* suffix : {"", "-wal", "-shm", "-journal", ".lock", ".tmp", ".tmp-journal", ".conv", ".conv.tmp",
+                             ".v1", ".corrupt", ".corrupt-wal"})
+    unlink((db + suffix).c_str());
 }
 
 std::string Mount::log() const {

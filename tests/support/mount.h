@@ -23,7 +23,7 @@ class Mount {
   ~Mount();
 
   const std::string& dir() const { return dir_; }
-  // The daemon's state file (-o state=...), beside the mountpoint.
+  // The daemon's state database (-o state=...), beside the mountpoint.
   std::string state_path() const { return dir_ + ".state"; }
   std::string path(const std::string& rel) const { return dir_ + "/" + rel; }
   pid_t daemon_pid() const { return daemon_->pid(); }
@@ -39,6 +39,9 @@ class Mount {
   std::optional<Child> daemon_;
 };
 
+// Removes a state database and every file beside it (its WAL, its lock, a
+// version-1 file kept as .v1, what was set aside as .corrupt).
+void remove_state_files(const std::string& db);
 // True when `dir` is a mount point (its device differs from its parent's).
 bool is_mount_point(const std::string& dir);
 // The paths of the binaries under test.

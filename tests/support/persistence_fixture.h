@@ -1,5 +1,5 @@
 // The PersistenceTest fixture: state that survives the daemon (issue 5 §6),
-// a state file shared by successive mounts of the same test.
+// a state database shared by successive mounts of the same test.
 #pragma once
 
 #include "tests/support/mount.h"
@@ -28,7 +28,8 @@ class PersistenceTest : public ::testing::Test {
   }
   void TearDown() override {
     if (dir_.empty()) return;
-    for (const auto& f : {state_, state_ + ".tmp", state_ + ".corrupt", dir_ + "/log"}) unlink(f.c_str());
+    remove_state_files(state_);
+    unlink((dir_ + "/log").c_str());
     rmdir(dir_.c_str());
   }
   std::unique_ptr<Mount> mount(std::vector<std::string> extra = {}) {
