@@ -7,6 +7,7 @@
 #include "tests/support/mount.h"
 
 #include <benchmark/benchmark.h>
+#include <sqlite3.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -118,9 +119,16 @@ Tree& tree(int groups, bool persist) {
 }
 
 // A leaf's deny with the state saved before the reply, vs the groups in the
-// tree: one row and one commit (one WAL fsync) whatever the tree.
+// tree: one row and one commit (one WAL fsync) whatever the tree. Measured
+// in steady state, as in a daemon that has run a while: the warm-up writes
+// more than the WAL holds before a checkpoint (1,000 pages), after which
+// SQLite rewrites the WAL from its start instead of growing it.
 void BM_DenyLeaf(benchmark::State& state) {
   auto& t = tree(static_cast<int>(state.range(0)), true);
+  for (int i = 0; i < 600; ++i) {
+    write_file(t.leaf + "/syscalls.deny", "250\n");
+    write_file(t.leaf + "/syscalls.allow", "250\n");
+  }
   unsigned nr = 0;
   std::vector<double> us;
   for (auto _ : state) deny_then_allow(state, t.leaf, nr, us);
@@ -140,28 +148,58 @@ void BM_DenyLeafNoState(benchmark::State& state) {
 }
 BENCHMARK(BM_DenyLeafNoState)->Arg(10)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond)->Iterations(2000);
 
-// The baseline: one small write and its sync, on the filesystem that holds
-// the state databases (beside the mounts, in /tmp). Arg 0: overwrite in
-// place + fdatasync, what a WAL commit does in steady state (SQLite syncs
-// with fdatasync; the WAL is rewritten from its start after a checkpoint).
-// Arg 1: append + fsync (the file grows, its inode is journaled too).
+// The baseline: one fsync of the state on the filesystem that holds the
+// state databases (beside the mounts, in /tmp). Arg 0: one WAL frame (a
+// header and a page) written over a file that already holds a WAL's worth
+// of frames, at the next frame's place, + fdatasync: what a commit does in
+// steady state (SQLite syncs with fdatasync and rewrites the WAL from its
+// start after a checkpoint). Arg 1: the same appended (a WAL still growing:
+// its size is journaled too). Arg 2: the smallest SQLite commit there is
+// (one row updated, WAL, synchronous=FULL), warmed up past a checkpoint.
 void BM_FsyncBaseline(benchmark::State& state) {
-  const bool append = state.range(0) == 1;
+  const int mode = static_cast<int>(state.range(0));
   const std::string path = tree(10, true).mount->state_path() + ".fsync-baseline";
+  if (mode == 2) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK ||
+        sqlite3_exec(db,
+                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                     "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER); INSERT INTO t VALUES (1, 0)",
+                     nullptr, nullptr, nullptr) != SQLITE_OK)
+      throw std::runtime_error("sqlite: " + path);
+    sqlite3_stmt* up = nullptr;
+    sqlite3_prepare_v2(db, "UPDATE t SET v = v + 1 WHERE id = 1", -1, &up, nullptr);
+    const auto commit = [&] {
+      if (sqlite3_step(up) != SQLITE_DONE) throw std::runtime_error("sqlite update");
+      sqlite3_reset(up);
+    };
+    for (int i = 0; i < 1200; ++i) commit();  // past the first checkpoint
+    timed(state, commit);
+    sqlite3_finalize(up);
+    sqlite3_close(db);
+    for (const char* suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
+    return;
+  }
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("open failed: " + path);
-  char buf[128] = {};
-  off_t off = 0;
+  constexpr std::size_t kFrame = 24 + 4096;
+  constexpr off_t kFrames = 1000;  // a WAL's worth before a checkpoint
+  static char frame[kFrame] = {};
+  for (off_t i = 0; mode == 0 && i < kFrames; ++i)
+    if (pwrite(fd, frame, kFrame, i * static_cast<off_t>(kFrame)) != static_cast<ssize_t>(kFrame))
+      throw std::runtime_error("write failed: " + path);
+  if (fsync(fd) != 0) throw std::runtime_error("fsync failed: " + path);
+  off_t next = 0;
   timed(state, [&] {
-    if (pwrite(fd, buf, sizeof buf, off) != static_cast<ssize_t>(sizeof buf) ||
-        (append ? fsync(fd) : fdatasync(fd)) != 0)
+    const off_t at = (mode == 0 ? next % kFrames : next) * static_cast<off_t>(kFrame);
+    ++next;
+    if (pwrite(fd, frame, 24, at) != 24 || pwrite(fd, frame + 24, 4096, at + 24) != 4096 || fdatasync(fd) != 0)
       throw std::runtime_error("write/sync failed: " + path);
-    if (append) off += static_cast<off_t>(sizeof buf);
   });
   close(fd);
   unlink(path.c_str());
 }
-BENCHMARK(BM_FsyncBaseline)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->Iterations(500);
+BENCHMARK(BM_FsyncBaseline)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->Iterations(500);
 
 // mkdir of a new group (timed; its rmdir is not) with the state saved,
 // vs the groups in the tree.

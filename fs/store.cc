@@ -103,6 +103,12 @@ Status Store::prepare() {
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
       {&rollback_, "ROLLBACK"},
+      // A group that keeps its place: an UPDATE that leaves (parent, name)
+      // out, so that their index is not rewritten (one page per commit, not
+      // two); put_group_ when it did not match.
+      {&set_group_,
+       "UPDATE groups SET denied = ?4, max_depth = ?5, max_descendants = ?6, mode = ?7, uid = ?8, gid = ?9 "
+       "WHERE id = ?1 AND parent IS ?2 AND name = ?3"},
       {&put_group_,
        "INSERT INTO groups (id, parent, name, denied, max_depth, max_descendants, mode, uid, gid) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO UPDATE SET parent = ?2, name = ?3, "
@@ -131,17 +137,20 @@ Status Store::prepare() {
 Status Store::apply(const RowOp& op) {
   if (const auto* g = std::get_if<PutGroup>(&op)) {
     const auto& r = g->row;
-    auto& s = put_group_;
-    BOOST_OUTCOME_TRY(s.bind(1, r.key));
-    BOOST_OUTCOME_TRY(r.parent == 0 ? s.bind_null(2) : s.bind(2, r.parent));
-    BOOST_OUTCOME_TRY(s.bind(3, r.name));
-    BOOST_OUTCOME_TRY(s.bind(4, format_denied(r.allowed)));
-    BOOST_OUTCOME_TRY(bind_limit(s, 5, r.max_depth));
-    BOOST_OUTCOME_TRY(bind_limit(s, 6, r.max_descendants));
-    BOOST_OUTCOME_TRY(s.bind(7, std::int64_t{r.dir.mode}));
-    BOOST_OUTCOME_TRY(s.bind(8, std::int64_t{r.dir.uid}));
-    BOOST_OUTCOME_TRY(s.bind(9, std::int64_t{r.dir.gid}));
-    return s.run();
+    for (auto* s : {&set_group_, &put_group_}) {
+      BOOST_OUTCOME_TRY(s->bind(1, r.key));
+      BOOST_OUTCOME_TRY(r.parent == 0 ? s->bind_null(2) : s->bind(2, r.parent));
+      BOOST_OUTCOME_TRY(s->bind(3, r.name));
+      BOOST_OUTCOME_TRY(s->bind(4, format_denied(r.allowed)));
+      BOOST_OUTCOME_TRY(bind_limit(*s, 5, r.max_depth));
+      BOOST_OUTCOME_TRY(bind_limit(*s, 6, r.max_descendants));
+      BOOST_OUTCOME_TRY(s->bind(7, std::int64_t{r.dir.mode}));
+      BOOST_OUTCOME_TRY(s->bind(8, std::int64_t{r.dir.uid}));
+      BOOST_OUTCOME_TRY(s->bind(9, std::int64_t{r.dir.gid}));
+      BOOST_OUTCOME_TRY(s->run());
+      if (sqlite3_changes(db_.get()) > 0) return outcome::success();
+    }
+    return outcome::success();
   }
   if (const auto* f = std::get_if<PutFile>(&op)) {
     auto& s = put_file_;

@@ -57,7 +57,7 @@ class Store {
   KeyedState loaded_;
   // Prepared once, reused by every commit.
   sqlite::Stmt begin_, commit_, rollback_;
-  sqlite::Stmt put_group_, put_file_, drop_group_files_, drop_group_members_, drop_group_;
+  sqlite::Stmt set_group_, put_group_, put_file_, drop_group_files_, drop_group_members_, drop_group_;
   sqlite::Stmt put_member_, drop_member_, drop_all_members_, drop_all_files_, drop_all_groups_;
 };
 
