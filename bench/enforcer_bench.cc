@@ -23,6 +23,7 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <csignal>
 #include <dirent.h>
 #include <cstring>
@@ -398,27 +399,56 @@ void BM_Attach(benchmark::State& state) {
 }
 BENCHMARK(BM_Attach)->Arg(0)->Arg(1)->UseManualTime()->Iterations(300)->Unit(benchmark::kMicrosecond);
 
-// N idle processes (forked, blocked in pause(), no fd of ours), killed and
-// reaped on destruction: the machine's task count for BM_AttachAmongTasks.
+// N idle processes on the machine (blocked in pause(), no fd of ours),
+// children of one nursery process rather than of this one (the writer). On
+// SIGTERM the nursery kills and reaps them, then exits; they also die with
+// it (PR_SET_PDEATHSIG) should this process die first.
 struct Idle {
   explicit Idle(int n) {
-    for (int i = 0; i < n; ++i) {
-      const pid_t pid = fork();
-      if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
-      if (pid == 0) {
-        syscall(SYS_close_range, 3, ~0U, 0);
-        for (;;) pause();
-      }
-      pids.push_back(pid);
-    }
+    int ready[2];
+    if (pipe(ready) != 0) throw std::runtime_error("pipe");
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    nursery = fork();
+    if (nursery < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+    if (nursery == 0) nurse(n, ready, term);
+    close(ready[1]);
+    char c;
+    const bool ok = read(ready[0], &c, 1) == 1;
+    close(ready[0]);
+    if (!ok) throw std::runtime_error("the idle processes could not be made");
   }
   ~Idle() {
-    for (pid_t pid : pids) kill(pid, SIGKILL);
-    for (pid_t pid : pids) waitpid(pid, nullptr, 0);
+    kill(nursery, SIGTERM);
+    waitpid(nursery, nullptr, 0);
   }
   Idle(const Idle&) = delete;
   Idle& operator=(const Idle&) = delete;
-  std::vector<pid_t> pids;
+
+  [[noreturn]] static void nurse(int n, const int ready[2], const sigset_t& term) {
+    close(ready[0]);
+    sigprocmask(SIG_BLOCK, &term, nullptr);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    std::vector<pid_t> kids;
+    for (int i = 0; i < n; ++i) {
+      const pid_t pid = fork();
+      if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        syscall(SYS_close_range, 3, ~0U, 0);
+        for (;;) pause();
+      }
+      if (pid > 0) kids.push_back(pid);
+    }
+    (void)!write(ready[1], kids.size() == static_cast<std::size_t>(n) ? "r" : "", 1);
+    close(ready[1]);
+    int sig = 0;
+    sigwait(&term, &sig);
+    for (pid_t pid : kids) kill(pid, SIGKILL);
+    for (pid_t pid : kids) waitpid(pid, nullptr, 0);
+    _exit(0);
+  }
+  pid_t nursery = -1;
 };
 
 int processes_on_machine() {
@@ -433,6 +463,9 @@ int processes_on_machine() {
 void BM_AttachAmongTasks(benchmark::State& state) {
   Idle idle(static_cast<int>(state.range(0)));
   const auto g = fresh_group("among", "uname\n");
+  // Measured in steady state: reading cgroup.procs has the daemon take in
+  // the fork events of the processes just made first.
+  std::ifstream(g + "/cgroup.procs").ignore(1 << 20);
   std::unique_ptr<Victims> victims;
   percentiles(
       state, [&] { write_file(g + "/cgroup.procs", fmt::format("{}\n", victims->children[0].pid())); },
@@ -447,7 +480,7 @@ BENCHMARK(BM_AttachAmongTasks)
     ->Arg(1000)
     ->Arg(3000)
     ->UseManualTime()
-    ->Iterations(200)
+    ->Iterations(1000)
     ->Unit(benchmark::kMicrosecond);
 
 void BM_Tighten(benchmark::State& state) {
