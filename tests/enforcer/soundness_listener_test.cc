@@ -25,18 +25,6 @@ const std::string kUid = "4242";  // an unprivileged identity for the member and
 
 class ListenerTheftTest : public SoundnessTest {
  protected:
-  // Seccomp listeners that process `pid` holds.
-  static int listeners_held(pid_t pid) {
-    int held = 0;
-    const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-    for (pid_t fd : numeric_entries(dir)) {
-      char link[256] = {};
-      if (readlink((dir + "/" + std::to_string(fd)).c_str(), link, sizeof link - 1) > 0 &&
-          std::string(link).find("seccomp notify") != std::string::npos)
-        ++held;
-    }
-    return held;
-  }
   static pid_t last_number(const std::string& line) { return std::atoi(line.substr(line.rfind(' ') + 1).c_str()); }
 
   // One first restriction of `member` (into g, which denies getppid) with

@@ -100,6 +100,19 @@ inline std::vector<pid_t> numeric_entries(const std::string& dir) {
   return out;
 }
 
+// The seccomp listeners (notify fds) process `pid` holds.
+inline int listeners_held(pid_t pid) {
+  int held = 0;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  for (pid_t fd : numeric_entries(dir)) {
+    char link[256] = {};
+    if (readlink((dir + "/" + std::to_string(fd)).c_str(), link, sizeof link - 1) > 0 &&
+        std::string(link).find("seccomp notify") != std::string::npos)
+      ++held;
+  }
+  return held;
+}
+
 // Every descendant of `root`, by the ppid chains of one scan of /proc.
 inline std::vector<pid_t> descendants(pid_t root) {
   std::multimap<pid_t, pid_t> children;
