@@ -148,8 +148,9 @@ TEST(SupervisorKernelTest, ManyListenersAreAllServed) {
   for (const auto& line : log.lines()) EXPECT_NE(line.find("6.6"), std::string::npos) << line;
 }
 
-// Stopping ends the thread promptly (it waits in epoll_wait, which the stop
-// wakes) and closes every listener: routed calls then fail with ENOSYS.
+// Stopping ends the thread (it waits in epoll_wait, which the stop wakes)
+// and closes every listener: routed calls then fail with ENOSYS. A stop
+// that hung would be caught by the test's timeout, not by a timed check.
 TEST(SupervisorKernelTest, StoppingFailsRoutedCallsWithEnosys) {
   sys::MemoryLog log;
   SharedMutex barrier;
@@ -161,9 +162,7 @@ TEST(SupervisorKernelTest, StoppingFailsRoutedCallsWithEnosys) {
   ASSERT_TRUE(supervisor.add(b.take_listener()));
   ASSERT_TRUE(a.request());
   EXPECT_EQ(a.outcome(), 0);
-  const auto t0 = std::chrono::steady_clock::now();
   supervisor.stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
   for (RoutedChild* c : {&a, &b}) {
     ASSERT_TRUE(c->request());
     EXPECT_EQ(c->outcome(), ENOSYS);
