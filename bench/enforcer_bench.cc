@@ -15,6 +15,7 @@
 #include "core/hierarchy.h"
 #include "enforcer/bpf/compiler.h"
 #include "tests/support/mount.h"
+#include "tests/support/proc.h"
 
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -211,12 +212,18 @@ std::string fresh_group(const std::string& prefix, const std::string& deny = "")
   return g;
 }
 
-// `victim sleep` processes (blocked in nanosleep), killed and reaped on
-// destruction.
+// `victim sleep` processes, killed and reaped on destruction. Constructed
+// with `asleep`, it returns once each is blocked in nanosleep (read from
+// /proc/PID/syscall): a target still in its dynamic loader would make an
+// attach measure the loader's start-up too.
 struct Victims {
-  explicit Victims(int n) {
+  explicit Victims(int n, bool asleep = false) {
     for (int i = 0; i < n; ++i)
       children.emplace_back(std::vector<std::string>{syscg::test::victim_binary(), "sleep", "3600000"}, "/dev/null");
+    if (!asleep) return;
+    for (auto& c : children)
+      if (!syscg::test::wait_for_syscall(c.pid(), {SYS_nanosleep, SYS_clock_nanosleep}))
+        throw std::runtime_error(fmt::format("victim {} never slept", c.pid()));
   }
   std::vector<syscg::test::Child> children;
 };
@@ -393,8 +400,7 @@ void BM_Attach(benchmark::State& state) {
       [&] { write_file((++moves % 2 ? a : b) + "/cgroup.procs", fmt::format("{}\n", victims->children[0].pid())); },
       [&] {
         if (!first) return;
-        victims = std::make_unique<Victims>(1);
-        std::this_thread::sleep_for(std::chrono::milliseconds(3));  // exec'd and blocked in nanosleep
+        victims = std::make_unique<Victims>(1, true);
       });
 }
 BENCHMARK(BM_Attach)->Arg(0)->Arg(1)->UseManualTime()->Iterations(300)->Unit(benchmark::kMicrosecond);
@@ -469,16 +475,14 @@ void BM_AttachAmongTasks(benchmark::State& state) {
   // restriction the memory check's.
   std::ifstream(g + "/cgroup.procs").ignore(1 << 20);
   {
-    Victims warm(1);
-    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    Victims warm(1, true);
     write_file(g + "/cgroup.procs", fmt::format("{}\n", warm.children[0].pid()));
   }
   std::unique_ptr<Victims> victims;
   percentiles(
       state, [&] { write_file(g + "/cgroup.procs", fmt::format("{}\n", victims->children[0].pid())); },
       [&] {
-        victims = std::make_unique<Victims>(1);
-        std::this_thread::sleep_for(std::chrono::milliseconds(3));  // exec'd and blocked in nanosleep
+        victims = std::make_unique<Victims>(1, true);
       });
   state.counters["processes"] = processes_on_machine();
 }
