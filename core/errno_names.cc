@@ -8,8 +8,8 @@
 namespace syscg::errno_names {
 
 namespace {
-// strerrorname_np names every errno below this (glibc 2.36: up to
-// EHWPOISON, 133); numbers above are valid errnos without a name.
+// strerrorname_np names every errno glibc knows (2.36: up to EHWPOISON,
+// 133); larger numbers are valid errnos without a name.
 constexpr int kNamedBelow = 256;
 }  // namespace
 

@@ -10,7 +10,9 @@ SYSCG_PACKAGES=(
   libfuse3-dev fuse3
   libsqlite3-dev sqlite3
   libboost-dev libfmt-dev libseccomp-dev
+  libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  bubblewrap crun busybox-static
   gnuplot-nox
   clang clang-format
 )
