@@ -52,6 +52,7 @@ class DenyErrnos {
   bool empty() const { return map_.empty(); }
   const Map& entries() const { return map_; }  // ascending by number
   friend bool operator==(const DenyErrnos&, const DenyErrnos&) = default;
+  friend bool operator<(const DenyErrnos& a, const DenyErrnos& b) { return a.map_ < b.map_; }  // for ordered maps
 
  private:
   void put(unsigned nr, int err) {

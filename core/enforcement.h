@@ -69,10 +69,11 @@ class MembershipListener {
   // Returns true when the child is now a member (its parent is one).
   virtual bool forked(Pid parent, Pid child) = 0;
   virtual void exited(Pid pid) = 0;
-  // A member's call to `nr` reached the supervisor: whether its group
-  // allows it now (denials are counted there). nullopt when `tgid` is not a
-  // member (the caller then looks further, or denies).
-  virtual std::optional<bool> trapped(Pid tgid, unsigned nr) = 0;
+  // A member's call to `nr` reached the supervisor: 0 when its group
+  // allows it now, else the errno its group denies it with (denials are
+  // counted there). nullopt when `tgid` is not a member (the caller then
+  // looks further, or denies).
+  virtual std::optional<int> trapped(Pid tgid, unsigned nr) = 0;
   // Member `tgid` of `group` was killed because it could not be given the
   // group's set (fail closed); `why` says what failed.
   virtual void killed(Pid tgid, GroupId group, std::string_view why) = 0;
@@ -128,7 +129,8 @@ class Enforcement {
   virtual bool may_subvert(Pid pid) = 0;
 
   // `pid` (identified as the process that started at `start_time`) is
-  // about to join a group whose set is `allowed`; the request comes from
+  // about to join a group whose set is `allowed` (denied numbers return
+  // their `errnos`); the request comes from
   // thread `writer_tid` (when pid is the writer's own process, the enforcer
   // must let the reply go out before the process can stop). An error
   // refuses the move: syscgfs then records nothing and returns the errno.
@@ -136,7 +138,7 @@ class Enforcement {
   // now; busy (EBUSY) when it holds an io_uring instance and `allowed`
   // keeps members from io_uring.
   virtual Status attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed,
-                        Pid writer_tid) = 0;
+                        const DenyErrnos& errnos, Pid writer_tid) = 0;
 
   // A policy write has been committed; each listed member must now enforce
   // its group's new set before this returns, or be killed (reported through

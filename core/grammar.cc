@@ -1,9 +1,12 @@
 #include "core/grammar.h"
 
+#include "core/errno_names.h"
+#include "core/syscall_groups.h"
 #include "core/syscall_table.h"
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -97,35 +100,94 @@ Result<std::vector<std::string_view>> tokenize(std::string_view text) {
 
 }  // namespace
 
-Result<SyscallSet> parse_syscall_list(std::string_view text, ListFile file) {
+namespace {
+
+// The numbers of one token without its errno: a value, a range, 'a'/'all'
+// or a named set. `explicit_nr` is set for a single value (a deny naming
+// restart_syscall that way is an error; ranges and sets skip it).
+Result<SyscallSet> token_numbers(std::string_view tok, bool& explicit_nr) {
+  explicit_nr = false;
+  SyscallSet set;
+  if (tok == "a" || tok == "all") return SyscallSet::all();
+  if (tok.front() == '@') {
+    if (auto named = syscall_groups::lookup(tok)) return *named;
+    return make_error(Errc::invalid, fmt::format("'{}' is not a named set of system calls", tok));
+  }
+  // A '-' after the first character splits a range; a leading one is a sign.
+  const auto dash = tok.find('-', 1);
+  if (dash == std::string_view::npos) {
+    BOOST_OUTCOME_TRY(nr, parse_value(tok));
+    explicit_nr = true;
+    BOOST_OUTCOME_TRY(set.set(nr));
+    return set;
+  }
+  const auto lo_text = tok.substr(0, dash), hi_text = tok.substr(dash + 1);
+  if (hi_text.empty() || hi_text.front() == '-' || hi_text.front() == '+' || lo_text.front() == '+' ||
+      lo_text.front() == '-')
+    return make_error(Errc::invalid, fmt::format("'{}' is not a range", tok));
+  BOOST_OUTCOME_TRY(lo, parse_value(lo_text));
+  BOOST_OUTCOME_TRY(hi, parse_value(hi_text));
+  if (lo > hi) return make_error(Errc::invalid, fmt::format("range '{}' runs backwards", tok));
+  BOOST_OUTCOME_TRY(set.set_range(lo, hi));
+  return set;
+}
+
+}  // namespace
+
+Result<ListWrite> parse_list_write(std::string_view text, ListFile file) {
   BOOST_OUTCOME_TRY(check_size(text));
   BOOST_OUTCOME_TRY(tokens, tokenize(text));
-  SyscallSet set;
+  ListWrite out;
+  // Numbers given an errno by this write (EPERM included), to refuse one
+  // number named twice with two different errnos.
+  SyscallSet given;
   for (std::string_view tok : tokens) {
-    if (tok == "a" || tok == "all") {
-      set = SyscallSet::all();
-      continue;
+    int err = EPERM;
+    if (const auto colon = tok.find(':'); colon != std::string_view::npos) {
+      if (file == ListFile::allow)
+        return make_error(Errc::invalid, fmt::format("'{}': an allow takes no errno", tok));
+      const auto name = tok.substr(colon + 1);
+      const auto parsed = errno_names::parse(name);
+      if (!parsed)
+        return make_error(Errc::invalid, fmt::format("'{}' is not an errno (a name such as ENOSYS, or 1..{})", name,
+                                                     kMaxErrno));
+      err = *parsed;
+      tok = tok.substr(0, colon);
+      if (tok.empty()) return make_error(Errc::invalid, "an errno needs a system call before its ':'");
     }
-    // A '-' after the first character splits a range; a leading one is a sign.
-    const auto dash = tok.find('-', 1);
-    if (dash == std::string_view::npos) {
-      BOOST_OUTCOME_TRY(nr, parse_value(tok));
-      if (file == ListFile::deny && nr == kRestartSyscall)
+    bool explicit_nr = false;
+    BOOST_OUTCOME_TRY(set, token_numbers(tok, explicit_nr));
+    if (file == ListFile::deny) {
+      if (explicit_nr && set.test(kRestartSyscall))
         return make_error(Errc::invalid, "restart_syscall (219) is always allowed and cannot be denied");
-      BOOST_OUTCOME_TRY(set.set(nr));
-      continue;
+      (void)set.reset(kRestartSyscall);
+      for (unsigned nr : set & given)
+        if (out.errnos.of(nr) != err)
+          return make_error(Errc::invalid, fmt::format("{} is given two errnos in one write", nr));
+      out.errnos.assign(set, err);
+      given |= set;
     }
-    const auto lo_text = tok.substr(0, dash), hi_text = tok.substr(dash + 1);
-    if (hi_text.empty() || hi_text.front() == '-' || hi_text.front() == '+' || lo_text.front() == '+' ||
-        lo_text.front() == '-')
-      return make_error(Errc::invalid, fmt::format("'{}' is not a range", tok));
-    BOOST_OUTCOME_TRY(lo, parse_value(lo_text));
-    BOOST_OUTCOME_TRY(hi, parse_value(hi_text));
-    if (lo > hi) return make_error(Errc::invalid, fmt::format("range '{}' runs backwards", tok));
-    BOOST_OUTCOME_TRY(set.set_range(lo, hi));
+    out.numbers |= set;
   }
-  if (file == ListFile::deny) (void)set.reset(kRestartSyscall);
-  return set;
+  return out;
+}
+
+Result<SyscallSet> parse_syscall_list(std::string_view text, ListFile file) {
+  BOOST_OUTCOME_TRY(w, parse_list_write(text, file));
+  return w.numbers;
+}
+
+std::string format_deny_list(const SyscallSet& denied, const DenyErrnos& errnos) {
+  std::string out;
+  for (unsigned nr : denied) {
+    if (!out.empty()) out.push_back(' ');
+    if (const int err = errnos.of(nr); err != EPERM)
+      fmt::format_to(std::back_inserter(out), "{}:{}", nr, errno_names::name(err));
+    else
+      fmt::format_to(std::back_inserter(out), "{}", nr);
+  }
+  out.push_back('\n');
+  return out;
 }
 
 std::string format_syscall_list(const SyscallSet& set) {

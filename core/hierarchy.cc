@@ -18,6 +18,7 @@ struct Hierarchy::Node {
   int max_descendants = grammar::kUnlimited;
   std::size_t nr_descendants = 0;
   SyscallSet allowed;
+  DenyErrnos errnos;  // of the numbers `allowed` lacks
   boost::container::flat_map<std::string, Node*, std::less<>> children;
   boost::container::flat_set<Pid> members;
 };
@@ -59,7 +60,8 @@ GroupInfo Hierarchy::describe(const Node& n) const {
                    .nr_descendants = n.nr_descendants,
                    .nr_members = n.members.size(),
                    .nr_children = n.children.size(),
-                   .allowed = n.allowed};
+                   .allowed = n.allowed,
+                   .errnos = n.errnos};
 }
 
 Result<GroupId> Hierarchy::create(GroupId parent_id, std::string_view name) {
@@ -82,6 +84,7 @@ Result<GroupId> Hierarchy::create(GroupId parent_id, std::string_view name) {
   node->name = std::string(name);
   node->depth = parent->depth + 1;
   node->allowed = parent->allowed;
+  node->errnos = parent->errnos;
   Node* raw = node.get();
   nodes_.emplace(raw->id, std::move(node));
   parent->children.emplace(raw->name, raw);
@@ -152,6 +155,13 @@ Result<SyscallSet> Hierarchy::allowed(GroupId id) const {
   return n->allowed;
 }
 
+Result<DenyErrnos> Hierarchy::errnos(GroupId id) const {
+  ReaderLock lock(mu_);
+  const Node* n = find(id);
+  if (!n) return no_group(id);
+  return n->errnos;
+}
+
 Result<std::string> Hierarchy::path(GroupId id) const {
   ReaderLock lock(mu_);
   const Node* n = find(id);
@@ -173,10 +183,11 @@ Status Hierarchy::allow(GroupId id, const SyscallSet& set) {
   if (!beyond.empty())
     return make_error(Errc::permission, fmt::format("the parent group denies {}", describe_nr(*beyond.begin())));
   n->allowed |= set;
+  n->errnos.clear(set);
   return outcome::success();
 }
 
-Status Hierarchy::deny(GroupId id, const SyscallSet& set) {
+Status Hierarchy::deny(GroupId id, const SyscallSet& set, const DenyErrnos& errnos) {
   if (set.test(kRestartSyscall))
     return make_error(Errc::invalid, "restart_syscall (219) is always allowed and cannot be denied");
   WriterLock lock(mu_);
@@ -190,6 +201,7 @@ Status Hierarchy::deny(GroupId id, const SyscallSet& set) {
     Node* cur = stack.back();
     stack.pop_back();
     cur->allowed.subtract(set);
+    cur->errnos.assign_from(errnos, set);
     for (const auto& entry : cur->children) stack.push_back(entry.second);
   }
   return outcome::success();
@@ -276,7 +288,7 @@ Result<std::vector<MemberPolicy>> Hierarchy::subtree_members(GroupId id) const {
   while (!stack.empty()) {
     const Node* cur = stack.back();
     stack.pop_back();
-    for (Pid pid : cur->members) out.push_back({pid, cur->id, cur->allowed});
+    for (Pid pid : cur->members) out.push_back({pid, cur->id, cur->allowed, cur->errnos});
     for (const auto& entry : cur->children) stack.push_back(entry.second);
   }
   return out;

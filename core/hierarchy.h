@@ -8,6 +8,11 @@
 //  - deny(g, s) clears s in g and in every descendant of g.
 //  - allow(g, s) sets s in g only, and only if g's parent allows all of s;
 //    otherwise permission and nothing changes. Allow never propagates.
+//  - Errnos (deny_errnos.h): a deny gives each number of s the errno
+//    `errnos` names (EPERM by default), in g and in every descendant, in the
+//    same step (a later deny of the same numbers changes it); an allow
+//    clears it in g; a new group copies its parent's. No invariant ties a
+//    child's errnos to its parent's.
 //  - restart_syscall is in every set, always (see syscall_set.h); a deny
 //    whose set contains it is invalid.
 //  - Invariant: allowed(g) is a subset of allowed(parent(g)) for every g, in
@@ -31,6 +36,7 @@
 // No method calls out while holding the lock.
 #pragma once
 
+#include "core/deny_errnos.h"
 #include "core/error.h"
 #include "core/mutex.h"
 #include "core/ids.h"
@@ -62,13 +68,15 @@ struct GroupInfo {
   std::size_t nr_members = 0;
   std::size_t nr_children = 0;
   SyscallSet allowed;
+  DenyErrnos errnos;
 };
 
-// A member process and the set its group allows.
+// A member process and its group's policy.
 struct MemberPolicy {
   Pid pid;
   GroupId group;
   SyscallSet allowed;
+  DenyErrnos errnos;
 };
 
 struct ChildEntry {
@@ -95,12 +103,13 @@ class Hierarchy {
   Result<GroupInfo> info(GroupId group) const;
   Result<std::vector<ChildEntry>> children(GroupId group) const;  // sorted by name
   Result<SyscallSet> allowed(GroupId group) const;
+  Result<DenyErrnos> errnos(GroupId group) const;
   Result<std::string> path(GroupId group) const;  // "/" or "/a/b"
 
   // Errors: not_found, permission (root; allow beyond the parent), invalid
   // (deny naming restart_syscall).
   Status allow(GroupId group, const SyscallSet& set);
-  Status deny(GroupId group, const SyscallSet& set);
+  Status deny(GroupId group, const SyscallSet& set, const DenyErrnos& errnos = {});
 
   // O(1) in the depth. False for an unknown group or nr >= kSyscallWidth.
   bool check(GroupId group, std::uint64_t nr) const noexcept;

@@ -2,10 +2,12 @@
 
 #include "enforcer/procfs.h"
 
+#include <cerrno>
+
 namespace syscg::enforcer {
 
-bool Decider::decide(pid_t tid, unsigned nr) {
-  if (tid <= 0) return false;  // not visible in our pid namespace
+int Decider::decide(pid_t tid, unsigned nr) {
+  if (tid <= 0) return EPERM;  // not visible in our pid namespace
   for (int attempt = 0; attempt < 2; ++attempt) {
     // First the view as it is; then (a child whose fork event is still
     // queued, a member whose exit was not seen) every event up to now.
@@ -23,7 +25,7 @@ bool Decider::decide(pid_t tid, unsigned nr) {
     // the number reused) decides nothing, and is retired once the events
     // up to now are in.
     auto st = read_status(tid);
-    if (!st) return false;
+    if (!st) return EPERM;
     const Pid tgid = st.value().tgid;
     if (tracker_.pinned(tgid)) {
       if (tracker_.alive(tgid)) {
@@ -35,7 +37,7 @@ bool Decider::decide(pid_t tid, unsigned nr) {
       if (auto v = listener_.trapped(tgid, nr)) return *v;  // a member whose pidfd could not be taken
     }
   }
-  return false;
+  return EPERM;
 }
 
 }  // namespace syscg::enforcer

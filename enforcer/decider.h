@@ -1,5 +1,6 @@
-// The supervisor's decisions: whether a member's routed call may run, from
-// its group's current policy (the listener's trapped()).
+// The supervisor's decisions: whether a member's routed call may run, or
+// which errno it fails with, from its group's current policy (the
+// listener's trapped()).
 //
 // Contract: decide(tid, nr) runs on the supervisor thread, which holds the
 // Enforcer's decide_mu_ shared (the barrier) until the answer is sent. The
@@ -30,7 +31,9 @@ class Decider {
   Decider(ProcessTracker& tracker, ListenerSlot& listener, std::function<void(Pid)> retire)
       : tracker_(tracker), listener_(listener), retire_(std::move(retire)) {}
 
-  bool decide(pid_t tid, unsigned nr);
+  // 0: the call runs; else the errno it fails with (EPERM for anything
+  // unknown).
+  int decide(pid_t tid, unsigned nr);
 
  private:
   ProcessTracker& tracker_;

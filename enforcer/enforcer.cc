@@ -205,7 +205,7 @@ bool Enforcer::fail_closed(Pid pid, GroupId group, std::string_view why) {
 }
 
 Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const SyscallSet& group_set,
-                                             std::optional<pid_t> self, bool attach) {
+                                             const DenyErrnos& errnos, std::optional<pid_t> self, bool attach) {
   // What the filters enforce: the group's set, without io_uring where the
   // set denies anything an io_uring operation could do (core/io_uring_table.h).
   const SyscallSet allowed = enforced(group_set);
@@ -217,7 +217,7 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
     std::uint64_t id = 0;  // the tag of the step's records (0: none)
   };
   auto step = std::make_shared<Step>();
-  auto plan = [this, pid, allowed, attach, no_io_uring, step]() -> Result<Tracer::Programs> {
+  auto plan = [this, pid, allowed, errnos, attach, no_io_uring, step]() -> Result<Tracer::Programs> {
     {
       MutexLock lock(records_mu_);
       step->before = records_.record_or_default(pid);
@@ -243,10 +243,10 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
         // filters deny stays denied by them, and what they route stays the
         // supervisor's to decide (the kernel takes the most restrictive
         // verdict of all filters; USER_NOTIF is stricter than ALLOW).
-        BOOST_OUTCOME_TRY(program, programs_.get(~p.block));
+        BOOST_OUTCOME_TRY(program, programs_.get(~p.block, {}, errnos));
         f.program = program;
         if (p.supervised) {
-          BOOST_OUTCOME_TRY(supervised, programs_.get(~p.block, p.block));
+          BOOST_OUTCOME_TRY(supervised, programs_.get(~p.block, p.block, errnos));
           f.supervised = supervised;
         }
         break;
@@ -310,7 +310,8 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
   return tracer_.inject(pid, std::move(plan), std::move(settle), self, !attach, tracker_.pidfd(pid));
 }
 
-Status Enforcer::attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed, Pid writer_tid) {
+Status Enforcer::attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed,
+                        const DenyErrnos& errnos, Pid writer_tid) {
   if (test_hold_.count() > 0) std::this_thread::sleep_for(test_hold_);  // tests only: a recycling window
   // Pinned before anything else: if the number names another process by
   // now, the write fails (ESRCH) and nothing is touched. The injector
@@ -324,7 +325,7 @@ Status Enforcer::attach(Pid pid, std::uint64_t start_time, GroupId group, const 
   BOOST_OUTCOME_TRY(tracker_.pin(pid, start_time));
   std::optional<pid_t> self;
   if (auto writer = read_status(writer_tid); writer && writer.value().tgid == pid) self = writer_tid;
-  if (auto done = enforce(pid, group, allowed, self, true); !done) {
+  if (auto done = enforce(pid, group, allowed, errnos, self, true); !done) {
     if (!member_before) tracker_.forget(pid);  // a member that failed to move stays pinned
     return done.error();
   }
@@ -341,7 +342,7 @@ Result<Tightened> Enforcer::policy_changed(std::span<const MemberPolicy> members
     // A member that cannot be stopped now gets the filter when it stops
     // (defer): it runs no user code before that. One that cannot be given
     // the filter at all is killed (settle).
-    auto children = enforce(m.pid, m.group, m.allowed, self, false);
+    auto children = enforce(m.pid, m.group, m.allowed, m.errnos, self, false);
     if (!children) {
       if (children.error().code != Errc::no_process && !first_error)
         first_error = make_error(children.error().code, fmt::format("member {} could not be tightened nor killed: {}",

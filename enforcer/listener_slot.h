@@ -29,9 +29,9 @@ class ListenerSlot {
     MutexLock lock(mu_);
     if (listener_) listener_->exited(pid);
   }
-  std::optional<bool> trapped(Pid tgid, unsigned nr) SYSCG_EXCLUDES(mu_) {
+  std::optional<int> trapped(Pid tgid, unsigned nr) SYSCG_EXCLUDES(mu_) {
     MutexLock lock(mu_);
-    return listener_ ? listener_->trapped(tgid, nr) : std::optional<bool>(false);
+    return listener_ ? listener_->trapped(tgid, nr) : std::optional<int>(EPERM);
   }
   void killed(Pid tgid, GroupId group, std::string_view why) SYSCG_EXCLUDES(mu_) {
     MutexLock lock(mu_);

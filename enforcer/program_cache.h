@@ -1,4 +1,4 @@
-// Compiled seccomp programs, memoised: each (allowed, notify) pair is
+// Compiled seccomp programs, memoised: each (allowed, notify, errnos) is
 // compiled once (bpf::compile) and shared by every injection that needs it.
 //
 // Contract: get() returns the same program object for equal keys, and
@@ -9,11 +9,13 @@
 
 #include "core/error.h"
 #include "core/mutex.h"
+#include "core/deny_errnos.h"
 #include "core/syscall_set.h"
 #include "enforcer/bpf/program.h"
 
 #include <map>
 #include <memory>
+#include <tuple>
 #include <utility>
 
 namespace syscg::enforcer {
@@ -22,13 +24,14 @@ class ProgramCache {
  public:
   using Shared = std::shared_ptr<const bpf::Program>;
   // The filter that runs `allowed`, asks the supervisor about `notify`
-  // (USER_NOTIF), and denies the rest.
-  Result<Shared> get(const SyscallSet& allowed, const SyscallSet& notify = {}) SYSCG_EXCLUDES(mu_);
+  // (USER_NOTIF), and denies the rest with their `errnos`.
+  Result<Shared> get(const SyscallSet& allowed, const SyscallSet& notify = {}, const DenyErrnos& errnos = {})
+      SYSCG_EXCLUDES(mu_);
   std::size_t size() const SYSCG_EXCLUDES(mu_);
 
  private:
   mutable Mutex mu_;
-  std::map<std::pair<SyscallSet, SyscallSet>, Shared> programs_ SYSCG_GUARDED_BY(mu_);
+  std::map<std::tuple<SyscallSet, SyscallSet, DenyErrnos>, Shared> programs_ SYSCG_GUARDED_BY(mu_);
 };
 
 }  // namespace syscg::enforcer

@@ -29,10 +29,11 @@ namespace syscg::enforcer {
 namespace {
 
 // One answer into buffers the caller owns (the thread's, reused: no
-// allocation per call). `allow` is any callable (no std::function here).
-template <class Allow>
+// allocation per call). `error_of` is any callable (no std::function here)
+// giving 0 (run the call) or the errno to fail it with.
+template <class ErrorOf>
 Result<bool> answer_with(int listener, unsigned char* req_buf, unsigned char* resp_buf, const NotifSizes& sizes,
-                         const Allow& allow) {
+                         const ErrorOf& error_of) {
   // Zeroed: the kernel insists on a zeroed receive buffer.
   std::memset(req_buf, 0, sizes.notif);
   std::memset(resp_buf, 0, sizes.resp);
@@ -40,16 +41,17 @@ Result<bool> answer_with(int listener, unsigned char* req_buf, unsigned char* re
   if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) return false;
   auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf);
   resp->id = req->id;
-  const bool allowed = allow(*req);
+  const int error = error_of(*req);
+  const bool allowed = error == 0;
   if (allowed)
     resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   else
-    resp->error = -EPERM;
+    resp->error = -error;
   if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) == 0) return true;
   // ENOENT: the task was interrupted meanwhile; it will ask again.
   if (errno == ENOENT) return true;
   Error refused =
-      sys::sys_error(Errc::io, allowed ? "SECCOMP_IOCTL_NOTIF_SEND (continue)" : "SECCOMP_IOCTL_NOTIF_SEND (EPERM)");
+      sys::sys_error(Errc::io, allowed ? "SECCOMP_IOCTL_NOTIF_SEND (continue)" : "SECCOMP_IOCTL_NOTIF_SEND (error)");
   if (allowed) {
     // Whatever the kernel disliked in the allow, the caller must not wait
     // for ever: deny it (it may ask again).
@@ -185,8 +187,8 @@ void Supervisor::serve(int fd) {
   // look at arguments in user memory.
   ReaderLock hold(barrier_);
   auto r = answer_with(fd, req_buf_.data(), resp_buf_.data(), sizes_, [this](const seccomp_notif& req) {
-    return req.data.arch == AUDIT_ARCH_X86_64 && req.data.nr >= 0 &&
-           decide_(static_cast<pid_t>(req.pid), static_cast<unsigned>(req.data.nr));
+    if (req.data.arch != AUDIT_ARCH_X86_64 || req.data.nr < 0) return EPERM;
+    return decide_(static_cast<pid_t>(req.pid), static_cast<unsigned>(req.data.nr));
   });
   if (!r) log_.error("supervisor: {}", r.error().message);
 }
@@ -201,7 +203,8 @@ NotifSizes notif_sizes() {
 
 Result<bool> answer(int listener, const NotifSizes& sizes, const std::function<bool(const seccomp_notif&)>& allow) {
   std::vector<unsigned char> req_buf(sizes.notif), resp_buf(sizes.resp);
-  return answer_with(listener, req_buf.data(), resp_buf.data(), sizes, allow);
+  return answer_with(listener, req_buf.data(), resp_buf.data(), sizes,
+                     [&](const seccomp_notif& req) { return allow(req) ? 0 : EPERM; });
 }
 
 bool answer_one(int listener, const std::function<bool(const seccomp_notif&)>& allow) {

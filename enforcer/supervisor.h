@@ -54,8 +54,9 @@ NotifSizes notif_sizes();
 class Supervisor {
  public:
   // tid: the thread making the call (in the daemon's pid namespace; 0 if it
-  // is not visible there); nr: the x86_64 syscall number. True lets it run.
-  using Decide = std::function<bool(pid_t tid, unsigned nr)>;
+  // is not visible there); nr: the x86_64 syscall number. 0 lets it run,
+  // anything else is the errno it fails with.
+  using Decide = std::function<int(pid_t tid, unsigned nr)>;
 
   Supervisor(sys::Log& log, Decide decide, SharedMutex& barrier);
   Supervisor(const Supervisor&) = delete;

@@ -55,15 +55,15 @@ Status Filesystem::write_command(const Handle& h, std::string_view data, const C
 Status Filesystem::write_policy(const Handle& h, std::string_view data, const Caller& writer) {
   if (h.group == kRootGroup) return make_error(Errc::permission, "the root group's policy cannot be changed");
   const bool deny = h.kind == FileKind::syscalls_deny;
-  BOOST_OUTCOME_TRY(set, grammar::parse_syscall_list(data, deny ? grammar::ListFile::deny : grammar::ListFile::allow));
+  BOOST_OUTCOME_TRY(w, grammar::parse_list_write(data, deny ? grammar::ListFile::deny : grammar::ListFile::allow));
   Journal::Ticket saved;
   Status tightened = outcome::success();
   {
     MutexLock wlock(write_mu_);
-    // A deny saves the groups whose set it narrows: their sets before it.
-    std::vector<std::pair<GroupId, SyscallSet>> before;
-    if (deny && options_.journal) before = subtree_sets(hierarchy_, h.group);
-    BOOST_OUTCOME_TRY(deny ? hierarchy_.deny(h.group, set) : hierarchy_.allow(h.group, set));
+    // A deny saves the groups whose policy it changes: their policies before it.
+    std::vector<SavedPolicy> before;
+    if (deny && options_.journal) before = subtree_policies(hierarchy_, h.group);
+    BOOST_OUTCOME_TRY(deny ? hierarchy_.deny(h.group, w.numbers, w.errnos) : hierarchy_.allow(h.group, w.numbers));
     // No supervisor answer from the old policy after this one returns.
     if (deny) enforcement_.barrier();
     // Queued first: the policy is the truth even if a member cannot be

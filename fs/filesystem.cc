@@ -191,7 +191,7 @@ Result<std::string> Filesystem::render(GroupId group, FileKind kind) {
   BOOST_OUTCOME_TRY(info, hierarchy_.info(group));
   switch (kind) {
     case FileKind::syscalls_allow: return grammar::format_syscall_list(info.allowed);
-    case FileKind::syscalls_deny: return grammar::format_syscall_list(~info.allowed);
+    case FileKind::syscalls_deny: return grammar::format_deny_list(~info.allowed, info.errnos);
     case FileKind::max_depth: return grammar::format_limit(info.max_depth);
     case FileKind::max_descendants: return grammar::format_limit(info.max_descendants);
     case FileKind::stat: return render::stat(info);
@@ -268,22 +268,23 @@ bool Filesystem::forked(Pid parent, Pid child) { return membership_.forked(paren
 
 void Filesystem::exited(Pid pid) { membership_.exited(pid); }
 
-std::optional<bool> Filesystem::trapped(Pid tgid, unsigned nr) {
+std::optional<int> Filesystem::trapped(Pid tgid, unsigned nr) {
   const auto group = hierarchy_.group_of(tgid);
   if (!group) return std::nullopt;
   // io_uring's own numbers follow what the filters enforce (io_uring_table.h).
   if (io_uring_calls().test(nr)) {
     auto allowed = hierarchy_.allowed(*group);
-    if (allowed && enforced(allowed.value()).test(nr)) return true;
+    if (allowed && enforced(allowed.value()).test(nr)) return 0;
   } else if (hierarchy_.check(*group, nr)) {
-    return true;
+    return 0;
   }
   const auto count = denials_.count(*group, nr);
   if (options_.log_denials && std::has_single_bit(count)) {
     const auto path = hierarchy_.path(*group);
     log_.notice("{}", render::denial_line(tgid, path ? path.value() : "?", nr, count));
   }
-  return false;
+  const auto errnos = hierarchy_.errnos(*group);
+  return errnos ? errnos.value().of(nr) : EPERM;
 }
 
 void Filesystem::killed(Pid tgid, GroupId group, std::string_view) { denials_.killed(group, tgid); }

@@ -131,7 +131,7 @@ class Filesystem final : public MembershipListener {
   bool forked(Pid parent, Pid child) override;
   void exited(Pid pid) override;
   // Decides from the member's group's current set; counts denials.
-  std::optional<bool> trapped(Pid tgid, unsigned nr) override;
+  std::optional<int> trapped(Pid tgid, unsigned nr) override;
   void killed(Pid tgid, GroupId group, std::string_view why) override;
 
  private:

@@ -77,8 +77,9 @@ Status Membership::move(const Process& target, GroupId from, GroupId to, const S
     // Forks of the target are held back from the filter's injection to the
     // membership commit: a child forked after the filter went in joins
     // `to`, one from before stays outside (the enforcer excludes it).
+    BOOST_OUTCOME_TRY(errnos, hierarchy_.errnos(to));  // under the caller's write lock, as `allowed`
     auto paused = enforcement_.pause_events();
-    BOOST_OUTCOME_TRY(enforcement_.attach(target.tgid, target.start_time, to, allowed, writer_tid));
+    BOOST_OUTCOME_TRY(enforcement_.attach(target.tgid, target.start_time, to, allowed, errnos, writer_tid));
     before = populated_chain(chains);
     BOOST_OUTCOME_TRY(hierarchy_.attach(to, target.tgid));
   }

@@ -15,6 +15,7 @@ Result<GroupRow> group_row(const Hierarchy& hierarchy, const MetaTable& meta, co
                   .parent = parent == keys.of.end() ? 0 : parent->second,
                   .name = info.name,
                   .allowed = info.allowed,
+                  .errnos = info.errnos,
                   .max_depth = info.max_depth,
                   .max_descendants = info.max_descendants,
                   .dir = {dir->mode, dir->uid, dir->gid}};
@@ -31,15 +32,16 @@ Result<std::vector<RowOp>> new_group_rows(const Hierarchy& hierarchy, const Meta
   return ops;
 }
 
-std::vector<std::pair<GroupId, SyscallSet>> subtree_sets(const Hierarchy& hierarchy, GroupId group) {
-  std::vector<std::pair<GroupId, SyscallSet>> out;
+std::vector<SavedPolicy> subtree_policies(const Hierarchy& hierarchy, GroupId group) {
+  std::vector<SavedPolicy> out;
   std::vector<GroupId> todo{group};
   while (!todo.empty()) {
     const GroupId g = todo.back();
     todo.pop_back();
     auto allowed = hierarchy.allowed(g);
-    if (!allowed) continue;
-    out.emplace_back(g, allowed.value());
+    auto errnos = hierarchy.errnos(g);
+    if (!allowed || !errnos) continue;
+    out.push_back({g, allowed.value(), std::move(errnos).value()});
     if (auto children = hierarchy.children(g))
       for (const auto& c : children.value()) todo.push_back(c.id);
   }
@@ -47,11 +49,12 @@ std::vector<std::pair<GroupId, SyscallSet>> subtree_sets(const Hierarchy& hierar
 }
 
 std::vector<RowOp> narrowed_rows(const Hierarchy& hierarchy, const MetaTable& meta, const Keys& keys,
-                                 const std::vector<std::pair<GroupId, SyscallSet>>& before) {
+                                 const std::vector<SavedPolicy>& before) {
   std::vector<RowOp> ops;
-  for (const auto& [group, allowed] : before) {
-    auto row = group_row(hierarchy, meta, keys, group);
-    if (row && row.value().allowed != allowed) ops.emplace_back(PutGroup{std::move(row).value()});
+  for (const auto& b : before) {
+    auto row = group_row(hierarchy, meta, keys, b.group);
+    if (row && (row.value().allowed != b.allowed || row.value().errnos != b.errnos))
+      ops.emplace_back(PutGroup{std::move(row).value()});
   }
   return ops;
 }
@@ -87,10 +90,11 @@ Result<std::vector<Pid>> restore(const KeyedState& keyed, Hierarchy& hierarchy, 
       const GroupId parent = ids.at(slash == 0 ? std::string("/") : r.path.substr(0, slash));
       BOOST_OUTCOME_TRY(created, hierarchy.create(parent, r.path.substr(slash + 1)));
       id = created;
-      BOOST_OUTCOME_TRY(narrowed, hierarchy.allowed(parent));
-      narrowed.subtract(r.allowed);
-      if (!narrowed.empty()) {
-        BOOST_OUTCOME_TRY(hierarchy.deny(id, narrowed));
+      // Every number it denies, again: a group's errno for a number its
+      // parent denies may differ from the parent's (a later deny of its own).
+      const SyscallSet denied = ~r.allowed;
+      if (!denied.empty()) {
+        BOOST_OUTCOME_TRY(hierarchy.deny(id, denied, r.errnos));
       }
     }
     ids[r.path] = id;

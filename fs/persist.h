@@ -35,11 +35,16 @@ Result<GroupRow> group_row(const Hierarchy& hierarchy, const MetaTable& meta, co
 // A new group's rows: its row and its files'.
 Result<std::vector<RowOp>> new_group_rows(const Hierarchy& hierarchy, const MetaTable& meta, const Keys& keys,
                                           GroupId group);
-// Each group of `group`'s subtree with its set, taken before a deny; then
-// the rows of those whose set the deny narrowed (a leaf: one row).
-std::vector<std::pair<GroupId, SyscallSet>> subtree_sets(const Hierarchy& hierarchy, GroupId group);
+// Each group of `group`'s subtree with its policy, taken before a deny;
+// then the rows of those whose policy the deny changed (a leaf: one row).
+struct SavedPolicy {
+  GroupId group;
+  SyscallSet allowed;
+  DenyErrnos errnos;
+};
+std::vector<SavedPolicy> subtree_policies(const Hierarchy& hierarchy, GroupId group);
 std::vector<RowOp> narrowed_rows(const Hierarchy& hierarchy, const MetaTable& meta, const Keys& keys,
-                                 const std::vector<std::pair<GroupId, SyscallSet>>& before);
+                                 const std::vector<SavedPolicy>& before);
 // The whole model: DropAll, then every row.
 std::vector<RowOp> whole_state(const Hierarchy& hierarchy, const MetaTable& meta, const Keys& keys,
                                const std::unordered_map<Pid, std::uint64_t>& start_times);

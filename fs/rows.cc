@@ -1,11 +1,11 @@
 #include "fs/rows.h"
 
+#include "core/errno_names.h"
 #include "core/grammar.h"
 #include "fs/inode.h"
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -21,42 +21,33 @@ std::optional<std::size_t> file_index(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<unsigned> parse_number(std::string_view s) {
-  unsigned v = 0;
-  const auto* end = s.data() + s.size();
-  auto [p, ec] = std::from_chars(s.data(), end, v);
-  if (s.empty() || ec != std::errc{} || p != end || v >= kSyscallWidth) return std::nullopt;
-  return v;
-}
-
 }  // namespace
 
-std::string format_denied(const SyscallSet& allowed) {
+std::string format_denied(const SyscallSet& allowed, const DenyErrnos& errnos) {
   std::string out;
   for (unsigned nr = 0; nr < kSyscallWidth; ++nr) {
     if (allowed.test(nr)) continue;
+    const int err = errnos.of(nr);
     unsigned last = nr;
-    while (last + 1 < kSyscallWidth && !allowed.test(last + 1)) ++last;
+    while (last + 1 < kSyscallWidth && !allowed.test(last + 1) && errnos.of(last + 1) == err) ++last;
     if (!out.empty()) out += ',';
     out += last == nr ? fmt::format("{}", nr) : fmt::format("{}-{}", nr, last);
+    if (err != EPERM) out += fmt::format(":{}", errno_names::name(err));
     nr = last;
   }
   return out;
 }
 
-std::optional<SyscallSet> parse_denied(std::string_view text) {
-  SyscallSet allowed = SyscallSet::all();
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    const auto item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-    if (comma != std::string_view::npos && text.empty()) return std::nullopt;  // a trailing comma
-    const auto dash = item.find('-');
-    const auto first = parse_number(item.substr(0, dash));
-    const auto last = dash == std::string_view::npos ? first : parse_number(item.substr(dash + 1));
-    if (!first || !last || *last < *first || !allowed.reset_range(*first, *last)) return std::nullopt;
-  }
-  return allowed;
+std::optional<DeniedColumn> parse_denied(std::string_view text) {
+  DeniedColumn out{SyscallSet::all(), {}};
+  if (text.empty()) return out;
+  // The deny grammar reads it, but stricter: numbers only, no spaces.
+  if (text.find_first_not_of("0123456789,-:ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string_view::npos) return std::nullopt;
+  auto w = grammar::parse_list_write(text, grammar::ListFile::deny);
+  if (!w) return std::nullopt;
+  out.allowed.subtract(w.value().numbers);
+  out.errnos = std::move(w.value().errnos);
+  return out;
 }
 
 std::vector<RowOp> file_rows(RowKey group, const std::array<OwnerMode, kStateFiles>& files) {
@@ -80,7 +71,7 @@ std::vector<RowOp> state_rows(const State& state, std::span<const RowKey> keys) 
       name = g.path.substr(slash + 1);
     }
     key_of[g.path] = keys[i];
-    ops.emplace_back(PutGroup{GroupRow{keys[i], parent, name, g.allowed, g.max_depth, g.max_descendants, g.dir}});
+    ops.emplace_back(PutGroup{GroupRow{keys[i], parent, name, g.allowed, g.errnos, g.max_depth, g.max_descendants, g.dir}});
     auto files = file_rows(keys[i], g.files);
     ops.insert(ops.end(), files.begin(), files.end());
   }
@@ -135,6 +126,7 @@ Result<KeyedState> to_state(const Rows& rows) {
     if (g.max_depth < 0 || g.max_descendants < 0) return corrupt(fmt::format("{}: a negative limit", path));
     GroupRecord r{.path = path,
                   .allowed = g.allowed,
+                  .errnos = g.errnos,
                   .max_depth = g.max_depth,
                   .max_descendants = g.max_descendants,
                   .dir = g.dir,

@@ -8,9 +8,11 @@
 //   files(grp, name, mode, uid, gid)        -- the 10 control files of each group
 //   members(pid, start_time, grp)           -- members moved in by a write
 // `denied` is what the group's syscalls.deny would list, as numbers and
-// ranges ("59,300-310", "" for none); a NULL limit is "max".
+// ranges with their errnos where not EPERM ("59,300-310,435:ENOSYS", ""
+// for none), a text syscalls.deny takes back; a NULL limit is "max".
 #pragma once
 
+#include "core/deny_errnos.h"
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/syscall_set.h"
@@ -36,6 +38,7 @@ struct GroupRow {
   RowKey parent;     // 0 for the root
   std::string name;  // "" for the root
   SyscallSet allowed;
+  DenyErrnos errnos;  // of the numbers `allowed` lacks
   int max_depth;
   int max_descendants;
   OwnerMode dir;
@@ -103,8 +106,13 @@ struct KeyedState {
 // naming the row that is wrong.
 Result<KeyedState> to_state(const Rows& rows);
 
-// `denied` <-> the set a group allows: "59,300-310" lists what it denies.
-std::string format_denied(const SyscallSet& allowed);
-std::optional<SyscallSet> parse_denied(std::string_view text);
+// `denied` <-> the set a group allows and its errnos: "59,300-310,435:ENOSYS"
+// lists what it denies.
+struct DeniedColumn {
+  SyscallSet allowed;
+  DenyErrnos errnos;
+};
+std::string format_denied(const SyscallSet& allowed, const DenyErrnos& errnos);
+std::optional<DeniedColumn> parse_denied(std::string_view text);
 
 }  // namespace syscg::fs

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/ids.h"
+#include "core/deny_errnos.h"
 #include "core/syscall_set.h"
 
 #include <array>
@@ -36,6 +37,7 @@ struct OwnerMode {
 struct GroupRecord {
   std::string path;
   SyscallSet allowed;
+  DenyErrnos errnos;  // not in the version-1 text (every deny there is EPERM)
   int max_depth;
   int max_descendants;
   OwnerMode dir;

@@ -141,7 +141,7 @@ Status Store::apply(const RowOp& op) {
       BOOST_OUTCOME_TRY(s->bind(1, r.key));
       BOOST_OUTCOME_TRY(r.parent == 0 ? s->bind_null(2) : s->bind(2, r.parent));
       BOOST_OUTCOME_TRY(s->bind(3, r.name));
-      BOOST_OUTCOME_TRY(s->bind(4, format_denied(r.allowed)));
+      BOOST_OUTCOME_TRY(s->bind(4, format_denied(r.allowed, r.errnos)));
       BOOST_OUTCOME_TRY(bind_limit(*s, 5, r.max_depth));
       BOOST_OUTCOME_TRY(bind_limit(*s, 6, r.max_descendants));
       BOOST_OUTCOME_TRY(s->bind(7, std::int64_t{r.dir.mode}));
@@ -286,7 +286,8 @@ Result<Rows> Store::read() {
     const auto depth = limit(groups, 4), descendants = limit(groups, 5);
     const auto dir = owner(groups, 6);
     if (!parent || !allowed || !depth || !descendants || !dir) return malformed("groups", key, "columns");
-    rows.groups.push_back({key, *parent, groups.column_text(2), *allowed, *depth, *descendants, *dir});
+    rows.groups.push_back(
+        {key, *parent, groups.column_text(2), allowed->allowed, allowed->errnos, *depth, *descendants, *dir});
   }
   BOOST_OUTCOME_TRY(files, sqlite::Stmt::prepare(db_, "SELECT grp, name, mode, uid, gid FROM files"));
   for (;;) {

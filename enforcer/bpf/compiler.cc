@@ -4,6 +4,7 @@
 
 #include <linux/audit.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <span>
 #include <vector>
@@ -42,6 +43,7 @@ enum class Verdict : std::uint8_t {
 struct Run {
   unsigned first;  // the run covers [first, next run's first)
   Verdict verdict;
+  std::uint32_t deny;  // what the run's denials return: ERRNO(the number's errno)
 };
 
 Verdict clone_verdict(const SyscallSet& allowed, const SyscallSet& notify) {
@@ -69,11 +71,20 @@ Verdict verdict(const SyscallSet& allowed, const SyscallSet& notify, unsigned nr
   return routed ? Verdict::notify : Verdict::deny;
 }
 
-std::vector<Run> runs_of(const SyscallSet& allowed, const SyscallSet& notify) {
+// ERRNO(err), clamped as the kernel clamps it (seccomp_run_filters: data
+// above MAX_ERRNO becomes MAX_ERRNO), so the program says what runs.
+std::uint32_t errno_action(int err) {
+  return SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(std::min(err, kMaxErrno));
+}
+
+std::vector<Run> runs_of(const SyscallSet& allowed, const SyscallSet& notify, const DenyErrnos& errnos) {
   std::vector<Run> runs;
   for (unsigned nr = 0; nr < kSyscallWidth; ++nr) {
     const Verdict v = verdict(allowed, notify, nr);
-    if (runs.empty() || runs.back().verdict != v) runs.push_back({nr, v});
+    // Only denials carry an errno: other verdicts keep EPERM so that runs
+    // of allowed or routed numbers are not split by stale entries.
+    const std::uint32_t deny = errno_action(allowed.test(nr) || notify.test(nr) ? EPERM : errnos.of(nr));
+    if (runs.empty() || runs.back().verdict != v || runs.back().deny != deny) runs.push_back({nr, v, deny});
   }
   return runs;
 }
@@ -150,19 +161,19 @@ void emit_prctl_exempt(Assembler& a, std::uint32_t otherwise) {
   emit_exact_args(a, words, kAllow, otherwise);
 }
 
-void emit_leaf(Assembler& a, Verdict v) {
+void emit_leaf(Assembler& a, Verdict v, std::uint32_t deny) {
   switch (v) {
     case Verdict::allow: return a.ret(kAllow);
-    case Verdict::deny: return a.ret(kDeny);
+    case Verdict::deny: return a.ret(deny);
     case Verdict::notify: return a.ret(kNotify);
     case Verdict::nosys: return a.ret(kNoSys);
-    case Verdict::clone_guarded: return emit_clone_guard(a, kAllow);
+    case Verdict::clone_guarded: return emit_clone_guard(a, kAllow);  // CLONE_PARENT: EPERM, a guard
     case Verdict::clone_guarded_notify: return emit_clone_guard(a, kNotify);
-    case Verdict::seccomp_exempt: return emit_seccomp_exempt(a, kDeny);
+    case Verdict::seccomp_exempt: return emit_seccomp_exempt(a, deny);
     case Verdict::seccomp_exempt_notify: return emit_seccomp_guard(a, kNotify);
     case Verdict::seccomp_guarded: return emit_seccomp_guard(a, kAllow);
-    case Verdict::seccomp_exempt_guarded: return emit_seccomp_guard(a, kDeny);
-    case Verdict::prctl_exempt: return emit_prctl_exempt(a, kDeny);
+    case Verdict::seccomp_exempt_guarded: return emit_seccomp_guard(a, deny);
+    case Verdict::prctl_exempt: return emit_prctl_exempt(a, deny);
     case Verdict::prctl_exempt_notify: return emit_prctl_exempt(a, kNotify);
   }
 }
@@ -172,7 +183,7 @@ void emit_leaf(Assembler& a, Verdict v) {
 // the lower half falls through.
 void emit_search(Assembler& a, std::span<const Run> runs) {
   if (runs.size() == 1) {
-    emit_leaf(a, runs.front().verdict);
+    emit_leaf(a, runs.front().verdict, runs.front().deny);
     return;
   }
   const std::size_t mid = runs.size() / 2;
@@ -187,7 +198,7 @@ void emit_search(Assembler& a, std::span<const Run> runs) {
 
 }  // namespace
 
-Result<Program> compile(const SyscallSet& allowed, const SyscallSet& notify) {
+Result<Program> compile(const SyscallSet& allowed, const SyscallSet& notify, const DenyErrnos& errnos) {
   Assembler a;
   a.ld_abs(kOffsetArch);
   a.jeq(AUDIT_ARCH_X86_64, "native", "foreign");
@@ -206,7 +217,7 @@ Result<Program> compile(const SyscallSet& allowed, const SyscallSet& notify) {
   a.ret(kNoSys);
 
   a.label("table");
-  const auto runs = runs_of(allowed, notify);
+  const auto runs = runs_of(allowed, notify, errnos);
   emit_search(a, runs);
   return a.finish();
 }

@@ -12,7 +12,8 @@
 //     for an unknown number, so that libc's probes for newer calls fall back.
 //  4. A balanced binary search over the runs of equal verdict of 0..511: jge
 //     on the first number of a run, never jeq chains; every leaf returns
-//     ALLOW (member) or ERRNO(EPERM) (non-member), or USER_NOTIF for the
+//     ALLOW (member) or ERRNO(the number's errno, EPERM unless the group
+//     said otherwise) (non-member), or USER_NOTIF for the
 //     non-members in `notify` (routed to a supervisor), except the leaves of
 //     the numbers below, which are runs of their own. Numbers without a name
 //     in syscg's table are compiled as the set says too: they may be calls
@@ -74,6 +75,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "core/deny_errnos.h"
 #include "core/syscall_set.h"
 #include "enforcer/bpf/program.h"
 
@@ -97,6 +99,9 @@ inline constexpr std::uint32_t kSeccompFlagNewListener = 8;  // SECCOMP_FILTER_F
 // the filter's listener) instead of ERRNO(EPERM); `notify` is ignored where
 // `allowed` holds the number. Fails only if the assembler
 // rejects the program, which the fixed shape rules out.
-Result<Program> compile(const SyscallSet& allowed, const SyscallSet& notify = {});
+// Denied numbers return ERRNO(errnos.of(nr)) (clamped to MAX_ERRNO, as the
+// kernel would); the guards' own denials (CLONE_PARENT, NEW_LISTENER) and
+// the foreign-arch and x32 paths stay EPERM, clone3 ENOSYS.
+Result<Program> compile(const SyscallSet& allowed, const SyscallSet& notify = {}, const DenyErrnos& errnos = {});
 
 }  // namespace syscg::bpf

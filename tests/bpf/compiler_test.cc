@@ -81,6 +81,41 @@ TEST(BpfCompiler, RoutedNumbersReturnUserNotif) {
   }
 }
 
+// Errno per number: each denied number returns its errno (clamped as the
+// kernel clamps), routed and allowed numbers ignore theirs, the guards and
+// the foreign paths stay EPERM, clone3 ENOSYS.
+TEST(BpfCompiler, DeniedNumbersReturnTheirErrno) {
+  const SyscallSet allowed = without(SyscallSet::all(), {1, 2, 3, 59, 60, kPrctlNr, kSeccompNr, kClone3Nr, 300});
+  DenyErrnos errnos;
+  errnos.assign(with(SyscallSet::none(), {2, 3, 59, kPrctlNr, kSeccompNr, kClone3Nr}), ENOSYS);
+  errnos.assign(with(SyscallSet::none(), {60}), EACCES);
+  errnos.assign(with(SyscallSet::none(), {0}), EROFS);  // allowed: ignored
+  const SyscallSet notify = with(SyscallSet::none(), {300});
+  errnos.assign(notify, EIO);  // routed: the supervisor's to answer
+  auto compiled = compile(allowed, notify, errnos);
+  ASSERT_TRUE(compiled.has_value()) << compiled.error().message;
+  ASSERT_TRUE(validate(compiled.value()).has_value());
+  Checker check(compiled.value());
+  const auto errno_ret = [](int e) { return static_cast<std::uint32_t>(SECCOMP_RET_ERRNO | e); };
+  check.expect(call(0), kAllow);
+  check.expect(call(1), kEperm);
+  check.expect(call(2), errno_ret(ENOSYS));
+  check.expect(call(3), errno_ret(ENOSYS));
+  check.expect(call(59), errno_ret(ENOSYS));
+  check.expect(call(60), errno_ret(EACCES));
+  check.expect(call(300), kNotify);
+  check.expect(call(kClone3Nr), kEnosys);
+  check.expect(call(kPrctlNr), errno_ret(ENOSYS));
+  check.expect(call(kPrctlNr, {38, 1, 0, 0, 0, 0}), kAllow);  // the exemption stays
+  check.expect(call(kSeccompNr, {2, 0, 0, 0, 0, 0}), errno_ret(ENOSYS));
+  // Large errnos are clamped to MAX_ERRNO, as the kernel does.
+  DenyErrnos big;
+  big.assign(with(SyscallSet::none(), {1}), kMaxErrno);
+  auto clamped = compile(allowed, {}, big);
+  ASSERT_TRUE(clamped.has_value());
+  Checker(clamped.value()).expect(call(1), errno_ret(kMaxErrno));
+}
+
 TEST(BpfCompiler, Deterministic) {
   for (const auto& c : cases()) {
     SCOPED_TRACE(c.name);

@@ -57,6 +57,37 @@ TEST(HierarchyTest, DenyClearsGroupAndEveryDescendant) {
   EXPECT_FALSE(allowed(h, e).test(5));
 }
 
+// Errnos: a deny's errno reaches every descendant with the deny, a later
+// deny changes it, an allow clears it, a new group copies its parent's.
+TEST(HierarchyTest, DenyErrnosFollowTheDeny) {
+  Hierarchy h;
+  const GroupId a = mk(h, kRootGroup, "a");
+  const GroupId b = mk(h, a, "b");
+  SyscallSet s59;
+  (void)s59.set(59);
+  DenyErrnos nosys;
+  nosys.assign(s59, ENOSYS);
+  ASSERT_TRUE(h.deny(a, s59, nosys));
+  EXPECT_EQ(h.errnos(a).value().of(59), ENOSYS);
+  EXPECT_EQ(h.errnos(b).value().of(59), ENOSYS);
+  EXPECT_EQ(h.errnos(kRootGroup).value().of(59), EPERM);
+  DenyErrnos rofs;
+  rofs.assign(s59, EROFS);
+  ASSERT_TRUE(h.deny(b, s59, rofs));
+  EXPECT_EQ(h.errnos(b).value().of(59), EROFS);
+  EXPECT_EQ(h.errnos(a).value().of(59), ENOSYS);
+  const GroupId c = mk(h, b, "c");
+  EXPECT_EQ(h.errnos(c).value().of(59), EROFS);
+  ASSERT_TRUE(h.deny(a, s59));  // EPERM again, everywhere below
+  for (GroupId g : {a, b, c}) EXPECT_TRUE(h.errnos(g).value().empty()) << g;
+  ASSERT_TRUE(h.deny(a, s59, nosys));
+  ASSERT_TRUE(h.allow(a, s59));
+  EXPECT_TRUE(h.errnos(a).value().empty());
+  EXPECT_EQ(h.errnos(b).value().of(59), ENOSYS) << "an allow does not propagate";
+  const auto members = h.subtree_members(a);
+  ASSERT_TRUE(members);
+}
+
 TEST(HierarchyTest, DenyOfRestartSyscallIsInvalidAndChangesNothing) {
   Hierarchy h;
   const GroupId a = mk(h, kRootGroup, "a");

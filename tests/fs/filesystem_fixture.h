@@ -57,7 +57,7 @@ class RecordingEnforcement : public Enforcement {
   void sync() override { ++syncs; }
   std::unique_lock<std::mutex> pause_events() override { return std::unique_lock(pause_mu); }
   bool may_subvert(Pid pid) override { return ptrace_capable.contains(pid); }
-  Status attach(Pid pid, std::uint64_t, GroupId group, const SyscallSet& allowed, Pid) override {
+  Status attach(Pid pid, std::uint64_t, GroupId group, const SyscallSet& allowed, const DenyErrnos&, Pid) override {
     attaches.push_back({pid, group, allowed});
     if (refuse_attach) return make_error(*refuse_attach, "refused by the fake");
     return outcome::success();

@@ -61,12 +61,12 @@ TEST_F(FilesystemTest, WarningsNameKilledAndPtraceCapableMembers) {
 TEST_F(FilesystemTest, IoUringCallsAreDecidedAsTheFiltersEnforceThem) {
   const auto web = mkdir(kRootInode, "web");
   ASSERT_EQ(write(web, "cgroup.procs", "3000"), 0);
-  EXPECT_EQ(fs_.trapped(3000, 425), std::optional<bool>(true));
+  EXPECT_EQ(fs_.trapped(3000, 425), std::optional<int>(0));
   ASSERT_EQ(write(web, "syscalls.deny", "openat"), 0);  // io_uring could open files: io_uring goes
-  EXPECT_EQ(fs_.trapped(3000, 425), std::optional<bool>(false));
+  EXPECT_EQ(fs_.trapped(3000, 425), std::optional<int>(EPERM));
   EXPECT_EQ(read(web, "syscalls.warnings").substr(0, 13), "io_uring 257 ");
   ASSERT_EQ(write(web, "syscalls.allow", "openat"), 0);
-  EXPECT_EQ(fs_.trapped(3000, 425), std::optional<bool>(true));
+  EXPECT_EQ(fs_.trapped(3000, 425), std::optional<int>(0));
 }
 
 TEST_F(FilesystemTest, StricterListsWhatMembersCannotUseOfTheirGroupsSet) {
@@ -102,16 +102,16 @@ TEST_F(FilesystemTest, TrappedCallsAreDecidedFromTheCurrentPolicyAndDenialsCount
     return text;
   };
   ASSERT_TRUE(write_to("cgroup.procs", "1000"));
-  EXPECT_EQ(fs.trapped(1000, 59), std::optional<bool>(true));
+  EXPECT_EQ(fs.trapped(1000, 59), std::optional<int>(0));
   ASSERT_TRUE(write_to("syscalls.deny", "59"));
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(fs.trapped(1000, 59), std::optional<bool>(false));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(fs.trapped(1000, 59), std::optional<int>(EPERM));
   EXPECT_EQ(fs.trapped(4000, 59), std::nullopt) << "not a member";
   EXPECT_EQ(denied(), "59 execve 5\n");
   const auto logged = log.lines();
   ASSERT_EQ(logged.size(), 3u) << "the 1st, 2nd and 4th denial";
   EXPECT_NE(logged[0].find("process 1000 in /web called 59 (execve)"), std::string::npos) << logged[0];
   ASSERT_TRUE(write_to("syscalls.allow", "59"));
-  EXPECT_EQ(fs.trapped(1000, 59), std::optional<bool>(true));
+  EXPECT_EQ(fs.trapped(1000, 59), std::optional<int>(0));
   EXPECT_EQ(denied(), "59 execve 5\n") << "counts stay";
 }
 

@@ -73,6 +73,7 @@ State sample_state() {
   State s;
   GroupRecord root{.path = "/",
                    .allowed = SyscallSet::all(),
+                   .errnos = {},
                    .max_depth = grammar::kUnlimited,
                    .max_descendants = 5,
                    .dir = {0755, 0, 0},

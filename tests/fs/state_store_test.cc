@@ -25,6 +25,7 @@ State sample() {
   State s;
   GroupRecord root{.path = "/",
                    .allowed = SyscallSet::all(),
+                   .errnos = {},
                    .max_depth = grammar::kUnlimited,
                    .max_descendants = 5,
                    .dir = {0755, 0, 0},
@@ -71,11 +72,28 @@ TEST(StateRows, DeniedTextRoundTripsAndRejectsGarbage) {
   auto s = SyscallSet::all();
   (void)s.reset(59);
   (void)s.reset_range(300, 310);
-  EXPECT_EQ(format_denied(s), "59,300-310");
-  EXPECT_EQ(parse_denied("59,300-310"), s);
-  EXPECT_EQ(format_denied(SyscallSet::all()), "");
-  EXPECT_EQ(parse_denied(""), SyscallSet::all());
-  for (const char* bad : {"59,", ",59", "x", "5-3", "600", "1--2", "59 ", "-1"}) EXPECT_FALSE(parse_denied(bad)) << bad;
+  EXPECT_EQ(format_denied(s, {}), "59,300-310");
+  EXPECT_EQ(parse_denied("59,300-310")->allowed, s);
+  EXPECT_EQ(format_denied(SyscallSet::all(), {}), "");
+  EXPECT_EQ(parse_denied("")->allowed, SyscallSet::all());
+  for (const char* bad : {"59,", ",59", "x", "5-3", "600", "1--2", "59 ", "-1", "59:", "59:EWHAT", "219", "execve"})
+    EXPECT_FALSE(parse_denied(bad)) << bad;
+}
+
+TEST(StateRows, DeniedTextKeepsErrnosPerNumber) {
+  auto s = SyscallSet::all();
+  (void)s.reset_range(300, 310);
+  (void)s.reset(435);
+  DenyErrnos e;
+  SyscallSet nosys;
+  (void)nosys.set_range(305, 310);
+  (void)nosys.set(435);
+  e.assign(nosys, ENOSYS);
+  EXPECT_EQ(format_denied(s, e), "300-304,305-310:ENOSYS,435:ENOSYS");
+  const auto back = parse_denied("300-304,305-310:ENOSYS,435:ENOSYS");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->allowed, s);
+  EXPECT_EQ(back->errnos, e);
 }
 
 TEST(StateRows, RowsBecomeTheStateParentsFirst) {

@@ -1,7 +1,10 @@
 // victim: a small program for the enforcer's integration tests. Tests move
 // it into groups and watch what its system calls return; it never installs
 // a filter itself. Modes:
-//   victim probe CALL...     make each call once, print "CALL ok|EPERM|..."
+//   victim probe CALL...     make each call once, print "CALL ok|EPERM|...";
+//                            CALL is getppid, uname, execve, clone3, fork
+//                            (glibc's, with its clone fallback), pthread
+//                            (create and join), dumpable, int80_getppid
 //   victim serve             print "ready", then per stdin line CALL make it
 //                            and print the result (blocked in read meanwhile);
 //                            the line "signals" prints how many SIGRTMIN it
@@ -53,6 +56,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <thread>
 #include <time.h>
@@ -89,6 +93,20 @@ std::string call(const std::string& name) {
   } else if (name == "dumpable") {
     r = prctl(PR_GET_DUMPABLE);
     if (r == 0) return "not-dumpable";
+  } else if (name == "clone3") {
+    // A zero-sized clone_args: EINVAL where clone3 runs at all.
+    r = syscall(SYS_clone3, nullptr, 0);
+  } else if (name == "fork") {
+    // glibc's fork: clone3 first, clone when that says ENOSYS.
+    const pid_t child = fork();
+    if (child == 0) _exit(0);
+    int status = 0;
+    r = child < 0 ? -1 : (waitpid(child, &status, 0) == child && WIFEXITED(status) ? 0 : -1);
+  } else if (name == "pthread") {
+    pthread_t t;
+    const int e = pthread_create(&t, nullptr, [](void*) -> void* { return nullptr; }, nullptr);
+    if (e != 0) return errname(e);
+    r = pthread_join(t, nullptr) == 0 ? 0 : -1;
   } else if (name == "int80_getppid") {
     r = int80(64);  // i386 __NR_getppid
     if (r < 0 && r > -4096) {
