@@ -72,9 +72,9 @@ void run(const Common& common, const std::vector<std::string>& args, bool json) 
       missing.push_back(pid);
   }
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& [pid, group] : rows) out.push_back({{"pid", pid}, {"group", group}});
-    fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   } else {
     fmt::print("{:>7}  GROUP\n", "PID");
     for (const auto& [pid, group] : rows) fmt::print("{:>7}  {}\n", pid, group);

@@ -50,14 +50,14 @@ Shown read_group(const Common& common, const std::string& group) {
   return s;
 }
 
-nlohmann::json name_json(unsigned nr) {
+nlohmann::ordered_json name_json(unsigned nr) {
   const auto name = syscall_table::name(nr);
-  return name ? nlohmann::json(*name) : nlohmann::json(nullptr);
+  return name ? nlohmann::ordered_json(*name) : nlohmann::ordered_json(nullptr);
 }
 
-nlohmann::json to_json(const Shown& s) {
-  nlohmann::json deny = nlohmann::json::array(), warnings = nlohmann::json::array(), stricter = nlohmann::json::array(),
-                 denials = nlohmann::json::array();
+nlohmann::ordered_json to_json(const Shown& s) {
+  nlohmann::ordered_json deny = nlohmann::ordered_json::array(), warnings = nlohmann::ordered_json::array(), stricter = nlohmann::ordered_json::array(),
+                 denials = nlohmann::ordered_json::array();
   for (const auto& d : s.deny)
     deny.push_back({{"nr", d.nr}, {"name", name_json(d.nr)}, {"errno", errno_names::name(d.err)}});
   for (const auto& w : s.warnings) warnings.push_back({{"tag", w.tag}, {"subject", w.subject}, {"fix", w.fix}});
@@ -99,7 +99,7 @@ void add_show(CLI::App& app, const Common& common) {
   sub->callback([&common, group, json] {
     const Shown s = read_group(common, *group);
     if (*json)
-      fmt::print("{}\n", to_json(s).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+      fmt::print("{}\n", to_json(s).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
     else
       print_text(s);
   });

@@ -44,9 +44,9 @@ std::vector<Node> read_tree(const std::string& mount_dir) {
 
 // The subtree at nodes[i]; i moves past it. Nodes are in walk order, so a
 // node's children are the following nodes one level deeper.
-nlohmann::json subtree(const std::vector<Node>& nodes, std::size_t& i) {
+nlohmann::ordered_json subtree(const std::vector<Node>& nodes, std::size_t& i) {
   const Node& n = nodes[i++];
-  nlohmann::json children = nlohmann::json::array();
+  nlohmann::ordered_json children = nlohmann::ordered_json::array();
   while (i < nodes.size() && nodes[i].depth > n.depth) children.push_back(subtree(nodes, i));
   return {{"path", n.path}, {"denied", n.denied}, {"members", n.members}, {"children", std::move(children)}};
 }
@@ -59,8 +59,8 @@ void run(const Common& common, bool json) {
   const auto nodes = read_tree(common.mount);
   if (json) {
     std::size_t i = 0;
-    fmt::print("{}\n", nodes.empty() ? nlohmann::json::object().dump()
-                                     : subtree(nodes, i).dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    fmt::print("{}\n", nodes.empty() ? nlohmann::ordered_json::object().dump()
+                                     : subtree(nodes, i).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
     return;
   }
   std::size_t width = std::string_view("GROUP").size();

@@ -72,14 +72,14 @@ std::optional<std::vector<std::string_view>> fields(std::string_view line, std::
   fail(fmt::format("{}: unexpected line '{}'", file, line));
 }
 
-void walk(const std::string& mount, const std::string& path, std::vector<std::string>& out) {
+// The child groups of `path`, sorted; nullopt when the group is gone.
+std::optional<std::vector<std::string>> children(const std::string& mount, const std::string& path) {
   sys::UniqueDir dir(opendir(group_dir(mount, path).c_str()));
   if (!dir) {
-    if (errno == ENOENT) return;  // removed while we walk
+    if (errno == ENOENT) return std::nullopt;  // removed while we walk
     fail(fmt::format("cannot list {}: {}", group_dir(mount, path), std::strerror(errno)));
   }
-  out.push_back(path);
-  std::vector<std::string> children;
+  std::vector<std::string> out;
   for (;;) {
     errno = 0;
     const dirent* entry = readdir(dir.get());
@@ -92,11 +92,17 @@ void walk(const std::string& mount, const std::string& path, std::vector<std::st
     const std::string child = path == "/" ? fmt::format("/{}", name) : fmt::format("{}/{}", path, name);
     // Control files are regular files, groups directories (d_type may be unknown).
     if (entry->d_type == DT_DIR || (entry->d_type == DT_UNKNOWN && is_dir(group_dir(mount, child))))
-      children.push_back(child);
+      out.push_back(child);
   }
-  dir.reset();
-  std::ranges::sort(children);
-  for (const auto& child : children) walk(mount, child, out);
+  std::ranges::sort(out);
+  return out;
+}
+
+void walk(const std::string& mount, const std::string& path, std::vector<std::string>& out) {
+  const auto kids = children(mount, path);
+  if (!kids) return;
+  out.push_back(path);
+  for (const auto& child : *kids) walk(mount, child, out);
 }
 
 }  // namespace
