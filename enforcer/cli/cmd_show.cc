@@ -56,8 +56,8 @@ nlohmann::ordered_json name_json(unsigned nr) {
 }
 
 nlohmann::ordered_json to_json(const Shown& s) {
-  nlohmann::ordered_json deny = nlohmann::ordered_json::array(), warnings = nlohmann::ordered_json::array(), stricter = nlohmann::ordered_json::array(),
-                 denials = nlohmann::ordered_json::array();
+  nlohmann::ordered_json deny = nlohmann::ordered_json::array(), warnings = nlohmann::ordered_json::array(),
+                         stricter = nlohmann::ordered_json::array(), denials = nlohmann::ordered_json::array();
   for (const auto& d : s.deny)
     deny.push_back({{"nr", d.nr}, {"name", name_json(d.nr)}, {"errno", errno_names::name(d.err)}});
   for (const auto& w : s.warnings) warnings.push_back({{"tag", w.tag}, {"subject", w.subject}, {"fix", w.fix}});

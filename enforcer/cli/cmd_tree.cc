@@ -59,8 +59,9 @@ void run(const Common& common, bool json) {
   const auto nodes = read_tree(common.mount);
   if (json) {
     std::size_t i = 0;
-    fmt::print("{}\n", nodes.empty() ? nlohmann::ordered_json::object().dump()
-                                     : subtree(nodes, i).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    fmt::print("{}\n", nodes.empty()
+                           ? nlohmann::ordered_json::object().dump()
+                           : subtree(nodes, i).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
     return;
   }
   std::size_t width = std::string_view("GROUP").size();
