@@ -12,7 +12,7 @@ SYSCG_PACKAGES=(
   libboost-dev libfmt-dev libseccomp-dev
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  bubblewrap crun busybox-static
+  bubblewrap crun busybox-static systemd
   gnuplot-nox
   clang clang-format
 )
