@@ -31,6 +31,7 @@
 //   victim vfork MS          vfork a child that sleeps MS: the parent
 //                            cannot stop meanwhile
 //   victim trace PID         PTRACE_SEIZE PID and hold it until stdin closes
+//   victim calls N           make N raw getppid calls, exit 0 (benchmarks)
 //   victim spread N          for `syscg record`: forks N children that exec
 //                            `victim probe uname` at once, vforks one more
 //                            that does the same, forks one that makes 7 raw
@@ -394,6 +395,10 @@ int main(int argc, char** argv) {
     std::string line;
     while (std::getline(std::cin, line)) {
     }
+    return 0;
+  }
+  if (mode == "calls" && argc > 2) {
+    for (long i = std::atol(argv[2]); i > 0; --i) syscall(SYS_getppid);
     return 0;
   }
   if (mode == "spread" && argc > 2) return spread(std::atoi(argv[2]));
