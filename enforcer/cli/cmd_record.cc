@@ -15,7 +15,8 @@
 //   (blank line)
 //   # deny everything else:
 //   echo 'RANGES' > GROUP/syscalls.deny
-//   # note: ...                 the notes (clone kept for clone3; the vDSO)
+//   # note: ...                 the notes (clone kept for clone3; io_uring
+//                               when it was used; always the vDSO)
 // RANGES is format_syscall_ranges of the numbers 0..511 not seen, minus
 // restart_syscall (always allowed, cannot be denied) and minus clone when
 // clone3 was seen: a group answers clone3 with ENOSYS (bpf/compiler.h) and
@@ -125,6 +126,9 @@ std::string text_report(const enforcer::Recording& rec, const std::vector<std::s
   if (seen.test(SYS_clone3) && !seen.test(SYS_clone))
     out += "# note: clone (56) is allowed although not called: a group answers clone3 with ENOSYS, and glibc then "
            "falls back to clone\n";
+  if (seen.test(SYS_io_uring_setup) || seen.test(SYS_io_uring_enter))
+    out += "# note: io_uring was used: its operations are not system calls and are not counted; a group that denies a "
+           "call an operation can make runs its members without io_uring (README \"io_uring and the vDSO\")\n";
   out += "# note: clock_gettime, gettimeofday, time and getcpu normally run in the vDSO without entering the kernel: "
          "they are not counted, and a policy that denies them does not stop them there\n";
   return out;
