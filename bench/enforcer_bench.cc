@@ -205,7 +205,8 @@ void BM_RecordCall(benchmark::State& state) {
     const auto t0 = Clock::now();
     if (recorded) {
       const auto rec = syscg::enforcer::record(argv);
-      if (!rec || rec.value().exit_status() != 0 || rec.value().counts[SYS_getppid] != static_cast<std::uint64_t>(calls))
+      if (!rec || rec.value().exit_status() != 0 ||
+          rec.value().counts[SYS_getppid] != static_cast<std::uint64_t>(calls))
         throw std::runtime_error("record: " + (rec ? std::string("wrong counts") : rec.error().message));
     } else {
       const pid_t pid = fork();
@@ -232,7 +233,13 @@ void BM_RecordCall(benchmark::State& state) {
   state.counters["ns_per_call"] = sum / static_cast<double>(state.iterations()) * 1e9;
   state.counters["calls_per_iter"] = kCalls;
 }
-BENCHMARK(BM_RecordCall)->ArgName("recorded")->Arg(0)->Arg(1)->UseManualTime()->Iterations(20)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_RecordCall)
+    ->ArgName("recorded")
+    ->Arg(0)
+    ->Arg(1)
+    ->UseManualTime()
+    ->Iterations(20)
+    ->Unit(benchmark::kNanosecond);
 
 // ---- Through a real mount ----
 
@@ -527,9 +534,7 @@ void BM_AttachAmongTasks(benchmark::State& state) {
   std::unique_ptr<Victims> victims;
   percentiles(
       state, [&] { write_file(g + "/cgroup.procs", fmt::format("{}\n", victims->children[0].pid())); },
-      [&] {
-        victims = std::make_unique<Victims>(1, true);
-      });
+      [&] { victims = std::make_unique<Victims>(1, true); });
   state.counters["processes"] = processes_on_machine();
 }
 BENCHMARK(BM_AttachAmongTasks)

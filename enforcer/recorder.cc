@@ -112,7 +112,6 @@ class Session {
       return outcome::success();
     }
     if (!WIFSTOPPED(status)) return outcome::success();  // WIFCONTINUED: not asked for
-    tracees_.insert(pid);  // a new child may report before its parent's fork event
     const int sig = WSTOPSIG(status);
     const unsigned event = static_cast<unsigned>(status) >> 16;
     switch (event) {
@@ -145,13 +144,15 @@ class Session {
         return resume(pid, PTRACE_CONT, 0);
       }
       case PTRACE_EVENT_STOP:
+        // A new tracee's first report, which may come before its parent's
+        // fork event.
+        tracees_.insert(pid);
         // Seized tracees: a group-stop reports the stopping signal and
         // stays stopped (PTRACE_LISTEN) until SIGCONT; anything else (a new
         // child's first stop, SIGTRAP) continues.
         if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) return resume(pid, PTRACE_LISTEN, 0);
         return resume(pid, PTRACE_CONT, 0);
-      default:
-        return resume(pid, PTRACE_CONT, 0);
+      default: return resume(pid, PTRACE_CONT, 0);
     }
   }
 
@@ -183,7 +184,8 @@ class Session {
   // Resumes a stopped tracee; ESRCH means it was killed meanwhile (its exit
   // is reported next), not an error.
   static Status resume(pid_t pid, int request, int sig) {
-    if (ptrace(static_cast<__ptrace_request>(request), pid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig))) == 0 ||
+    if (ptrace(static_cast<__ptrace_request>(request), pid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig))) ==
+            0 ||
         errno == ESRCH)
       return outcome::success();
     return sys::sys_error(request == PTRACE_LISTEN ? "ptrace(PTRACE_LISTEN)" : "ptrace(PTRACE_CONT)");
@@ -241,7 +243,9 @@ Result<Recording> record(const std::vector<std::string>& argv) {
   if (ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(kOptions)) != 0) {
     Error e = sys::sys_error("ptrace(PTRACE_SEIZE) of the command");
     go_write.reset();  // the child reads EOF and ends without exec
-    (void)waitpid(pid, nullptr, 0);
+    // Reaps it; its status says nothing more than the error above.
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
     return e;
   }
   if (write(go_write.get(), "g", 1) != 1) {
@@ -261,8 +265,8 @@ Result<Recording> record(const std::vector<std::string>& argv) {
   if (n < 0) return sys::sys_error("read of the command's error pipe");
   if (n == sizeof report) {
     if (report < 0) return sys::sys_error("prctl/seccomp in the command's process", -report);
-    return sys::sys_error(report == ENOENT ? Errc::not_found : sys::errc_of(report), fmt::format("cannot run {}", argv[0]),
-                          report);
+    return sys::sys_error(report == ENOENT ? Errc::not_found : sys::errc_of(report),
+                          fmt::format("cannot run {}", argv[0]), report);
   }
   return rec;
 }

@@ -44,7 +44,8 @@
 //
 // The caller's contract: call from one thread, with no other child of the
 // process being waited for meanwhile (waitpid(-1) reaps any child; the
-// syscg CLI has none). Not reentrant.
+// syscg CLI has none), and SIGCHLD not set to SIG_IGN (the command's exit
+// status would be lost to the kernel's auto-reaping). Not reentrant.
 #pragma once
 
 #include "core/error.h"
@@ -63,9 +64,9 @@ struct Recording {
   std::array<std::uint64_t, kSyscallWidth> counts{};
   // Native numbers >= kSyscallWidth (as the kernel saw them, 64 bits).
   std::map<std::uint64_t, std::uint64_t> beyond;
-  std::uint64_t x32 = 0;   // AUDIT_ARCH_X86_64 with __X32_SYSCALL_BIT
-  std::uint64_t i386 = 0;  // AUDIT_ARCH_I386: int 0x80 (or sysenter)
-  std::uint64_t other = 0; // any other arch (none on x86_64 today)
+  std::uint64_t x32 = 0;    // AUDIT_ARCH_X86_64 with __X32_SYSCALL_BIT
+  std::uint64_t i386 = 0;   // AUDIT_ARCH_I386: int 0x80 (or sysenter)
+  std::uint64_t other = 0;  // any other arch (none on x86_64 today)
   // The command's own process's wait status (waitpid's), and as a shell
   // reports it: its exit code, or 128 + the signal that killed it.
   int wait_status = 0;

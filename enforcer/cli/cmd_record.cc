@@ -71,8 +71,9 @@ std::optional<std::string> oci_profile(const SyscallSet& allowed, const DenyErrn
 // A word as /bin/sh reads it back: unchanged when it is plain, else in
 // single quotes.
 std::string shell_word(const std::string& w) {
-  const bool plain = !w.empty() && w.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                       "0123456789_./-+=:,@%") == std::string::npos;
+  const bool plain = !w.empty() && w.find_first_not_of(
+                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789_./-+=:,@%") == std::string::npos;
   if (plain) return w;
   std::string out = "'";
   for (char c : w) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -124,13 +125,16 @@ std::string text_report(const enforcer::Recording& rec, const std::vector<std::s
     out += fmt::format("echo '{}' > {}/syscalls.deny\n", ranges, shell_word(o.group));
   }
   if (seen.test(SYS_clone3) && !seen.test(SYS_clone))
-    out += "# note: clone (56) is allowed although not called: a group answers clone3 with ENOSYS, and glibc then "
-           "falls back to clone\n";
+    out +=
+        "# note: clone (56) is allowed although not called: a group answers clone3 with ENOSYS, and glibc then "
+        "falls back to clone\n";
   if (seen.test(SYS_io_uring_setup) || seen.test(SYS_io_uring_enter))
-    out += "# note: io_uring was used: its operations are not system calls and are not counted; a group that denies a "
-           "call an operation can make runs its members without io_uring (README \"io_uring and the vDSO\")\n";
-  out += "# note: clock_gettime, gettimeofday, time and getcpu normally run in the vDSO without entering the kernel: "
-         "they are not counted, and a policy that denies them does not stop them there\n";
+    out +=
+        "# note: io_uring was used: its operations are not system calls and are not counted; a group that denies a "
+        "call an operation can make runs its members without io_uring (README \"io_uring and the vDSO\")\n";
+  out +=
+      "# note: clock_gettime, gettimeofday, time and getcpu normally run in the vDSO without entering the kernel: "
+      "they are not counted, and a policy that denies them does not stop them there\n";
   return out;
 }
 
@@ -140,7 +144,8 @@ void write_all(int fd, const std::string& text, const std::string& where) {
   while (done < text.size()) {
     const ssize_t n = write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw CliError(kFailed, fmt::format("record: cannot write the report to {}: {}", where, std::strerror(errno)));
+    if (n <= 0)
+      throw CliError(kFailed, fmt::format("record: cannot write the report to {}: {}", where, std::strerror(errno)));
     done += static_cast<std::size_t>(n);
   }
 }
@@ -175,8 +180,9 @@ void write_all(int fd, const std::string& text, const std::string& where) {
 
 void add_record(CLI::App& app, const Common& common) {
   auto* sub = app.add_subcommand(
-      "record", "run CMD and its descendants, print the system calls they made and a policy denying every other one: "
-                "syscg record [-o FILE] [--format=text|oci] [--group NAME] -- CMD [ARGS...]");
+      "record",
+      "run CMD and its descendants, print the system calls they made and a policy denying every other one: "
+      "syscg record [-o FILE] [--format=text|oci] [--group NAME] -- CMD [ARGS...]");
   auto o = std::make_shared<Options>();
   sub->add_option("-o,--output", o->output, "write the report to FILE instead of stdout");
   sub->add_option("--format", o->format, "text (default): the calls and an echo command; oci: an OCI seccomp profile")

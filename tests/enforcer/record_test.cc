@@ -224,15 +224,15 @@ TEST(RecordTest, UsageAndOwnFailures) {
     int status;
   };
   const std::vector<Case> cases{
-      {"", "usage", 2},                                             // no command
-      {"--", "usage", 2},                                           // an empty command
-      {"--format=xml -- true", "xml", 2},                           // a bad format
-      {"--frobnicate -- true", "frobnicate", 2},                    // an unknown option
-      {"-- /nonexistent/command", "/nonexistent/command", 1},       // not found
-      {"-- syscg-no-such-command", "syscg-no-such-command", 1},     // not found through PATH
-      {"-- /etc/passwd", "/etc/passwd", 1},                         // not executable
+      {"", "usage", 2},                                               // no command
+      {"--", "usage", 2},                                             // an empty command
+      {"--format=xml -- true", "xml", 2},                             // a bad format
+      {"--frobnicate -- true", "frobnicate", 2},                      // an unknown option
+      {"-- /nonexistent/command", "/nonexistent/command", 1},         // not found
+      {"-- syscg-no-such-command", "syscg-no-such-command", 1},       // not found through PATH
+      {"-- /etc/passwd", "/etc/passwd", 1},                           // not executable
       {"-o /nonexistent/dir/report -- true", "/nonexistent/dir", 1},  // the report cannot be written
-      {"--format=oci -- true", "not available yet", 1},             // not merged yet
+      {"--format=oci -- true", "not available yet", 1},               // not merged yet
   };
   for (const auto& [args, mentions, status] : cases) {
     SCOPED_TRACE(args);
@@ -268,7 +268,8 @@ TEST_F(EnforcerTest, RecordedPolicyLetsTheSameCommandRunInTheGroup) {
   EXPECT_NE(confined.output.find("done\n"), std::string::npos);
   // Not in the record, so denied: uname.
   ASSERT_FALSE(r.counts.contains(SYS_uname));
-  const auto probe = sh(kTimeout + syscg_binary() + " exec -m . rt -- sh -c 'exec " + victim_binary() + " probe uname'");
+  const auto probe =
+      sh(kTimeout + syscg_binary() + " exec -m . rt -- sh -c 'exec " + victim_binary() + " probe uname'");
   EXPECT_NE(probe.output.find("uname EPERM"), std::string::npos) << probe.output;
 }
 

@@ -243,9 +243,9 @@ int spread(int n) {
       for (int i = 0; i < 25; ++i) syscall(SYS_getppid);
     });
   for (auto& t : ts) t.join();
-  int80(64);                              // i386 getppid
-  syscall(0x40000000 | SYS_getpid);       // x32 (ENOSYS where the kernel has no x32)
-  syscall(1000);                          // no such call: ENOSYS
+  int80(64);                         // i386 getppid
+  syscall(0x40000000 | SYS_getpid);  // x32 (ENOSYS where the kernel has no x32)
+  syscall(1000);                     // no such call: ENOSYS
   int failed = 0;
   for (pid_t c : children) {
     int status = 0;
