@@ -5,6 +5,9 @@
 //    and as a member of a group at depth 0..64 (one filter compiled from the
 //    flattened set; and, "stacked", one more filter per level as if tightened
 //    at every level). Also a denied call, and a ptrace-based filter.
+//  - `syscg record`: the cost of one system call of a recorded program
+//    (enforcer/recorder.h: a seccomp RET_TRACE stop per call), next to the
+//    same program unrecorded.
 //  - Through a real mount: a call routed to the supervisor (denied, and
 //    allowed again), attach latency (write to cgroup.procs until the filter
 //    is in: a first restriction, with its listener; a move that needs no new
@@ -14,6 +17,7 @@
 // Filters are installed only in forked children and victims, never here.
 #include "core/hierarchy.h"
 #include "enforcer/bpf/compiler.h"
+#include "enforcer/recorder.h"
 #include "tests/support/mount.h"
 #include "tests/support/proc.h"
 
@@ -187,6 +191,55 @@ void BM_PtraceFilter(benchmark::State& state) {
   state.counters["calls_per_iter"] = kCallsPerIteration;
 }
 BENCHMARK(BM_PtraceFilter)->UseManualTime()->Iterations(50);
+
+// `syscg record`'s cost per call: `victim calls N` (N raw getppid calls)
+// minus `victim calls 0`, each run plain (fork, exec, wait) or recorded
+// (syscg::enforcer::record, this process the tracer); the iteration's time
+// is that difference over N: one call. Before the mount's benchmarks, so
+// that no daemon child of ours is alive while record() waits for any child.
+void BM_RecordCall(benchmark::State& state) {
+  const bool recorded = state.range(0) != 0;
+  constexpr long kCalls = 20000;
+  const auto run = [&](long calls) {
+    const std::vector<std::string> argv{syscg::test::victim_binary(), "calls", std::to_string(calls)};
+    const auto t0 = Clock::now();
+    if (recorded) {
+      const auto rec = syscg::enforcer::record(argv);
+      if (!rec || rec.value().exit_status() != 0 ||
+          rec.value().counts[SYS_getppid] != static_cast<std::uint64_t>(calls))
+        throw std::runtime_error("record: " + (rec ? std::string("wrong counts") : rec.error().message));
+    } else {
+      const pid_t pid = fork();
+      if (pid < 0) throw std::runtime_error("fork");
+      if (pid == 0) {
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execv(args[0], args.data());
+        _exit(127);
+      }
+      int status = 0;
+      if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw std::runtime_error("victim calls");
+    }
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+  };
+  double sum = 0;
+  for (auto _ : state) {
+    const double per_call = std::max((run(kCalls) - run(0)) / kCalls, 1e-12);
+    state.SetIterationTime(per_call);
+    sum += per_call;
+  }
+  state.counters["ns_per_call"] = sum / static_cast<double>(state.iterations()) * 1e9;
+  state.counters["calls_per_iter"] = kCalls;
+}
+BENCHMARK(BM_RecordCall)
+    ->ArgName("recorded")
+    ->Arg(0)
+    ->Arg(1)
+    ->UseManualTime()
+    ->Iterations(20)
+    ->Unit(benchmark::kNanosecond);
 
 // ---- Through a real mount ----
 
@@ -481,9 +534,7 @@ void BM_AttachAmongTasks(benchmark::State& state) {
   std::unique_ptr<Victims> victims;
   percentiles(
       state, [&] { write_file(g + "/cgroup.procs", fmt::format("{}\n", victims->children[0].pid())); },
-      [&] {
-        victims = std::make_unique<Victims>(1, true);
-      });
+      [&] { victims = std::make_unique<Victims>(1, true); });
   state.counters["processes"] = processes_on_machine();
 }
 BENCHMARK(BM_AttachAmongTasks)

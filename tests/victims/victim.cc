@@ -34,6 +34,15 @@
 //   victim vfork MS          vfork a child that sleeps MS: the parent
 //                            cannot stop meanwhile
 //   victim trace PID         PTRACE_SEIZE PID and hold it until stdin closes
+//   victim calls N           make N raw getppid calls, exit 0 (benchmarks)
+//   victim spread N          for `syscg record`: forks N children that exec
+//                            `victim probe uname` at once, vforks one more
+//                            that does the same, forks one that makes 7 raw
+//                            getpgrp calls, runs 4 threads of 25 raw getppid
+//                            calls, makes one i386 getppid (int 0x80), one
+//                            x32 getpid and one call numbered 1000; waits
+//                            for every child; exit status 0 when all went
+//                            as planned (N+1 "uname ok" lines on stdout)
 // CALL: getppid, uname, int80_getppid (i386 getppid through int 0x80),
 // execve (of a path that does not exist: ENOENT means the call ran),
 // dumpable (prctl(PR_GET_DUMPABLE): "ok" when 1, else "not-dumpable").
@@ -226,6 +235,43 @@ bool refuse(unsigned nr) {
   return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0;
 }
 
+int spread(int n) {
+  std::vector<pid_t> children;
+  const auto exec_probe = [] {
+    execl("/proc/self/exe", "victim", "probe", "uname", nullptr);
+    _exit(127);
+  };
+  for (int i = 0; i < n; ++i) {
+    const pid_t c = fork();
+    if (c == 0) exec_probe();
+    children.push_back(c);
+  }
+  const pid_t v = vfork();
+  if (v == 0) exec_probe();
+  children.push_back(v);
+  const pid_t g = fork();
+  if (g == 0) {
+    for (int i = 0; i < 7; ++i) syscall(SYS_getpgrp);
+    _exit(0);
+  }
+  children.push_back(g);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([] {
+      for (int i = 0; i < 25; ++i) syscall(SYS_getppid);
+    });
+  for (auto& t : ts) t.join();
+  int80(64);                         // i386 getppid
+  syscall(0x40000000 | SYS_getpid);  // x32 (ENOSYS where the kernel has no x32)
+  syscall(1000);                     // no such call: ENOSYS
+  int failed = 0;
+  for (pid_t c : children) {
+    int status = 0;
+    if (c < 0 || waitpid(c, &status, 0) != c || !WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+  }
+  return failed == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -369,6 +415,11 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (mode == "calls" && argc > 2) {
+    for (long i = std::atol(argv[2]); i > 0; --i) syscall(SYS_getppid);
+    return 0;
+  }
+  if (mode == "spread" && argc > 2) return spread(std::atoi(argv[2]));
   std::fprintf(stderr, "usage: victim probe|serve|threads N|sleep MS|wait MS|forkstorm|vfork MS|trace PID\n");
   return 2;
 }
