@@ -1,6 +1,7 @@
 // syscg::formats, export: to_oci and to_systemd against golden files written
 // from the OCI runtime spec and systemd.exec(5), and round trips through
 // from_oci.
+#include "core/formats/commands.h"
 #include "core/formats/oci.h"
 #include "core/formats/systemd.h"
 #include "core/syscall_table.h"
@@ -138,6 +139,47 @@ TEST(FormatsRoundTrip, OciThenImportGivesBackTheSetAndTheErrnosOfNamedNumbers) {
     }
     expect_round_trip(allowed, errnos);
   }
+}
+
+TEST(FormatsCommands, DenyCommandsGroupRunsByErrnoEpermFirst) {
+  SyscallSet allowed = SyscallSet::all();
+  ASSERT_TRUE(allowed.reset_range(56, 59));
+  ASSERT_TRUE(allowed.reset_range(300, 310));
+  ASSERT_TRUE(allowed.reset(kClone3));
+  ASSERT_TRUE(allowed.reset(kUname));
+  DenyErrnos errnos;
+  errnos.assign(set_of({56, 57, 58}), EAGAIN);
+  errnos.assign(set_of({kClone3, kUname}), ENOSYS);
+  errnos.assign(set_of({300}), 4000);
+  EXPECT_EQ(deny_commands(allowed, errnos),
+            std::vector<std::string>{"59 301-310 56-58:EAGAIN 63:ENOSYS 435:ENOSYS 300:4000\n"});
+  EXPECT_EQ(allow_commands(set_of({0, 1, 2, 5, kRestartSyscall})), std::vector<std::string>{"0-2 5 219\n"});
+  EXPECT_TRUE(deny_commands(SyscallSet::all(), errnos).empty());
+  EXPECT_TRUE(allow_commands(SyscallSet::none()).empty());
+}
+
+TEST(FormatsCommands, RestartSyscallIsNeverDenied) {
+  EXPECT_EQ(deny_commands(SyscallSet::none(), DenyErrnos{}), std::vector<std::string>{"0-218 220-511\n"});
+}
+
+TEST(FormatsCommands, LongCommandsAreSplitBetweenTokensWithinTheLimit) {
+  SyscallSet every_other;
+  for (unsigned nr = 0; nr < kSyscallWidth; nr += 2) ASSERT_TRUE(every_other.set(nr));
+  for (const std::size_t limit : {std::size_t{16}, std::size_t{100}, kControlWriteMax}) {
+    SCOPED_TRACE(limit);
+    const auto cmds = allow_commands(every_other, limit);
+    std::string all;
+    for (const auto& c : cmds) {
+      EXPECT_LE(c.size(), limit);
+      EXPECT_TRUE(c.ends_with("\n"));
+      EXPECT_FALSE(c.starts_with(" "));
+      all += (all.empty() ? "" : " ") + c.substr(0, c.size() - 1);
+    }
+    std::string want;
+    for (unsigned nr = 0; nr < kSyscallWidth; nr += 2) want += (want.empty() ? "" : " ") + std::to_string(nr);
+    EXPECT_EQ(all, want);
+  }
+  EXPECT_EQ(allow_commands(every_other).size(), 1U);  // 256 tokens, about 1 KiB
 }
 
 }  // namespace
