@@ -100,7 +100,7 @@ struct ImportOptions {
 
 struct Imported {
   SyscallSet allowed;
-  DenyErrnos errnos;  // for the denied numbers
+  DenyErrnos errnos;                 // for the denied numbers
   std::vector<std::string> dropped;  // one human-readable line each, no trailing newline
 };
 

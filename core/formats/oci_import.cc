@@ -57,7 +57,8 @@ Result<std::vector<std::string>> rule_names(const nlohmann::json& rule, std::siz
   const auto names = rule.find("names");
   const auto name = rule.find("name");
   const bool has_names = names != rule.end() && !names->is_null();
-  const bool has_name = name != rule.end() && !name->is_null() && !(name->is_string() && name->get<std::string>().empty());
+  const bool has_name =
+      name != rule.end() && !name->is_null() && !(name->is_string() && name->get<std::string>().empty());
   if (has_names && has_name) return invalid(fmt::format("syscalls[{}] has both 'name' and 'names'", i));
   std::vector<std::string> out;
   if (has_name) {
@@ -99,7 +100,7 @@ Result<Imported> import(const nlohmann::json& doc, const ImportOptions& options)
   Imported out;
 
   BOOST_OUTCOME_TRY(fallback, detail::parse_action(p->value("defaultAction", nlohmann::json()),
-                                                        p->value("defaultErrnoRet", nlohmann::json())));
+                                                   p->value("defaultErrnoRet", nlohmann::json())));
   if (const auto s = detail::substitute(fallback); !s.empty())
     out.dropped.push_back(fmt::format("defaultAction {}: {}", fallback.name, s));
   BOOST_OUTCOME_TRY(foreign, foreign_arches(*p));
@@ -117,8 +118,8 @@ Result<Imported> import(const nlohmann::json& doc, const ImportOptions& options)
     const auto& rule = syscalls[i];
     if (!rule.is_object()) return invalid(fmt::format("syscalls[{}] is not an object", i));
     BOOST_OUTCOME_TRY(names, rule_names(rule, i));
-    BOOST_OUTCOME_TRY(action, detail::parse_action(rule.value("action", nlohmann::json()),
-                                                        rule.value("errnoRet", nlohmann::json())));
+    BOOST_OUTCOME_TRY(
+        action, detail::parse_action(rule.value("action", nlohmann::json()), rule.value("errnoRet", nlohmann::json())));
     BOOST_OUTCOME_TRY(kept, detail::applies(rule, options));
     if (!kept || names.empty()) continue;
 
@@ -132,8 +133,8 @@ Result<Imported> import(const nlohmann::json& doc, const ImportOptions& options)
     }
     const std::string what = fmt::format("syscalls[{}] {}", i, detail::name_list(names));
     if (!unknown.empty())
-      out.dropped.push_back(fmt::format("syscalls[{}]: names unknown on x86_64, ignored: {}", i,
-                                        detail::name_list(unknown)));
+      out.dropped.push_back(
+          fmt::format("syscalls[{}]: names unknown on x86_64, ignored: {}", i, detail::name_list(unknown)));
     if (nrs.empty()) continue;
     if (const auto s = detail::substitute(action); !s.empty())
       out.dropped.push_back(fmt::format("{}: {}: {}", what, action.name, s));

@@ -142,9 +142,12 @@ Result<std::string> describe_args(const nlohmann::json& args) {
     if (op == "SCMP_CMP_MASKED_EQ") {
       text = fmt::format("{} & {} == {}", lhs, num("value"), num("valueTwo"));
     } else {
-      static constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kOps{
-          {{"SCMP_CMP_NE", "!="}, {"SCMP_CMP_LT", "<"}, {"SCMP_CMP_LE", "<="}, {"SCMP_CMP_EQ", "=="},
-           {"SCMP_CMP_GE", ">="}, {"SCMP_CMP_GT", ">"}}};
+      static constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kOps{{{"SCMP_CMP_NE", "!="},
+                                                                                          {"SCMP_CMP_LT", "<"},
+                                                                                          {"SCMP_CMP_LE", "<="},
+                                                                                          {"SCMP_CMP_EQ", "=="},
+                                                                                          {"SCMP_CMP_GE", ">="},
+                                                                                          {"SCMP_CMP_GT", ">"}}};
       const auto k = std::find_if(kOps.begin(), kOps.end(), [&](const auto& p) { return p.first == op; });
       text = fmt::format("{} {} {}", lhs, k == kOps.end() ? op : std::string(k->second), num("value"));
     }

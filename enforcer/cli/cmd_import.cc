@@ -95,8 +95,8 @@ void run(const Common& common, const Options& o) {
 
   for (const auto& cmd : formats::deny_commands(policy.allowed, policy.errnos))
     if (const int err = write_control(dir + "/syscalls.deny", cmd))
-      throw CliError(kFailed, fmt::format("import: {}/syscalls.deny: {} ({}); the group may be partly changed",
-                                          o.group, std::strerror(err), errno_names::name(err)));
+      throw CliError(kFailed, fmt::format("import: {}/syscalls.deny: {} ({}); the group may be partly changed", o.group,
+                                          std::strerror(err), errno_names::name(err)));
   for (const auto& cmd : formats::allow_commands(policy.allowed)) {
     if (const int err = write_control(dir + "/syscalls.allow", cmd)) {
       const std::string why =
@@ -114,16 +114,20 @@ void run(const Common& common, const Options& o) {
 }  // namespace
 
 void add_import(CLI::App& app, const Common& common) {
-  auto* sub = app.add_subcommand("import", "apply an OCI / Docker seccomp profile (JSON) to GROUP: "
-                                           "syscg import [--widen|--narrow] [--cap CAP]... [--kernel X.Y] GROUP FILE");
+  auto* sub = app.add_subcommand("import",
+                                 "apply an OCI / Docker seccomp profile (JSON) to GROUP: "
+                                 "syscg import [--widen|--narrow] [--cap CAP]... [--kernel X.Y] GROUP FILE");
   auto o = std::make_shared<Options>();
-  auto* widen = sub->add_flag("--widen", o->widen, "a rule with argument conditions applies whatever the arguments "
-                                                   "if it allows, and is ignored if it denies");
-  auto* narrow = sub->add_flag("--narrow", o->narrow, "a rule with argument conditions applies whatever the "
-                                                      "arguments if it denies, and is ignored if it allows");
+  auto* widen = sub->add_flag("--widen", o->widen,
+                              "a rule with argument conditions applies whatever the arguments "
+                              "if it allows, and is ignored if it denies");
+  auto* narrow = sub->add_flag("--narrow", o->narrow,
+                               "a rule with argument conditions applies whatever the "
+                               "arguments if it denies, and is ignored if it allows");
   widen->excludes(narrow);
-  sub->add_option("--cap", o->caps, "a capability the processes have, for the profile's includes/excludes "
-                                    "(CAP_SYS_ADMIN); repeatable")
+  sub->add_option("--cap", o->caps,
+                  "a capability the processes have, for the profile's includes/excludes "
+                  "(CAP_SYS_ADMIN); repeatable")
       ->allow_extra_args(false);
   sub->add_option("--kernel", o->kernel, "the kernel version X.Y for minKernel (default: the running kernel's)");
   sub->add_option("group", o->group, "the group, as a path below the mount")->required();

@@ -209,9 +209,9 @@ TEST(FormatsImport, BadInputIsInvalidWithOneLine) {
       "{",
       "[]",
       "\"text\"",
-      R"({"syscalls": []})",                                     // no defaultAction
-      R"({"defaultAction": "SCMP_ACT_FROB"})",                   // unknown action
-      R"({"defaultAction": 3})",                                 // not a string
+      R"({"syscalls": []})",                    // no defaultAction
+      R"({"defaultAction": "SCMP_ACT_FROB"})",  // unknown action
+      R"({"defaultAction": 3})",                // not a string
       R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 0})",
       R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 4096})",
       R"({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": "EPERM"})",
@@ -289,8 +289,7 @@ TEST(FormatsDockerDefault, WithoutCapSysAdminDeniesMountAndGivesClone3Enosys) {
 }
 
 TEST(FormatsDockerDefault, WithCapSysAdminAllowsMountAndTheUnconditionalClone) {
-  const auto p = ok(docker_default(),
-                    with(Conditional::narrow, "6.1", {"CAP_SYS_ADMIN", "CAP_SYS_PTRACE"}));
+  const auto p = ok(docker_default(), with(Conditional::narrow, "6.1", {"CAP_SYS_ADMIN", "CAP_SYS_PTRACE"}));
   for (auto n : {"mount", "umount2", "unshare", "setns", "clone", "clone3", "ptrace", "process_vm_readv"})
     EXPECT_TRUE(p.allowed.test(nr(n))) << n;
   EXPECT_FALSE(p.allowed.test(nr("reboot")));

@@ -53,7 +53,8 @@ class ConsumersTest : public ::testing::Test {
   }
   void TearDown() override {
     if (dir_.empty()) return;
-    for (const auto& id : ids_) (void)sh(std::string(kCrun) + " --root " + dir_ + "/state delete -f " + id + " 2>/dev/null");
+    for (const auto& id : ids_)
+      (void)sh(std::string(kCrun) + " --root " + dir_ + "/state delete -f " + id + " 2>/dev/null");
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -67,11 +68,12 @@ class ConsumersTest : public ::testing::Test {
     std::ofstream(dir_ + "/bundle/config.json") << config.dump(1);
     const std::string id = "syscg-test-" + std::to_string(::getpid()) + "-" + std::to_string(ids_.size());
     ids_.push_back(id);
-    const std::string crun = std::string(kCrun) + " --root " + dir_ + "/state --cgroup-manager=disabled run -b " +
-                             dir_ + "/bundle " + id;
-    return sh("timeout 60 unshare -m sh -c 'mount --make-rprivate / && "
-              "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && " +
-              crun + "' 2>&1");
+    const std::string crun =
+        std::string(kCrun) + " --root " + dir_ + "/state --cgroup-manager=disabled run -b " + dir_ + "/bundle " + id;
+    return sh(
+        "timeout 60 unshare -m sh -c 'mount --make-rprivate / && "
+        "mount --bind /sys/fs/cgroup/unified /sys/fs/cgroup && " +
+        crun + "' 2>&1");
   }
 
   static unsigned nr(std::string_view name) { return syscall_table::number(name).value(); }

@@ -46,7 +46,8 @@ TEST_F(ImportTest, ADenyListProfileDeniesItsNumbers) {
   EXPECT_EQ(r.output, "web: 510 allowed, 2 denied (0 with an errno other than EPERM), 1 dropped\n");
   EXPECT_EQ(read_file(path("web/syscalls.deny")), "63 101\n");
   r = import_err("web " + file);
-  EXPECT_EQ(r.output, "syscg: dropped: clone3: allowed by the profile, but syscg's filter answers ENOSYS for it always\n");
+  EXPECT_EQ(r.output,
+            "syscg: dropped: clone3: allowed by the profile, but syscg's filter answers ENOSYS for it always\n");
   // The group's members are confined by it.
   r = sh(syscg_binary() + " exec -m . web -- " + victim_binary() + " probe uname getppid");
   EXPECT_EQ(r.output, "uname EPERM\ngetppid ok\n");
