@@ -29,6 +29,7 @@
 #include "core/grammar.h"
 #include "core/syscall_set.h"
 #include "core/syscall_table.h"
+#include "core/formats/oci.h"
 #include "enforcer/cli/commands.h"
 #include "enforcer/recorder.h"
 #include "enforcer/sys/unique_fd.h"
@@ -58,15 +59,6 @@ struct Options {
   std::string format = "text";
   std::string group = "GROUP";
 };
-
-// The OCI profile of a policy, or nullopt while the writer is not there.
-std::optional<std::string> oci_profile(const SyscallSet& allowed, const DenyErrnos& errnos) {
-  // TODO(merge): formats::to_oci
-  //   return formats::to_oci(allowed, errnos);   (#include "core/formats/oci.h")
-  (void)allowed;
-  (void)errnos;
-  return std::nullopt;
-}
 
 // A word as /bin/sh reads it back: unchanged when it is plain, else in
 // single quotes.
@@ -152,8 +144,6 @@ void write_all(int fd, const std::string& text, const std::string& where) {
 
 [[noreturn]] void run(const Common& common, const Options& o) {
   if (common.command.empty()) throw CliError(kUsage, fmt::format("record needs a command; usage: {}", kUsageLine));
-  if (o.format == "oci" && !oci_profile(SyscallSet::all(), DenyErrnos{}))
-    throw CliError(kFailed, "record --format=oci: not available yet (use --format=text)");
   sys::UniqueFd file;
   if (!o.output.empty()) {
     file.reset(open(o.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
@@ -164,7 +154,7 @@ void write_all(int fd, const std::string& text, const std::string& where) {
   const enforcer::Recording& rec = recorded.value();
   std::string report;
   if (o.format == "oci") {
-    report = *oci_profile(policy_allowed(rec), DenyErrnos{});
+    report = formats::to_oci(policy_allowed(rec), DenyErrnos{});
     if (!report.ends_with('\n')) report += '\n';
   } else {
     report = text_report(rec, common.command, o);

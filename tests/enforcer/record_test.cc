@@ -232,7 +232,6 @@ TEST(RecordTest, UsageAndOwnFailures) {
       {"-- syscg-no-such-command", "syscg-no-such-command", 1},       // not found through PATH
       {"-- /etc/passwd", "/etc/passwd", 1},                           // not executable
       {"-o /nonexistent/dir/report -- true", "/nonexistent/dir", 1},  // the report cannot be written
-      {"--format=oci -- true", "not available yet", 1},               // not merged yet
   };
   for (const auto& [args, mentions, status] : cases) {
     SCOPED_TRACE(args);
@@ -271,6 +270,16 @@ TEST_F(EnforcerTest, RecordedPolicyLetsTheSameCommandRunInTheGroup) {
   const auto probe =
       sh(kTimeout + syscg_binary() + " exec -m . rt -- sh -c 'exec " + victim_binary() + " probe uname'");
   EXPECT_NE(probe.output.find("uname EPERM"), std::string::npos) << probe.output;
+}
+
+// --format=oci: the recorded policy as an OCI profile that allows what the
+// command made.
+TEST(RecordTest, FormatOciPrintsAProfile) {
+  const auto got = record("--format=oci -- /bin/true");
+  EXPECT_EQ(got.status, 0) << got.err;
+  EXPECT_NE(got.out.find("\"defaultAction\": \"SCMP_ACT_ERRNO\""), std::string::npos) << got.out;
+  EXPECT_NE(got.out.find("\"exit_group\""), std::string::npos) << got.out;
+  EXPECT_EQ(got.out.find("\"mount\""), std::string::npos) << got.out;
 }
 
 }  // namespace
