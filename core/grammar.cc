@@ -217,6 +217,16 @@ std::string format_syscall_ranges(const SyscallSet& set) {
   return out;
 }
 
+Result<bool> parse_mode(std::string_view text) {
+  BOOST_OUTCOME_TRY(check_size(text));
+  const auto s = strip(text);
+  if (s == "enforce") return false;
+  if (s == "complain") return true;
+  return make_error(Errc::invalid, "syscalls.mode takes 'enforce' or 'complain'");
+}
+
+std::string format_mode(bool complain) { return complain ? "complain\n" : "enforce\n"; }
+
 Result<int> parse_limit(std::string_view text) {
   BOOST_OUTCOME_TRY(check_size(text));
   const auto s = strip(text);

@@ -61,6 +61,11 @@ std::string format_deny_list(const SyscallSet& denied, const DenyErrnos& errnos)
 // form parse_syscall_list reads back; "" for the empty set.
 std::string format_syscall_ranges(const SyscallSet& set);
 
+// syscalls.mode: "enforce" or "complain", surrounding whitespace ignored;
+// anything else invalid. True for complain.
+Result<bool> parse_mode(std::string_view text);
+std::string format_mode(bool complain);
+
 Result<int> parse_limit(std::string_view text);
 std::string format_limit(int limit);
 

@@ -19,6 +19,7 @@ struct Hierarchy::Node {
   std::size_t nr_descendants = 0;
   SyscallSet allowed;
   DenyErrnos errnos;  // of the numbers `allowed` lacks
+  bool complain = false;
   boost::container::flat_map<std::string, Node*, std::less<>> children;
   boost::container::flat_set<Pid> members;
 };
@@ -61,7 +62,8 @@ GroupInfo Hierarchy::describe(const Node& n) const {
                    .nr_members = n.members.size(),
                    .nr_children = n.children.size(),
                    .allowed = n.allowed,
-                   .errnos = n.errnos};
+                   .errnos = n.errnos,
+                   .complain = n.complain};
 }
 
 Result<GroupId> Hierarchy::create(GroupId parent_id, std::string_view name) {
@@ -85,6 +87,7 @@ Result<GroupId> Hierarchy::create(GroupId parent_id, std::string_view name) {
   node->depth = parent->depth + 1;
   node->allowed = parent->allowed;
   node->errnos = parent->errnos;
+  node->complain = parent->complain;
   Node* raw = node.get();
   nodes_.emplace(raw->id, std::move(node));
   parent->children.emplace(raw->name, raw);
@@ -205,6 +208,33 @@ Status Hierarchy::deny(GroupId id, const SyscallSet& set, const DenyErrnos& errn
     for (const auto& entry : cur->children) stack.push_back(entry.second);
   }
   return outcome::success();
+}
+
+Status Hierarchy::set_complain(GroupId id, bool complain) {
+  WriterLock lock(mu_);
+  Node* n = find(id);
+  if (!n) return no_group(id);
+  if (!n->parent) return make_error(Errc::permission, "the root group's policy cannot be changed");
+  if (complain) {
+    if (n->parent->parent && !n->parent->complain)
+      return make_error(Errc::permission, "the parent group enforces its policy");
+    n->complain = true;
+    return outcome::success();
+  }
+  std::vector<Node*> stack{n};
+  while (!stack.empty()) {
+    Node* cur = stack.back();
+    stack.pop_back();
+    cur->complain = false;
+    for (const auto& entry : cur->children) stack.push_back(entry.second);
+  }
+  return outcome::success();
+}
+
+bool Hierarchy::complains(GroupId id) const noexcept {
+  ReaderLock lock(mu_);
+  const Node* n = find(id);
+  return n && n->complain;
 }
 
 bool Hierarchy::check(GroupId id, std::uint64_t nr) const noexcept {

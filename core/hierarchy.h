@@ -17,6 +17,13 @@
 //    whose set contains it is invalid.
 //  - Invariant: allowed(g) is a subset of allowed(parent(g)) for every g, in
 //    every state any reader can observe.
+//  - Mode (syscalls.mode): enforce (the default) or complain, where members
+//    may make the calls the policy denies (syscgfs counts and logs them).
+//    Like allow and deny: complain may be set on g only when g's parent is
+//    the root or in complain mode (else permission: a group cannot let its
+//    members run what an enforcing ancestor denies); enforce reaches g and
+//    every descendant at once. A new group takes its parent's mode.
+//    Invariant: complain(g) implies g's parent is the root or complain.
 //  - A group with children or members cannot be removed (busy).
 //  - max_depth / max_descendants with the kernel's semantics: creating a
 //    group fails with limit (EAGAIN) when some ancestor a (parent included)
@@ -69,6 +76,7 @@ struct GroupInfo {
   std::size_t nr_children = 0;
   SyscallSet allowed;
   DenyErrnos errnos;
+  bool complain = false;
 };
 
 // A member process and its group's policy.
@@ -110,6 +118,10 @@ class Hierarchy {
   // (deny naming restart_syscall).
   Status allow(GroupId group, const SyscallSet& set);
   Status deny(GroupId group, const SyscallSet& set, const DenyErrnos& errnos = {});
+  // Errors: not_found, permission (root; complain under an enforcing parent).
+  Status set_complain(GroupId group, bool complain);
+  // False for an unknown group.
+  bool complains(GroupId group) const noexcept;
 
   // O(1) in the depth. False for an unknown group or nr >= kSyscallWidth.
   bool check(GroupId group, std::uint64_t nr) const noexcept;

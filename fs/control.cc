@@ -21,13 +21,14 @@ Result<std::size_t> Filesystem::write(std::uint64_t id, std::string_view data, c
 }
 
 Status Filesystem::write_command(const Handle& h, std::string_view data, const Caller& writer) {
-  if (h.kind == FileKind::syscalls_allow) {
+  if (h.kind == FileKind::syscalls_allow || h.kind == FileKind::mode) {
     // No self-release: the writer's group, after every fork before the request.
     BOOST_OUTCOME_TRY(check_policy_write(tree_, membership_.group_of_writer(writer), h.group, h.kind));
   }
   switch (h.kind) {
     case FileKind::syscalls_allow:
     case FileKind::syscalls_deny: return write_policy(h, data, writer);
+    case FileKind::mode: return write_mode(h, data, writer);
     case FileKind::max_depth:
     case FileKind::max_descendants: {
       BOOST_OUTCOME_TRY(limit, grammar::parse_limit(data));
@@ -46,7 +47,10 @@ Status Filesystem::write_command(const Handle& h, std::string_view data, const C
     case FileKind::events:
     case FileKind::stricter:
     case FileKind::denied:
-    case FileKind::warnings: return make_error(Errc::access, "a read-only control file");
+    case FileKind::warnings:
+    case FileKind::bpf:
+    case FileKind::oci:
+    case FileKind::systemd: return make_error(Errc::access, "a read-only control file");
     case FileKind::dir: break;
   }
   return make_error(Errc::is_dir, "a group directory");
@@ -80,6 +84,36 @@ Status Filesystem::write_policy(const Handle& h, std::string_view data, const Ca
     if (deny) tightened = membership_.tighten(h.group, writer.pid);
   }
   BOOST_OUTCOME_TRY(durable(saved));  // an unsaved policy is the error to report
+  return tightened;
+}
+
+Status Filesystem::write_mode(const Handle& h, std::string_view data, const Caller& writer) {
+  if (h.group == kRootGroup) return make_error(Errc::permission, "the root group's policy cannot be changed");
+  BOOST_OUTCOME_TRY(complain, grammar::parse_mode(data));
+  Journal::Ticket saved;
+  Status tightened = outcome::success();
+  {
+    MutexLock wlock(write_mu_);
+    // Enforce reaches the whole subtree: every group of it is saved.
+    std::vector<SavedPolicy> subtree;
+    if (!complain) subtree = subtree_policies(hierarchy_, h.group);
+    BOOST_OUTCOME_TRY(hierarchy_.set_complain(h.group, complain));
+    if (complain) {
+      BOOST_OUTCOME_TRY(t, save_group(h.group));
+      saved = t;
+    } else {
+      // No supervisor answer from complain mode after this one returns;
+      // then what members' filters let run although the policy denies it
+      // (denied while complaining) is tightened, as by a deny.
+      enforcement_.barrier();
+      std::vector<RowOp> rows;
+      for (const auto& g : subtree)
+        if (auto row = group_row(hierarchy_, meta_, keys_, g.group)) rows.emplace_back(PutGroup{std::move(row).value()});
+      saved = save(std::move(rows));
+      tightened = membership_.tighten(h.group, writer.pid);
+    }
+  }
+  BOOST_OUTCOME_TRY(durable(saved));
   return tightened;
 }
 

@@ -210,6 +210,10 @@ Result<std::string> Filesystem::render(GroupId group, FileKind kind) {
       return render::stricter(losses);
     }
     case FileKind::denied: return render::denied(denials_.counts(group));
+    case FileKind::mode: return grammar::format_mode(info.complain);
+    case FileKind::bpf: return render::bpf(info);
+    case FileKind::oci: return render::oci(info);
+    case FileKind::systemd: return render::systemd(info);
     case FileKind::warnings: {
       warnings::Inputs in{.allowed = info.allowed, .stricter = {}, .ptrace_capable = {}, .killed = {}};
       if (auto members = hierarchy_.members(group))
@@ -283,6 +287,8 @@ std::optional<int> Filesystem::trapped(Pid tgid, unsigned nr) {
     const auto path = hierarchy_.path(*group);
     log_.notice("{}", render::denial_line(tgid, path ? path.value() : "?", nr, count));
   }
+  // Complain mode: counted and logged above, and run.
+  if (hierarchy_.complains(*group)) return 0;
   const auto errnos = hierarchy_.errnos(*group);
   return errnos ? errnos.value().of(nr) : EPERM;
 }

@@ -141,6 +141,7 @@ class Filesystem final : public MembershipListener {
   // control.cc: the writes.
   Status write_command(const Handle& h, std::string_view data, const Caller& writer) SYSCG_EXCLUDES(write_mu_);
   Status write_policy(const Handle& h, std::string_view data, const Caller& writer) SYSCG_EXCLUDES(write_mu_);
+  Status write_mode(const Handle& h, std::string_view data, const Caller& writer) SYSCG_EXCLUDES(write_mu_);
   Status move_process(const Handle& h, std::string_view data, const Caller& writer) SYSCG_EXCLUDES(write_mu_);
   // Delegation (access.h) for a move of `target` from `from` by h's opener.
   Status may_move(const Handle& h, const Process& target, GroupId from) SYSCG_REQUIRES(write_mu_);

@@ -35,6 +35,10 @@ enum class FileKind : std::uint8_t {
   stricter,
   denied,
   warnings,
+  mode,
+  bpf,
+  oci,
+  systemd,
 };
 
 struct ControlFile {
@@ -52,7 +56,11 @@ struct ControlFile {
 //    members by the supervisor, since the daemon started.
 //  - syscalls.warnings: "TAG SUBJECT FIX" per way the group's policy is
 //    weaker than it reads (warnings.h).
-inline constexpr std::array<ControlFile, 10> kControlFiles{{
+//  - syscalls.mode: "enforce" or "complain" (core/hierarchy.h).
+//  - syscalls.bpf / .oci / .systemd: the group's policy as a raw
+//    struct sock_filter array (for bwrap --seccomp), an OCI linux.seccomp
+//    object, SystemCallFilter= lines (core/formats/).
+inline constexpr std::array<ControlFile, 14> kControlFiles{{
     {"cgroup.events", FileKind::events, 0444, false},
     {"cgroup.max.depth", FileKind::max_depth, 0644, true},
     {"cgroup.max.descendants", FileKind::max_descendants, 0644, true},
@@ -63,6 +71,10 @@ inline constexpr std::array<ControlFile, 10> kControlFiles{{
     {"syscalls.stricter", FileKind::stricter, 0444, true},
     {"syscalls.denied", FileKind::denied, 0444, true},
     {"syscalls.warnings", FileKind::warnings, 0444, true},
+    {"syscalls.mode", FileKind::mode, 0644, true},
+    {"syscalls.bpf", FileKind::bpf, 0444, true},
+    {"syscalls.oci", FileKind::oci, 0444, true},
+    {"syscalls.systemd", FileKind::systemd, 0444, true},
 }};
 
 struct InodeRef {
@@ -94,10 +106,12 @@ constexpr std::size_t index_of(FileKind kind) {
   return 0;
 }
 
-constexpr bool is_policy_file(FileKind k) { return k == FileKind::syscalls_allow || k == FileKind::syscalls_deny; }
+constexpr bool is_policy_file(FileKind k) {
+  return k == FileKind::syscalls_allow || k == FileKind::syscalls_deny || k == FileKind::mode;
+}
 constexpr bool is_read_only(FileKind k) {
   return k == FileKind::stat || k == FileKind::events || k == FileKind::stricter || k == FileKind::denied ||
-         k == FileKind::warnings;
+         k == FileKind::warnings || k == FileKind::bpf || k == FileKind::oci || k == FileKind::systemd;
 }
 
 }  // namespace syscg::fs

@@ -106,6 +106,9 @@ Status Membership::tighten(GroupId group, Pid writer_tid) {
       MutexLock lock(mu_);
       for (const auto& m : all) {
         if (done.contains(m.pid)) continue;
+        // Complain mode: its members run what the policy denies (counted by
+        // the supervisor where routed); enforce tightens them.
+        if (hierarchy_.complains(m.group)) continue;
         if (m.pid == self) {
           writer_member = m;  // last, on its own
           continue;

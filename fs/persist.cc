@@ -16,6 +16,7 @@ Result<GroupRow> group_row(const Hierarchy& hierarchy, const MetaTable& meta, co
                   .name = info.name,
                   .allowed = info.allowed,
                   .errnos = info.errnos,
+                  .complain = info.complain,
                   .max_depth = info.max_depth,
                   .max_descendants = info.max_descendants,
                   .dir = {dir->mode, dir->uid, dir->gid}};
@@ -96,6 +97,9 @@ Result<std::vector<Pid>> restore(const KeyedState& keyed, Hierarchy& hierarchy, 
       if (!denied.empty()) {
         BOOST_OUTCOME_TRY(hierarchy.deny(id, denied, r.errnos));
       }
+    }
+    if (r.complain) {
+      BOOST_OUTCOME_TRY(hierarchy.set_complain(id, true));  // parents first: its parent already complains
     }
     ids[r.path] = id;
     if (i < keyed.keys.size()) {

@@ -1,11 +1,17 @@
 #include "fs/render.h"
 
+#include "core/formats/oci.h"
+#include "core/formats/systemd.h"
 #include "core/grammar.h"
+#include "core/io_uring_table.h"
+#include "enforcer/bpf/compiler.h"
 #include "core/syscall_table.h"
 
 #include <fmt/format.h>
 
+#include <cstddef>
 #include <iterator>
+#include <span>
 
 namespace syscg::fs::render {
 
@@ -36,6 +42,17 @@ std::string denied(const std::map<unsigned, std::uint64_t>& counts) {
     fmt::format_to(std::back_inserter(out), "{} {} {}\n", nr, syscall_table::name(nr).value_or("-"), count);
   return out;
 }
+
+Result<std::string> bpf(const GroupInfo& info) {
+  BOOST_OUTCOME_TRY(program, bpf::compile(enforced(info.allowed), {}, info.errnos));
+  const std::span<const sock_filter> code(program.data(), program.size());
+  const auto bytes = std::as_bytes(code);
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+std::string oci(const GroupInfo& info) { return formats::to_oci(enforced(info.allowed), info.errnos); }
+
+std::string systemd(const GroupInfo& info) { return formats::to_systemd(enforced(info.allowed), info.errnos); }
 
 std::string denial_line(Pid tgid, std::string_view path, unsigned nr, std::uint64_t count) {
   return fmt::format("denied: process {} in {} called {} ({}); {} denial(s) of it there", tgid, path, nr,

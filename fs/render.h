@@ -34,6 +34,16 @@ std::string stricter(std::span<const MemberLosses> members);
 // syscalls.denied: "NR NAME COUNT" per denied number ("-" for an unnamed one).
 std::string denied(const std::map<unsigned, std::uint64_t>& counts);
 
+// The exports of a group's policy as its members' filters enforce it
+// (io_uring dropped where it would bypass the set: core/io_uring_table.h):
+// syscalls.bpf, the compiled filter (enforcer/bpf/compiler.h) as raw
+// struct sock_filter bytes, 8 per instruction, for `bwrap --seccomp FD`;
+// syscalls.oci and syscalls.systemd (core/formats/). Errors: the
+// compiler's (which the fixed shape rules out).
+Result<std::string> bpf(const GroupInfo& info);
+std::string oci(const GroupInfo& info);
+std::string systemd(const GroupInfo& info);
+
 // The log line of a denial ("denied: process ..."); `path` is the group's.
 std::string denial_line(Pid tgid, std::string_view path, unsigned nr, std::uint64_t count);
 

@@ -71,7 +71,7 @@ std::vector<RowOp> state_rows(const State& state, std::span<const RowKey> keys) 
       name = g.path.substr(slash + 1);
     }
     key_of[g.path] = keys[i];
-    ops.emplace_back(PutGroup{GroupRow{keys[i], parent, name, g.allowed, g.errnos, g.max_depth, g.max_descendants, g.dir}});
+    ops.emplace_back(PutGroup{GroupRow{keys[i], parent, name, g.allowed, g.errnos, g.complain, g.max_depth, g.max_descendants, g.dir}});
     auto files = file_rows(keys[i], g.files);
     ops.insert(ops.end(), files.begin(), files.end());
   }
@@ -122,11 +122,14 @@ Result<KeyedState> to_state(const Rows& rows) {
       const auto& parent = *by_key.at(g.parent);
       if (!g.allowed.is_subset_of(parent.allowed) || !g.allowed.test(kRestartSyscall))
         return corrupt(fmt::format("{}: its set is not within its parent's", path));
+      if (g.complain && parent.parent != 0 && !parent.complain)
+        return corrupt(fmt::format("{}: complains under an enforcing parent", path));
     }
     if (g.max_depth < 0 || g.max_descendants < 0) return corrupt(fmt::format("{}: a negative limit", path));
     GroupRecord r{.path = path,
                   .allowed = g.allowed,
                   .errnos = g.errnos,
+                  .complain = g.complain,
                   .max_depth = g.max_depth,
                   .max_descendants = g.max_descendants,
                   .dir = g.dir,
@@ -134,9 +137,13 @@ Result<KeyedState> to_state(const Rows& rows) {
     if (g.dir.mode > 07777) return corrupt(fmt::format("{}: a bad mode", path));
     const auto f = files.find(g.key);
     for (std::size_t i = 0; i < kStateFiles; ++i) {
-      if (f == files.end() || !f->second[i])
+      if (f != files.end() && f->second[i]) {
+        r.files[i] = *f->second[i];
+      } else if (i >= kStateFilesV2) {  // a newer file than the database: its defaults
+        r.files[i] = {kControlFiles[i].mode, g.dir.uid, g.dir.gid};
+      } else {
         return corrupt(fmt::format("{}: {} is missing", path, kControlFiles[i].name));
-      r.files[i] = *f->second[i];
+      }
     }
     out.state.groups.push_back(std::move(r));
     out.keys.push_back(g.key);

@@ -4,7 +4,7 @@
 // its name, so a change writes only the rows it changes: a rename or a leaf
 // deny is one row, a mkdir one group row and its control files' rows. The
 // tables (store.cc creates them; README "The state"):
-//   groups(id, parent, name, denied, max_depth, max_descendants, mode, uid, gid)
+//   groups(id, parent, name, denied, max_depth, max_descendants, mode, uid, gid, complain)
 //   files(grp, name, mode, uid, gid)        -- the 10 control files of each group
 //   members(pid, start_time, grp)           -- members moved in by a write
 // `denied` is what the group's syscalls.deny would list, as numbers and
@@ -39,6 +39,7 @@ struct GroupRow {
   std::string name;  // "" for the root
   SyscallSet allowed;
   DenyErrnos errnos;  // of the numbers `allowed` lacks
+  bool complain;      // syscalls.mode
   int max_depth;
   int max_descendants;
   OwnerMode dir;

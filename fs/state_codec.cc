@@ -1,5 +1,7 @@
 #include "fs/state_codec.h"
 
+#include "fs/inode.h"
+
 #include "core/grammar.h"
 
 #include <fmt/format.h>
@@ -112,10 +114,11 @@ Result<State> decode(std::string_view text) {
       g.max_depth = *d;
       g.max_descendants = *n;
       g.dir = *dm;
-      for (auto& f : g.files) {
+      for (std::size_t i = 0; i < g.files.size(); ++i) {
+        auto& f = g.files[i];
         fields >> std::ws;
         if (fields.peek() == '/') {  // an older file: fewer control files
-          f = {0444, g.dir.uid, g.dir.gid};
+          f = {kControlFiles[i].mode, g.dir.uid, g.dir.gid};
           continue;
         }
         std::string m;

@@ -26,7 +26,11 @@
 
 namespace syscg::fs {
 
-inline constexpr std::size_t kStateFiles = 10;  // == kControlFiles.size()
+inline constexpr std::size_t kStateFiles = 14;  // == kControlFiles.size()
+// The files a state written before syscalls.mode lists (version 1, and
+// databases of user_version 2): the others get their default mode and the
+// directory's owner.
+inline constexpr std::size_t kStateFilesV2 = 10;
 
 struct OwnerMode {
   mode_t mode;
@@ -38,6 +42,7 @@ struct GroupRecord {
   std::string path;
   SyscallSet allowed;
   DenyErrnos errnos;  // not in the version-1 text (every deny there is EPERM)
+  bool complain;      // syscalls.mode; not in the version-1 text (enforce)
   int max_depth;
   int max_descendants;
   OwnerMode dir;

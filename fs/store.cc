@@ -22,7 +22,7 @@ constexpr std::int64_t kApplicationId = 0x53594347;  // "SYCG"
 // orphan row can ever be committed.
 constexpr const char* kSchema = R"sql(
 PRAGMA application_id = 1398358855;
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 CREATE TABLE groups (
   id INTEGER PRIMARY KEY,
   parent INTEGER REFERENCES groups(id) DEFERRABLE INITIALLY DEFERRED,
@@ -33,6 +33,7 @@ CREATE TABLE groups (
   mode INTEGER NOT NULL,
   uid INTEGER NOT NULL,
   gid INTEGER NOT NULL,
+  complain INTEGER NOT NULL DEFAULT 0,
   UNIQUE (parent, name)
 );
 CREATE TABLE files (
@@ -49,19 +50,31 @@ CREATE TABLE members (
   grp INTEGER NOT NULL REFERENCES groups(id) DEFERRABLE INITIALLY DEFERRED
 );
 CREATE INDEX members_by_group ON members(grp);
-CREATE VIEW groups_by_path (path, id, denied, max_depth, max_descendants, mode, uid, gid) AS
+)sql";
+
+// The views for users (README "The state"), made with the tables and again
+// by an upgrade.
+constexpr const char* kViews = R"sql(
+CREATE VIEW groups_by_path (path, id, denied, max_depth, max_descendants, mode, uid, gid, syscalls_mode) AS
   WITH RECURSIVE p(id, path) AS (
     SELECT id, '/' FROM groups WHERE parent IS NULL
     UNION ALL
     SELECT g.id, CASE WHEN p.path = '/' THEN '/' || g.name ELSE p.path || '/' || g.name END
     FROM groups g JOIN p ON g.parent = p.id)
   SELECT p.path, g.id, g.denied, coalesce(g.max_depth, 'max'), coalesce(g.max_descendants, 'max'),
-         printf('%o', g.mode), g.uid, g.gid
+         printf('%o', g.mode), g.uid, g.gid, CASE WHEN g.complain THEN 'complain' ELSE 'enforce' END
   FROM p JOIN groups g ON g.id = p.id ORDER BY p.path;
 CREATE VIEW members_by_path (pid, start_time, path) AS
   SELECT m.pid, m.start_time, p.path FROM members m JOIN groups_by_path p ON p.id = m.grp ORDER BY m.pid;
 )sql";
-static_assert(kApplicationId == 1398358855 && kSchemaVersion == 2, "kSchema's pragmas");
+static_assert(kApplicationId == 1398358855 && kSchemaVersion == 3, "kSchema's pragmas");
+
+// Version 2 -> 3: syscalls.mode (groups.complain) and the view that shows it.
+constexpr const char* kFromVersion2 = R"sql(
+ALTER TABLE groups ADD COLUMN complain INTEGER NOT NULL DEFAULT 0;
+DROP VIEW members_by_path;
+DROP VIEW groups_by_path;
+)sql";
 
 Error io(Error e) {
   e.code = Errc::io;
@@ -107,12 +120,12 @@ Status Store::prepare() {
       // out, so that their index is not rewritten (one page per commit, not
       // two); put_group_ when it did not match.
       {&set_group_,
-       "UPDATE groups SET denied = ?4, max_depth = ?5, max_descendants = ?6, mode = ?7, uid = ?8, gid = ?9 "
-       "WHERE id = ?1 AND parent IS ?2 AND name = ?3"},
+       "UPDATE groups SET denied = ?4, max_depth = ?5, max_descendants = ?6, mode = ?7, uid = ?8, gid = ?9, "
+       "complain = ?10 WHERE id = ?1 AND parent IS ?2 AND name = ?3"},
       {&put_group_,
-       "INSERT INTO groups (id, parent, name, denied, max_depth, max_descendants, mode, uid, gid) "
-       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO UPDATE SET parent = ?2, name = ?3, "
-       "denied = ?4, max_depth = ?5, max_descendants = ?6, mode = ?7, uid = ?8, gid = ?9"},
+       "INSERT INTO groups (id, parent, name, denied, max_depth, max_descendants, mode, uid, gid, complain) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO UPDATE SET parent = ?2, name = ?3, "
+       "denied = ?4, max_depth = ?5, max_descendants = ?6, mode = ?7, uid = ?8, gid = ?9, complain = ?10"},
       {&put_file_,
        "INSERT INTO files (grp, name, mode, uid, gid) VALUES (?1, ?2, ?3, ?4, ?5) "
        "ON CONFLICT (grp, name) DO UPDATE SET mode = ?3, uid = ?4, gid = ?5"},
@@ -147,6 +160,7 @@ Status Store::apply(const RowOp& op) {
       BOOST_OUTCOME_TRY(s->bind(7, std::int64_t{r.dir.mode}));
       BOOST_OUTCOME_TRY(s->bind(8, std::int64_t{r.dir.uid}));
       BOOST_OUTCOME_TRY(s->bind(9, std::int64_t{r.dir.gid}));
+      BOOST_OUTCOME_TRY(s->bind(10, std::int64_t{r.complain ? 1 : 0}));
       BOOST_OUTCOME_TRY(s->run());
       if (sqlite3_changes(db_.get()) > 0) return outcome::success();
     }
@@ -212,7 +226,8 @@ Status Store::create(const std::string& path, const State& state) {
         db.exec("PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", "set up " + tmp));
     Store store(std::move(db));
     BOOST_OUTCOME_TRY(store.db_.exec("BEGIN IMMEDIATE", "begin " + tmp));
-    BOOST_OUTCOME_TRY(store.db_.exec(kSchema, "create the schema in " + tmp));
+    const std::string schema = std::string(kSchema) + kViews;
+    BOOST_OUTCOME_TRY(store.db_.exec(schema.c_str(), "create the schema in " + tmp));
     BOOST_OUTCOME_TRY(store.prepare());
     std::vector<RowKey> keys(state.groups.size());
     for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = static_cast<RowKey>(i + 1);
@@ -234,6 +249,14 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const char* 
   BOOST_OUTCOME_TRY(version, d.query_text("PRAGMA user_version", "read " + path));
   if (app != std::to_string(kApplicationId))
     return make_error(Errc::invalid, fmt::format("{}: not a syscg state database (application_id {})", path, app));
+  if (version == "2") {
+    // The schema before syscalls.mode: upgraded in place, in one
+    // transaction (every group enforces, as before).
+    const std::string upgrade =
+        std::string("BEGIN IMMEDIATE;") + kFromVersion2 + kViews + "PRAGMA user_version = 3; COMMIT;";
+    BOOST_OUTCOME_TRY(d.exec(upgrade.c_str(), "upgrade the schema of " + path));
+    version = std::to_string(kSchemaVersion);
+  }
   if (version != std::to_string(kSchemaVersion))
     return make_error(Errc::invalid, fmt::format("{}: unknown schema version {}", path, version));
   BOOST_OUTCOME_TRY(check, d.query_text("PRAGMA quick_check", "check " + path));
@@ -275,8 +298,8 @@ Result<Rows> Store::read() {
   };
   BOOST_OUTCOME_TRY(groups,
                     sqlite::Stmt::prepare(db_,
-                                          "SELECT id, parent, name, denied, max_depth, max_descendants, mode, uid, gid "
-                                          "FROM groups"));
+                                          "SELECT id, parent, name, denied, max_depth, max_descendants, mode, uid, gid, "
+                                          "complain FROM groups"));
   for (;;) {
     BOOST_OUTCOME_TRY(row, groups.step());
     if (!row) break;
@@ -285,9 +308,10 @@ Result<Rows> Store::read() {
     const auto allowed = parse_denied(groups.column_text(3));
     const auto depth = limit(groups, 4), descendants = limit(groups, 5);
     const auto dir = owner(groups, 6);
-    if (!parent || !allowed || !depth || !descendants || !dir) return malformed("groups", key, "columns");
-    rows.groups.push_back(
-        {key, *parent, groups.column_text(2), allowed->allowed, allowed->errnos, *depth, *descendants, *dir});
+    const auto complain = int_column(groups, 9, 0, 1);
+    if (!parent || !allowed || !depth || !descendants || !dir || !complain) return malformed("groups", key, "columns");
+    rows.groups.push_back({key, *parent, groups.column_text(2), allowed->allowed, allowed->errnos, *complain == 1,
+                           *depth, *descendants, *dir});
   }
   BOOST_OUTCOME_TRY(files, sqlite::Stmt::prepare(db_, "SELECT grp, name, mode, uid, gid FROM files"));
   for (;;) {

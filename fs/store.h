@@ -21,7 +21,7 @@
 
 namespace syscg::fs {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 class Store {
  public:

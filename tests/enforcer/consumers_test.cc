@@ -8,6 +8,7 @@
 // crun's own words.
 #include "core/formats/oci.h"
 #include "core/syscall_table.h"
+#include "tests/support/mount.h"
 #include "tests/support/process.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include <optional>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -112,6 +114,22 @@ TEST_F(ConsumersTest, CrunReturnsTheErrnoOfTheDenial) {
   const auto r = run({"/bin/busybox", "pwd"}, formats::to_oci(allowed, errnos));
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("Function not implemented"), std::string::npos) << r.output;
+}
+
+// Through a mount: a group's syscalls.oci, read from the file, confines a
+// container.
+TEST_F(ConsumersTest, CrunEnforcesAGroupsSyscallsOci) {
+  Mount mount({"-o", "state=none"});
+  ASSERT_EQ(sh("mkdir g && echo getcwd:ENOSYS > g/syscalls.deny", mount.dir()).status, 0);
+  std::ifstream in(mount.path("g/syscalls.oci"));
+  const std::string profile((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(profile.empty());
+  auto r = run({"/bin/busybox", "pwd"}, profile);
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("Function not implemented"), std::string::npos) << r.output;
+  r = run({"/bin/busybox", "echo", "allowed"}, profile);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "allowed\n");
 }
 
 }  // namespace

@@ -74,6 +74,7 @@ State sample_state() {
   GroupRecord root{.path = "/",
                    .allowed = SyscallSet::all(),
                    .errnos = {},
+                   .complain = false,
                    .max_depth = grammar::kUnlimited,
                    .max_descendants = 5,
                    .dir = {0755, 0, 0},

@@ -26,6 +26,7 @@ State sample() {
   GroupRecord root{.path = "/",
                    .allowed = SyscallSet::all(),
                    .errnos = {},
+                   .complain = false,
                    .max_depth = grammar::kUnlimited,
                    .max_descendants = 5,
                    .dir = {0755, 0, 0},
@@ -122,7 +123,8 @@ TEST(StateRows, RowsBreakingTheModelAreCorruptNeverHalfRead) {
   check([](Rows& r) { r.groups[1].parent = 0; }, "two roots");
   check([](Rows& r) { r.groups[2].parent = 1, r.groups[2].name = "web"; }, "two children with one name");
   check([](Rows& r) { r.groups[2].name = "a/b"; }, "an invalid name");
-  check([](Rows& r) { r.files.pop_back(); }, "a missing control file");
+  check([](Rows& r) { r.files.erase(r.files.begin()); }, "a missing control file");  // one a v2 database has
+  check([](Rows& r) { r.groups[2].complain = true; }, "complain under an enforcing parent");
   check([](Rows& r) { r.files[0].name = "passwd"; }, "an unknown file");
   check([](Rows& r) { r.members[0].group = 7; }, "a member of no group");
   check([](Rows& r) { (void)r.groups[0].allowed.reset(1); }, "a root that denies");
@@ -153,6 +155,40 @@ TEST(StateStore, CreatedOpenedAndChangedOneTransactionAtATime) {
   EXPECT_TRUE(s.members.empty());
 }
 
+// A database of schema version 2 (before syscalls.mode and the export
+// files) is upgraded in place on open: every group enforces, the new
+// files get their defaults, and the views show the mode.
+TEST(StateStore, AVersion2DatabaseIsUpgradedInPlace) {
+  TempDir dir;
+  const auto db = dir.path("v2.db");
+  ASSERT_TRUE(Store::create(db, sample()));
+  const std::string to_v2 =
+      "sqlite3 '" + db +
+      "' \"DROP VIEW members_by_path; DROP VIEW groups_by_path; ALTER TABLE groups DROP COLUMN complain;"
+      " DELETE FROM files WHERE name IN ('syscalls.mode','syscalls.bpf','syscalls.oci','syscalls.systemd');"
+      " CREATE VIEW groups_by_path AS SELECT id FROM groups; CREATE VIEW members_by_path AS SELECT pid FROM members;"
+      " PRAGMA user_version = 2;\"";
+  ASSERT_EQ(std::system(to_v2.c_str()), 0);
+  auto r = Store::open(db);
+  ASSERT_TRUE(r) << r.error().message;
+  const auto& groups = r.value()->loaded().state.groups;
+  ASSERT_EQ(groups.size(), sample().groups.size());
+  for (const auto& g : groups) {
+    EXPECT_FALSE(g.complain) << g.path;
+    EXPECT_EQ(g.files[kStateFilesV2].mode, 0644u) << "syscalls.mode";
+    EXPECT_EQ(g.files[kStateFilesV2 + 1].mode, 0444u) << "syscalls.bpf";
+  }
+  r.value().reset();  // closed before the shell reads it
+  const std::string query = "sqlite3 '" + db + "' 'PRAGMA user_version; SELECT path, syscalls_mode FROM groups_by_path'";
+  FILE* p = popen(query.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out(4096, '\0');
+  out.resize(fread(out.data(), 1, out.size(), p));
+  pclose(p);
+  EXPECT_EQ(out.substr(0, 2), "3\n") << out;
+  EXPECT_NE(out.find("|enforce"), std::string::npos) << out;
+}
+
 TEST(StateStore, ForeignOrDamagedFilesAreCorruptUnreadableOnesIo) {
   TempDir dir;
   const auto garbage = dir.path("garbage");
@@ -171,10 +207,10 @@ TEST(StateStore, ForeignOrDamagedFilesAreCorruptUnreadableOnesIo) {
   EXPECT_EQ(r.error().code, Errc::invalid) << r.error().message;
   const auto newer = dir.path("newer.db");
   ASSERT_TRUE(Store::create(newer, sample()));
-  ASSERT_EQ(std::system(("sqlite3 '" + newer + "' 'pragma user_version = 3'").c_str()), 0);
+  ASSERT_EQ(std::system(("sqlite3 '" + newer + "' 'pragma user_version = 4'").c_str()), 0);
   r = Store::open(newer);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("version 3"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("version 4"), std::string::npos) << r.error().message;
   const auto broken = dir.path("broken.db");
   ASSERT_TRUE(Store::create(broken, sample()));
   ASSERT_EQ(std::system(("sqlite3 '" + broken + "' \"update groups set denied = 'x' where id = 2\"").c_str()), 0);

@@ -43,7 +43,8 @@ TEST_F(SyscgfsTest, MkdirDenyReadRmdir) {
 TEST_F(SyscgfsTest, RootAndGroupsHoldTheirControlFiles) {
   const std::string cgroup_files = "cgroup.max.depth\ncgroup.max.descendants\ncgroup.procs\ncgroup.stat\n";
   const std::string syscalls_files =
-      "syscalls.allow\nsyscalls.denied\nsyscalls.deny\nsyscalls.stricter\nsyscalls.warnings\n";
+      "syscalls.allow\nsyscalls.bpf\nsyscalls.denied\nsyscalls.deny\nsyscalls.mode\nsyscalls.oci\nsyscalls.stricter\n"
+      "syscalls.systemd\nsyscalls.warnings\n";
   const std::string root_files = cgroup_files + syscalls_files;
   EXPECT_EQ(ok("LC_ALL=C ls -A"), root_files);
   ok("mkdir web && mkdir web/php");
@@ -175,7 +176,8 @@ TEST_F(SyscgfsTest, ControlFilesCannotBeRemovedOrRenamed) {
   expect_fails("mv cgroup.stat stat", EPERM);
   EXPECT_EQ(ok("LC_ALL=C ls -A web"),
             "cgroup.events\ncgroup.max.depth\ncgroup.max.descendants\ncgroup.procs\ncgroup.stat\n"
-            "php\nsyscalls.allow\nsyscalls.denied\nsyscalls.deny\nsyscalls.stricter\nsyscalls.warnings\n");
+            "php\nsyscalls.allow\nsyscalls.bpf\nsyscalls.denied\nsyscalls.deny\nsyscalls.mode\nsyscalls.oci\n"
+            "syscalls.stricter\nsyscalls.systemd\nsyscalls.warnings\n");
   ok("test -f syscalls.allow && test -f cgroup.stat && test ! -e stat");
 }
 
