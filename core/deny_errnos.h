@@ -8,7 +8,8 @@
 //    for an allowed number; the model erases entries when it allows one.
 //  - Errnos are 1..kMaxErrno (the kernel's MAX_ERRNO, 4095: the syscall
 //    return path passes values up to 4095 as -errno; a seccomp ERRNO
-//    action's data is clamped to it).
+//    action's data is clamped to it), without the kernel's internal restart
+//    codes 512..529 (errno_names::allowed; the parsers refuse them).
 //  - Storing EPERM erases the entry, so two equal policies compare equal.
 #pragma once
 

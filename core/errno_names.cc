@@ -13,12 +13,14 @@ namespace {
 constexpr int kNamedBelow = 256;
 }  // namespace
 
+bool allowed(int err) { return err >= 1 && err <= kMaxErrno && (err < 512 || err > 529); }
+
 std::optional<int> parse(std::string_view text) {
   if (text.empty()) return std::nullopt;
   if (text.front() >= '0' && text.front() <= '9') {
     int v = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, 10);
-    if (ec != std::errc{} || end != text.data() + text.size() || v < 1 || v > kMaxErrno) return std::nullopt;
+    if (ec != std::errc{} || end != text.data() + text.size() || !allowed(v)) return std::nullopt;
     return v;
   }
   for (int e = 1; e < kNamedBelow; ++e)

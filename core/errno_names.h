@@ -9,8 +9,15 @@
 
 namespace syscg::errno_names {
 
+// Whether a policy may return `err`: 1..kMaxErrno, except the kernel's
+// internal restart codes 512..529 (ERESTARTSYS, ERESTART_RESTARTBLOCK, ...:
+// include/linux/errno.h). Returned by a filter or a supervisor they reach
+// the signal path as if a system call had been interrupted: the call is
+// restarted (to be denied again, or as restart_syscall, which resumes
+// another call's restart block) instead of failing.
+bool allowed(int err);
 // "ENOSYS" -> 38; a number written in decimal ("38") is accepted too, when
-// it is 1..kMaxErrno. nullopt for anything else.
+// allowed(). nullopt for anything else.
 std::optional<int> parse(std::string_view text);
 // 38 -> "ENOSYS"; the decimal number when glibc has no name for it.
 std::string name(int err);

@@ -149,8 +149,9 @@ Result<ListWrite> parse_list_write(std::string_view text, ListFile file) {
       const auto name = tok.substr(colon + 1);
       const auto parsed = errno_names::parse(name);
       if (!parsed)
-        return make_error(Errc::invalid, fmt::format("'{}' is not an errno (a name such as ENOSYS, or 1..{})", name,
-                                                     kMaxErrno));
+        return make_error(Errc::invalid,
+                          fmt::format("'{}' is not an errno (a name such as ENOSYS, or 1..{} but 512..529)", name,
+                                      kMaxErrno));
       err = *parsed;
       tok = tok.substr(0, colon);
       if (tok.empty()) return make_error(Errc::invalid, "an errno needs a system call before its ':'");

@@ -5,7 +5,8 @@
 //   command := sep* token (sep+ token)* sep*        sep := whitespace | ','
 //   token   := numbers [':' errno]          (':' errno in syscalls.deny only)
 //   numbers := value | bound '-' bound | 'a' | 'all' | '@' set-name
-//   errno   := an errno name as glibc names it ("ENOSYS") | 1..4095 in decimal
+//   errno   := an errno name as glibc names it ("ENOSYS") | 1..4095 in
+//              decimal, but not the kernel-internal 512..529 (ERESTARTSYS...)
 //   value   := C integer as kstrtoint(s, 0) reads it ("59", "0x3b", "073",
 //              "+59") | a native syscall name ("execve")
 //   bound   := a value without a sign ("0x3a-073", "read-close"): a signed

@@ -231,6 +231,13 @@ Status Hierarchy::set_complain(GroupId id, bool complain) {
   return outcome::success();
 }
 
+std::optional<Hierarchy::CallPolicy> Hierarchy::call_policy(GroupId id, unsigned nr) const {
+  ReaderLock lock(mu_);
+  const Node* n = find(id);
+  if (!n) return std::nullopt;
+  return CallPolicy{n->allowed, n->complain, n->errnos.of(nr)};
+}
+
 bool Hierarchy::complains(GroupId id) const noexcept {
   ReaderLock lock(mu_);
   const Node* n = find(id);

@@ -122,6 +122,14 @@ class Hierarchy {
   Status set_complain(GroupId group, bool complain);
   // False for an unknown group.
   bool complains(GroupId group) const noexcept;
+  // What a call to `nr` meets in `group`, read in one step (a supervisor
+  // decision must not mix two policies): its set, its mode, nr's errno.
+  struct CallPolicy {
+    SyscallSet allowed;
+    bool complain;
+    int err;
+  };
+  std::optional<CallPolicy> call_policy(GroupId group, unsigned nr) const;
 
   // O(1) in the depth. False for an unknown group or nr >= kSyscallWidth.
   bool check(GroupId group, std::uint64_t nr) const noexcept;

@@ -50,8 +50,9 @@ Result<GroupId> common_ancestor(const Tree& tree, GroupId a, GroupId b) {
 }
 
 Status check_policy_write(const Tree& tree, std::optional<GroupId> home, GroupId target, FileKind kind) {
-  // Only an allow loosens; moves are check_move's.
-  if (kind != FileKind::syscalls_allow || !home) return outcome::success();
+  // Only an allow and a switch to complain loosen (the caller asks for
+  // the mode file only then); moves are check_move's.
+  if ((kind != FileKind::syscalls_allow && kind != FileKind::mode) || !home) return outcome::success();
   if (tree.contains(target, *home))
     return make_error(Errc::permission, "a member cannot loosen its own group or an ancestor");
   return outcome::success();

@@ -72,7 +72,9 @@ Status check_owner(const Caller& who, const Process& target);
 Result<GroupId> common_ancestor(const Tree& tree, GroupId a, GroupId b);
 
 // No self-release, for a write to file `kind` of `target` by a writer whose
-// process is a member of `home` (nullopt: of no group). Errors: permission.
+// process is a member of `home` (nullopt: of no group): an allow, or a
+// switch to complain (syscalls.mode), of its own group or an ancestor.
+// Errors: permission.
 Status check_policy_write(const Tree& tree, std::optional<GroupId> home, GroupId target, FileKind kind);
 // No self-release for a move into `to` of a process that is a member of
 // `from` (nullopt: of no group). Errors: permission.

@@ -21,7 +21,7 @@ Result<std::size_t> Filesystem::write(std::uint64_t id, std::string_view data, c
 }
 
 Status Filesystem::write_command(const Handle& h, std::string_view data, const Caller& writer) {
-  if (h.kind == FileKind::syscalls_allow || h.kind == FileKind::mode) {
+  if (h.kind == FileKind::syscalls_allow) {
     // No self-release: the writer's group, after every fork before the request.
     BOOST_OUTCOME_TRY(check_policy_write(tree_, membership_.group_of_writer(writer), h.group, h.kind));
   }
@@ -90,10 +90,13 @@ Status Filesystem::write_policy(const Handle& h, std::string_view data, const Ca
 Status Filesystem::write_mode(const Handle& h, std::string_view data, const Caller& writer) {
   if (h.group == kRootGroup) return make_error(Errc::permission, "the root group's policy cannot be changed");
   BOOST_OUTCOME_TRY(complain, grammar::parse_mode(data));
+  // No self-release (as an allow): complain loosens, enforce never does.
+  if (complain) BOOST_OUTCOME_TRY(check_policy_write(tree_, membership_.group_of_writer(writer), h.group, h.kind));
   Journal::Ticket saved;
   Status tightened = outcome::success();
   {
     MutexLock wlock(write_mu_);
+    if (hierarchy_.complains(h.group) == complain) return outcome::success();  // no change
     // Enforce reaches the whole subtree: every group of it is saved.
     std::vector<SavedPolicy> subtree;
     if (!complain) subtree = subtree_policies(hierarchy_, h.group);

@@ -275,22 +275,17 @@ void Filesystem::exited(Pid pid) { membership_.exited(pid); }
 std::optional<int> Filesystem::trapped(Pid tgid, unsigned nr) {
   const auto group = hierarchy_.group_of(tgid);
   if (!group) return std::nullopt;
+  const auto policy = hierarchy_.call_policy(*group, nr);
+  if (!policy) return EPERM;  // the group went away meanwhile (it had no members then)
   // io_uring's own numbers follow what the filters enforce (io_uring_table.h).
-  if (io_uring_calls().test(nr)) {
-    auto allowed = hierarchy_.allowed(*group);
-    if (allowed && enforced(allowed.value()).test(nr)) return 0;
-  } else if (hierarchy_.check(*group, nr)) {
-    return 0;
-  }
+  if (io_uring_calls().test(nr) ? enforced(policy->allowed).test(nr) : policy->allowed.test(nr)) return 0;
   const auto count = denials_.count(*group, nr);
   if (options_.log_denials && std::has_single_bit(count)) {
     const auto path = hierarchy_.path(*group);
     log_.notice("{}", render::denial_line(tgid, path ? path.value() : "?", nr, count));
   }
   // Complain mode: counted and logged above, and run.
-  if (hierarchy_.complains(*group)) return 0;
-  const auto errnos = hierarchy_.errnos(*group);
-  return errnos ? errnos.value().of(nr) : EPERM;
+  return policy->complain ? 0 : policy->err;
 }
 
 void Filesystem::killed(Pid tgid, GroupId group, std::string_view) { denials_.killed(group, tgid); }

@@ -98,8 +98,10 @@ Result<std::vector<Pid>> restore(const KeyedState& keyed, Hierarchy& hierarchy, 
         BOOST_OUTCOME_TRY(hierarchy.deny(id, denied, r.errnos));
       }
     }
-    if (r.complain) {
-      BOOST_OUTCOME_TRY(hierarchy.set_complain(id, true));  // parents first: its parent already complains
+    if (id != kRootGroup) {
+      // Set either way: a new group took its parent's mode (parents first,
+      // so a complaining parent already complains).
+      BOOST_OUTCOME_TRY(hierarchy.set_complain(id, r.complain));
     }
     ids[r.path] = id;
     if (i < keyed.keys.size()) {

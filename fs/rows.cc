@@ -137,13 +137,9 @@ Result<KeyedState> to_state(const Rows& rows) {
     if (g.dir.mode > 07777) return corrupt(fmt::format("{}: a bad mode", path));
     const auto f = files.find(g.key);
     for (std::size_t i = 0; i < kStateFiles; ++i) {
-      if (f != files.end() && f->second[i]) {
-        r.files[i] = *f->second[i];
-      } else if (i >= kStateFilesV2) {  // a newer file than the database: its defaults
-        r.files[i] = {kControlFiles[i].mode, g.dir.uid, g.dir.gid};
-      } else {
+      if (f == files.end() || !f->second[i])
         return corrupt(fmt::format("{}: {} is missing", path, kControlFiles[i].name));
-      }
+      r.files[i] = *f->second[i];
     }
     out.state.groups.push_back(std::move(r));
     out.keys.push_back(g.key);

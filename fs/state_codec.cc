@@ -118,7 +118,11 @@ Result<State> decode(std::string_view text) {
         auto& f = g.files[i];
         fields >> std::ws;
         if (fields.peek() == '/') {  // an older file: fewer control files
-          f = {kControlFiles[i].mode, g.dir.uid, g.dir.gid};
+          // syscalls.mode loosens as syscalls.allow does: it gets that
+          // file's owner and mode (a delegate gets it only if it had that
+          // one); the read-only ones 0444 and the directory's owner.
+          const auto& allow = g.files[index_of(FileKind::syscalls_allow)];
+          f = kControlFiles[i].kind == FileKind::mode ? allow : OwnerMode{0444, g.dir.uid, g.dir.gid};
           continue;
         }
         std::string m;

@@ -28,7 +28,8 @@ namespace syscg::fs {
 
 inline constexpr std::size_t kStateFiles = 14;  // == kControlFiles.size()
 // The files a state written before syscalls.mode lists (version 1, and
-// databases of user_version 2): the others get their default mode and the
+// databases of user_version 2); the upgrade gives syscalls.mode the owner
+// and mode of syscalls.allow, the read-only exports 0444 and the
 // directory's owner.
 inline constexpr std::size_t kStateFilesV2 = 10;
 

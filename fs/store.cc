@@ -69,11 +69,18 @@ CREATE VIEW members_by_path (pid, start_time, path) AS
 )sql";
 static_assert(kApplicationId == 1398358855 && kSchemaVersion == 3, "kSchema's pragmas");
 
-// Version 2 -> 3: syscalls.mode (groups.complain) and the view that shows it.
+// Version 2 -> 3: syscalls.mode (groups.complain, and its file with the
+// owner and mode of the group's syscalls.allow: it loosens as an allow
+// does), the export files (0444, the directory's owner), the views again.
 constexpr const char* kFromVersion2 = R"sql(
 ALTER TABLE groups ADD COLUMN complain INTEGER NOT NULL DEFAULT 0;
-DROP VIEW members_by_path;
-DROP VIEW groups_by_path;
+INSERT INTO files (grp, name, mode, uid, gid)
+  SELECT grp, 'syscalls.mode', mode, uid, gid FROM files WHERE name = 'syscalls.allow';
+INSERT INTO files (grp, name, mode, uid, gid)
+  SELECT g.id, f.name, 292, g.uid, g.gid FROM groups g,
+    (SELECT 'syscalls.bpf' AS name UNION ALL SELECT 'syscalls.oci' UNION ALL SELECT 'syscalls.systemd') f;
+DROP VIEW IF EXISTS members_by_path;
+DROP VIEW IF EXISTS groups_by_path;
 )sql";
 
 Error io(Error e) {
@@ -249,18 +256,22 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const char* 
   BOOST_OUTCOME_TRY(version, d.query_text("PRAGMA user_version", "read " + path));
   if (app != std::to_string(kApplicationId))
     return make_error(Errc::invalid, fmt::format("{}: not a syscg state database (application_id {})", path, app));
+  BOOST_OUTCOME_TRY(check, d.query_text("PRAGMA quick_check", "check " + path));
+  if (check != "ok") return make_error(Errc::invalid, fmt::format("{}: quick_check: {}", path, check));
   if (version == "2") {
     // The schema before syscalls.mode: upgraded in place, in one
     // transaction (every group enforces, as before).
-    const std::string upgrade =
-        std::string("BEGIN IMMEDIATE;") + kFromVersion2 + kViews + "PRAGMA user_version = 3; COMMIT;";
-    BOOST_OUTCOME_TRY(d.exec(upgrade.c_str(), "upgrade the schema of " + path));
+    const std::string upgrade = std::string(kFromVersion2) + kViews + "PRAGMA user_version = 3;";
+    BOOST_OUTCOME_TRY(d.exec("BEGIN IMMEDIATE", "upgrade the schema of " + path));
+    if (auto up = d.exec(upgrade.c_str(), "upgrade the schema of " + path); !up) {
+      (void)d.exec("ROLLBACK", "roll back the upgrade of " + path);  // the file stays a version 2 one
+      return make_error(Errc::invalid, up.error().message);
+    }
+    BOOST_OUTCOME_TRY(d.exec("COMMIT", "upgrade the schema of " + path));
     version = std::to_string(kSchemaVersion);
   }
   if (version != std::to_string(kSchemaVersion))
     return make_error(Errc::invalid, fmt::format("{}: unknown schema version {}", path, version));
-  BOOST_OUTCOME_TRY(check, d.query_text("PRAGMA quick_check", "check " + path));
-  if (check != "ok") return make_error(Errc::invalid, fmt::format("{}: quick_check: {}", path, check));
   BOOST_OUTCOME_TRY(mode, d.query_text("PRAGMA journal_mode = WAL", "set WAL mode on " + path));
   if (mode != "wal") return make_error(Errc::io, fmt::format("{}: cannot use WAL mode (journal_mode {})", path, mode));
   // FULL: a commit syncs the WAL before it returns. A reader (the sqlite3

@@ -1,6 +1,7 @@
 #include "core/formats/oci_rules.h"
 
 #include "core/deny_errnos.h"
+#include "core/errno_names.h"
 
 #include <fmt/format.h>
 
@@ -96,8 +97,9 @@ Result<Action> parse_action(const nlohmann::json& name, const nlohmann::json& er
   a.kind = known->kind;
   int ret = EPERM;  // the spec's default errnoRet
   if (!errno_ret.is_null()) {
-    if (!errno_ret.is_number_integer() || errno_ret.get<long long>() < 1 || errno_ret.get<long long>() > kMaxErrno)
-      return invalid(fmt::format("errno {} is not 1..{}", errno_ret.dump(), kMaxErrno));
+    if (!errno_ret.is_number_integer() || errno_ret.get<long long>() < 1 || errno_ret.get<long long>() > kMaxErrno ||
+        !errno_names::allowed(static_cast<int>(errno_ret.get<long long>())))
+      return invalid(fmt::format("errno {} is not 1..{} (nor a kernel-internal 512..529)", errno_ret.dump(), kMaxErrno));
     ret = static_cast<int>(errno_ret.get<long long>());
   }
   switch (a.kind) {

@@ -89,7 +89,7 @@ TEST(GrammarSyscallList, DenyTokensTakeAnErrno) {
   // The same number twice: fine with one errno, invalid with two.
   EXPECT_TRUE(parse_list_write("59:EIO 59:EIO", ListFile::deny));
   EXPECT_TRUE(parse_list_write("59 59:EPERM", ListFile::deny));
-  for (const char* bad : {"59:", ":EIO", "59:EWHAT", "59:0", "59:4096", "59:-1", "59:ENOSYS 59", "59:EIO:EIO",
+  for (const char* bad : {"59:", ":EIO", "59:EWHAT", "59:0", "59:4096", "59:-1", "59:512", "59:516", "59:529", "59:ENOSYS 59", "59:EIO:EIO",
                           "restart_syscall:EIO", "@nosuchset"})
     EXPECT_EQ(parse_list_write(bad, ListFile::deny).error().code, Errc::invalid) << bad;
   EXPECT_EQ(parse_list_write("59:EIO", ListFile::allow).error().code, Errc::invalid);

@@ -7,6 +7,7 @@
 #include "fs/journal.h"
 #include "fs/rows.h"
 #include "fs/state.h"
+#include "fs/inode.h"
 #include "fs/store.h"
 
 #include <gtest/gtest.h>
@@ -175,8 +176,11 @@ TEST(StateStore, AVersion2DatabaseIsUpgradedInPlace) {
   ASSERT_EQ(groups.size(), sample().groups.size());
   for (const auto& g : groups) {
     EXPECT_FALSE(g.complain) << g.path;
-    EXPECT_EQ(g.files[kStateFilesV2].mode, 0644u) << "syscalls.mode";
+    const auto& allow = g.files[index_of(FileKind::syscalls_allow)];
+    EXPECT_EQ(g.files[kStateFilesV2].mode, allow.mode) << "syscalls.mode: as syscalls.allow, not the directory's";
+    EXPECT_EQ(g.files[kStateFilesV2].uid, allow.uid) << g.path;
     EXPECT_EQ(g.files[kStateFilesV2 + 1].mode, 0444u) << "syscalls.bpf";
+    EXPECT_EQ(g.files[kStateFilesV2 + 1].uid, g.dir.uid) << "syscalls.bpf";
   }
   r.value().reset();  // closed before the shell reads it
   const std::string query = "sqlite3 '" + db + "' 'PRAGMA user_version; SELECT path, syscalls_mode FROM groups_by_path'";
