@@ -65,6 +65,13 @@ void forkprobe(int n, int seq);
 void fork_cmd(void);
 void thread_cmd(void);
 
+// ---------------------------------------------------------------- attack_errno.c
+
+// Raw getppid in a loop while SIGALRM arrives (issue 12, restart errnos).
+void restartloop(int ms, int hz, int sa_restart);
+// One write of "TEXT\n" to PATH.
+void wfile(const char* path, const char* text);
+
 // ---------------------------------------------------------------- attack_seccomp.c
 
 void fill(void);
