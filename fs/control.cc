@@ -91,7 +91,9 @@ Status Filesystem::write_mode(const Handle& h, std::string_view data, const Call
   if (h.group == kRootGroup) return make_error(Errc::permission, "the root group's policy cannot be changed");
   BOOST_OUTCOME_TRY(complain, grammar::parse_mode(data));
   // No self-release (as an allow): complain loosens, enforce never does.
-  if (complain) BOOST_OUTCOME_TRY(check_policy_write(tree_, membership_.group_of_writer(writer), h.group, h.kind));
+  if (complain) {
+    BOOST_OUTCOME_TRY(check_policy_write(tree_, membership_.group_of_writer(writer), h.group, h.kind));
+  }
   Journal::Ticket saved;
   Status tightened = outcome::success();
   {
