@@ -165,7 +165,7 @@ bool Enforcer::adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowe
   // Its filters enforce at least `allowed` (the previous daemon saw to
   // that); start() has the tracer read what they really do, first thing.
   MutexLock lock(records_mu_);
-  records_.set(pid, Filters{allowed, {}, {}, ~allowed, "daemon-restarted"});
+  records_.set(pid, Filters{allowed, {}, {}, ~allowed, "daemon-restarted", {}});
   readback_.push_back(pid);
   return true;
 }
@@ -222,7 +222,7 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
       MutexLock lock(records_mu_);
       step->before = records_.record_or_default(pid);
     }
-    const StepPlan& p = step->plan = plan_step(step->before, allowed, attach, no_io_uring);
+    const StepPlan& p = step->plan = plan_step(step->before, allowed, attach, no_io_uring, errnos);
     // A ring (an io_uring fd, or only its mapping: an SQPOLL ring needs no
     // system call at all) would let it do what the set denies.
     if (p.io_uring_check && holds_io_uring(pid))
@@ -243,10 +243,10 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
         // filters deny stays denied by them, and what they route stays the
         // supervisor's to decide (the kernel takes the most restrictive
         // verdict of all filters; USER_NOTIF is stricter than ALLOW).
-        BOOST_OUTCOME_TRY(program, programs_.get(~p.block, {}, errnos));
+        BOOST_OUTCOME_TRY(program, programs_.get(~p.denied(), {}, errnos));
         f.program = program;
         if (p.supervised) {
-          BOOST_OUTCOME_TRY(supervised, programs_.get(~p.block, p.block, errnos));
+          BOOST_OUTCOME_TRY(supervised, programs_.get(~p.denied(), p.block, errnos));
           f.supervised = supervised;
         }
         break;
@@ -257,7 +257,7 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
     step->id = records_.begin(pid, step->before);
     return f;
   };
-  auto settle = [this, pid, group, attach, step](Result<Injection>& r) {
+  auto settle = [this, pid, group, attach, step, errnos](Result<Injection>& r) {
     if (r && step->plan.io_uring_check && holds_io_uring(pid)) {
       // It made a ring after our first look, before the filter was in.
       r = make_error(Errc::busy, fmt::format("process {} made an io_uring instance while joining", pid));
@@ -290,7 +290,7 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
     } else if (!added && step->plan.supervised && why == NoListener::none) {
       why = NoListener::lost;  // a listener was asked for, none came
     }
-    const Filters settled = settled_record(step->before, step->plan, why == NoListener::none, reason(why));
+    const Filters settled = settled_record(step->before, step->plan, why == NoListener::none, reason(why), errnos);
     const std::set<Pid> before_filter(r.value().unfiltered.begin(), r.value().unfiltered.end());
     std::vector<Pid> not_members;
     {

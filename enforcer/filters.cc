@@ -2,16 +2,21 @@
 
 namespace syscg::enforcer {
 
-Filters after(const Filters& before, const SyscallSet& block, Denial how, std::string_view why) {
+Filters after(const Filters& before, const SyscallSet& block, Denial how, std::string_view why,
+              const DenyErrnos& errnos) {
   Filters now = before;
   if (block.empty()) return now;
   now.hard &= ~block;
   switch (how) {
-    case Denial::tightened: now.tightened |= block; break;
+    case Denial::tightened:
+      now.tightened |= block;
+      now.errnos.assign_from(errnos, block);
+      break;
     case Denial::routed: now.routed |= block; break;
     case Denial::unsupervised:
       now.unsupervised |= block;
       now.why_unsupervised = why;
+      now.errnos.assign_from(errnos, block);
       break;
   }
   return now;

@@ -23,6 +23,7 @@
 
 #include "core/enforcement.h"
 #include "core/ids.h"
+#include "core/deny_errnos.h"
 #include "core/syscall_set.h"
 
 #include <cstdint>
@@ -39,6 +40,7 @@ struct Filters {
   SyscallSet tightened;                 // denied by ERRNO filters stacked later: lost
   SyscallSet unsupervised;              // denied at a restriction that got no listener: lost
   std::string_view why_unsupervised;    // a static token (the README's list)
+  DenyErrnos errnos;                    // what tightened and unsupervised numbers return (the newest filter's)
   bool guarded = false;                 // a filter of ours (with the clone guard) is in
   // Which enforce step wrote the record, and (for a child's copy) the
   // process it was copied from.
@@ -58,8 +60,10 @@ enum class Denial : std::uint8_t {
 };
 
 // The record once `block` is denied as `how` says (`why`: the token for
-// unsupervised). An empty block changes nothing.
-Filters after(const Filters& before, const SyscallSet& block, Denial how, std::string_view why = {});
+// unsupervised; `errnos`: what an ERRNO denial returns). An empty block
+// changes nothing.
+Filters after(const Filters& before, const SyscallSet& block, Denial how, std::string_view why = {},
+              const DenyErrnos& errnos = {});
 // A child's copy of `record`, copied from process `from`.
 Filters copy_of(const Filters& record, Pid from);
 // What `allowed` (the group's set) loses to `record`'s filters: "tightened"

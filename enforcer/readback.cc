@@ -31,7 +31,7 @@ std::optional<Filters> record_from(const std::vector<bpf::Program>& programs) {
   // The kernel runs every filter and keeps the most restrictive action
   // (compared as signed: KILL_PROCESS < KILL_THREAD < TRAP < ERRNO <
   // USER_NOTIF < TRACE < LOG < ALLOW). Arguments 0: the number's verdict.
-  Filters f{SyscallSet::none(), {}, {}, {}, "daemon-restarted"};
+  Filters f{SyscallSet::none(), {}, {}, {}, "daemon-restarted", {}};  // errnos unknown: a changed one re-filters
   f.guarded = has_clone_guard(programs);
   for (unsigned nr = 0; nr < kSyscallWidth; ++nr) {
     seccomp_data d{};

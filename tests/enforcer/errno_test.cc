@@ -91,5 +91,21 @@ TEST_F(LiveLooseningTest, RunningMembersGetTheErrnoOfTheMoment) {
   EXPECT_EQ(v.ask("getppid"), "getppid ok");
 }
 
+// A later deny changes the errno of a number an ERRNO filter already
+// denies: another filter goes in, and its errno wins.
+TEST_F(LiveLooseningTest, ALaterErrnoReachesATightenedNumber) {
+  mkgroup("g", "getppid");
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_MOVED(v.pid(), "g");
+  ASSERT_EQ(deny("g", "uname:EACCES"), 0);  // an ERRNO filter
+  EXPECT_EQ(v.ask("uname"), "uname EACCES");
+  ASSERT_EQ(deny("g", "uname:ENOSYS"), 0);
+  EXPECT_EQ(v.ask("uname"), "uname ENOSYS");
+  ASSERT_EQ(deny("g", "uname"), 0);
+  EXPECT_EQ(v.ask("uname"), "uname EPERM");
+  EXPECT_EQ(stricter("g"), "") << "uname is denied, so nothing is lost";
+}
+
 }  // namespace
 }  // namespace syscg::test

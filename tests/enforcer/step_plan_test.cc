@@ -57,6 +57,40 @@ TEST(StepPlanTest, TheFirstRestrictionIsSupervisedLaterOnesAreNot) {
   EXPECT_TRUE(tightened.unsupervised.empty());
 }
 
+// A later deny that changes the errno of numbers an ERRNO filter already
+// denies: a filter (unsupervised) denies them again with the new errno;
+// the record keeps it, so the same policy again is left alone.
+TEST(StepPlanTest, AChangedErrnoOfATightenedNumberStacksAFilter) {
+  SyscallSet nr63;
+  (void)nr63.set(63);
+  SyscallSet allowed = SyscallSet::all();
+  (void)allowed.reset(63);
+  DenyErrnos eacces, enosys;
+  eacces.assign(nr63, EACCES);
+  enosys.assign(nr63, ENOSYS);
+  Filters before;
+  before.routed = SyscallSet::none();
+  (void)before.routed.set(110);  // a listener of ours is in
+  before.hard.subtract(before.routed);
+  before.guarded = true;
+  const auto first = plan_step(before, allowed, false, false, eacces);
+  ASSERT_EQ(first.install, StepPlan::Install::filter);
+  EXPECT_EQ(first.block, nr63);
+  const Filters once = settled_record(before, first, true, "", eacces);
+  EXPECT_EQ(once.errnos.of(63), EACCES);
+  EXPECT_EQ(plan_step(once, allowed, false, false, eacces).install, StepPlan::Install::nothing);
+  const auto second = plan_step(once, allowed, false, false, enosys);
+  ASSERT_EQ(second.install, StepPlan::Install::filter);
+  EXPECT_FALSE(second.supervised);
+  EXPECT_TRUE(second.block.empty());
+  EXPECT_EQ(second.reerr, nr63);
+  EXPECT_EQ(second.denied(), nr63);
+  const Filters twice = settled_record(once, second, false, "", enosys);
+  EXPECT_EQ(twice.errnos.of(63), ENOSYS);
+  EXPECT_EQ(twice.tightened, nr63);
+  EXPECT_EQ(plan_step(twice, allowed, false, false, enosys).install, StepPlan::Install::nothing);
+}
+
 TEST(StepPlanTest, ASupervisedRestrictionWithoutListenerIsLostWithItsReason) {
   const auto p = plan_step(Filters{}, without({kUname}), false, false);
   const Filters f = settled_record(Filters{}, p, false, "own-listener");
