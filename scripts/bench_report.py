@@ -194,6 +194,11 @@ def enforcer_section(results, docs):
     ptrace_ns = per_call("BM_PtraceFilter/iterations:50/manual_time") if "BM_PtraceFilter/iterations:50/manual_time" in runs else None
     if ptrace_ns:
         lines.append(f"| ptrace-based filter (stop at every entry and exit) | {ptrace_ns:.0f} | {ptrace_ns / none:.0f}× | {ptrace_ns / floor:.0f}× |")
+    rec = "BM_RecordCall/recorded:1/iterations:20/manual_time"
+    if rec in runs:
+        rec_ns = runs[rec]["real_time"]  # per call already (manual time per call)
+        lines.append(f"| `syscg record` (a ptrace stop per call: a RET_TRACE filter) | {rec_ns:.0f} | "
+                     f"{rec_ns / none:.0f}× | {rec_ns / floor:.0f}× |")
     spread = (max(member) - min(member)) / min(member) * 100
     lines += ["", f"Across depths 0–64 the member's cost varies by {spread:.0f}% (max vs min of the medians), with no "
               f"trend in depth; at depth 64 it is {member[-1] / floor:.2f}× the ALLOW floor and {member[-1] / none:.2f}× no "

@@ -37,6 +37,7 @@ class Driver {
     if (op < 42) return do_remove();
     if (op < 62) return do_allow();
     if (op < 78) return do_deny();
+    if (op < 82) return do_mode();
     if (op < 87) return do_attach();
     if (op < 92) return do_detach();
     return do_limit();
@@ -66,6 +67,12 @@ class Driver {
       EXPECT_EQ(g.max_depth, n.max_depth) << id;
       EXPECT_EQ(g.max_descendants, n.max_descendants) << id;
       EXPECT_EQ(to_bits(g.allowed), n.allowed) << "allowed set of group " << id;
+      EXPECT_EQ(g.complain, n.complain) << "mode of group " << id;
+      for (unsigned nr = 0; nr < kSyscallWidth; ++nr)
+        if (g.errnos.of(nr) != n.err[nr]) {
+          ADD_FAILURE() << "errno of " << nr << " in group " << id << ": " << g.errnos.of(nr) << ", model " << n.err[nr];
+          break;
+        }
       EXPECT_TRUE(g.allowed.test(kRestartSyscall)) << id;
       if (id == kRootGroup) {
         EXPECT_TRUE(g.allowed.full());
@@ -201,8 +208,22 @@ class Driver {
   bool do_deny() {
     const GroupId g = any_group();
     const Model::Bits b = any_bits();
-    return expect(h_.deny(g, to_set(b)), model_.deny(g, b),
-                  cat("deny(", std::to_string(g), ", ", grammar::format_syscall_list(to_set(b)), ")"));
+    // Errnos: mostly EPERM, sometimes one of two others (a later deny of
+    // the same numbers changes them).
+    static constexpr int kErrnos[] = {EPERM, EPERM, ENOSYS, EACCES};
+    const int err = kErrnos[pick(0, 3)];
+    DenyErrnos errnos;
+    errnos.assign(to_set(b), err);
+    return expect(h_.deny(g, to_set(b), errnos), model_.deny(g, b, err),
+                  cat("deny(", std::to_string(g), ", ", grammar::format_syscall_list(to_set(b)), ":",
+                      std::to_string(err), ")"));
+  }
+
+  bool do_mode() {
+    const GroupId g = any_group();
+    const bool complain = chance(60);
+    return expect(h_.set_complain(g, complain), model_.set_complain(g, complain),
+                  cat("set_complain(", std::to_string(g), ", ", complain ? "complain" : "enforce", ")"));
   }
 
   bool do_attach() {
@@ -270,7 +291,8 @@ TEST(HierarchyTest, DifferentialAgainstReferenceModel) {
     for (const char* outcome :
          {"create ok", "create EINVAL", "create ENOENT", "create EEXIST", "create EAGAIN", "remove ok", "remove EBUSY",
           "remove ENOENT", "allow ok", "allow EPERM", "allow ENOENT", "deny ok", "deny EINVAL", "deny EPERM",
-          "attach ok", "attach ERANGE", "set_max_depth ok", "set_max_descendants ERANGE"})
+          "attach ok", "attach ERANGE", "set_max_depth ok", "set_max_descendants ERANGE", "set_complain ok",
+          "set_complain EPERM"})
       EXPECT_TRUE(d.stats().contains(outcome)) << outcome;
     EXPECT_GE(largest, 10u);
   }

@@ -4,7 +4,9 @@
 
 #include "tests/core/hierarchy_util.h"
 
+#include <array>
 #include <bitset>
+#include <cerrno>
 #include <map>
 #include <optional>
 #include <set>
@@ -26,7 +28,14 @@ class Model {
     Bits allowed;
     int max_depth = kUnlimited;
     int max_descendants = kUnlimited;
+    std::array<int, kSyscallWidth> err = all_eperm();  // each number's errno (EPERM where allowed)
+    bool complain = false;
   };
+  static std::array<int, kSyscallWidth> all_eperm() {
+    std::array<int, kSyscallWidth> a;
+    a.fill(EPERM);
+    return a;
+  }
 
   Model() { nodes_[kRootGroup] = Node{kNoGroup, "", Bits().set(), kUnlimited, kUnlimited}; }
 
@@ -83,7 +92,10 @@ class Model {
           new_depth - depth(a) > static_cast<unsigned>(n.max_depth))
         e.insert(Errc::limit);
     }
-    if (e.empty() && id != kNoGroup) nodes_[id] = Node{parent, name, nodes_[parent].allowed, kUnlimited, kUnlimited};
+    if (e.empty() && id != kNoGroup) {
+      const Node& p = nodes_[parent];
+      nodes_[id] = Node{parent, name, p.allowed, kUnlimited, kUnlimited, p.err, p.complain};
+    }
     return e;
   }
 
@@ -99,18 +111,34 @@ class Model {
     if (g == kRootGroup) return {Errc::permission};
     if ((s & ~nodes_[nodes_[g].parent].allowed).any()) return {Errc::permission};
     nodes_[g].allowed |= s;
+    for (unsigned nr = 0; nr < kSyscallWidth; ++nr)
+      if (s.test(nr)) nodes_[g].err[nr] = EPERM;
     return {};
   }
 
-  Errors deny(GroupId g, const Bits& s) {
+  Errors deny(GroupId g, const Bits& s, int err = EPERM) {
     Errors e;
     if (s.test(kRestartSyscall)) e.insert(Errc::invalid);
     if (!contains(g))
       e.insert(Errc::not_found);
     else if (g == kRootGroup)
       e.insert(Errc::permission);
-    if (e.empty()) deny_subtree(g, s);
+    if (e.empty()) deny_subtree(g, s, err);
     return e;
+  }
+
+  // complain only under the root or a complaining parent; enforce reaches
+  // the subtree.
+  Errors set_complain(GroupId g, bool complain) {
+    if (!contains(g)) return {Errc::not_found};
+    if (g == kRootGroup) return {Errc::permission};
+    const GroupId parent = nodes_[g].parent;
+    if (complain && parent != kRootGroup && !nodes_[parent].complain) return {Errc::permission};
+    if (complain)
+      nodes_[g].complain = true;
+    else
+      enforce_subtree(g);
+    return {};
   }
 
   Errors set_limit(GroupId g, int limit, bool depth_limit) {
@@ -139,9 +167,15 @@ class Model {
   }
 
  private:
-  void deny_subtree(GroupId g, const Bits& s) {
+  void deny_subtree(GroupId g, const Bits& s, int err) {
     nodes_[g].allowed &= ~s;
-    for (GroupId c : children(g)) deny_subtree(c, s);
+    for (unsigned nr = 0; nr < kSyscallWidth; ++nr)
+      if (s.test(nr)) nodes_[g].err[nr] = err;
+    for (GroupId c : children(g)) deny_subtree(c, s, err);
+  }
+  void enforce_subtree(GroupId g) {
+    nodes_[g].complain = false;
+    for (GroupId c : children(g)) enforce_subtree(c);
   }
 
   std::map<GroupId, Node> nodes_;

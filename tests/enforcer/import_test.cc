@@ -1,6 +1,7 @@
 // Integration tests of `syscg import GROUP FILE`: OCI / Docker profiles
 // applied to groups of a real mount, read back from the control files.
 // (The errno part needs the control-file grammar's ":ERRNO" tokens.)
+#include "core/formats/oci.h"
 #include "tests/support/enforcer_fixture.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 namespace syscg::test {
@@ -151,6 +153,34 @@ TEST_F(ImportTest, BadInputIsOneLineAndStatusOne) {
     EXPECT_NE(r.output.find(mentions), std::string::npos) << r.output;
   }
   EXPECT_EQ(read_file(path("web/syscalls.deny")), "\n");
+}
+
+// The acceptance: Docker's default profile imported into a group,
+// then read back through the mount as syscalls.oci, means the same policy
+// for x86_64 (read by the same importer), and every dropped rule is listed.
+TEST_F(ImportTest, DockersDefaultProfileRoundTripsThroughSyscallsOci) {
+  const std::string docker = std::string(SYSCG_SOURCE_DIR) + "/tests/core/data/docker-default.json";
+  std::ifstream in(docker);
+  const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(json.empty());
+  mkgroup("docker");
+  const auto refused = import_err("--kernel 6.1 docker " + docker);
+  EXPECT_EQ(refused.status, 1) << refused.output;  // conditional rules need a choice
+  const auto r = import_err("--narrow --kernel 6.1 docker " + docker);
+  ASSERT_EQ(r.status, 0) << r.output;
+  formats::ImportOptions narrow;
+  narrow.conditional = formats::Conditional::narrow;
+  narrow.kernel = "6.1";
+  const auto expected = formats::from_oci(json, narrow);
+  ASSERT_TRUE(expected) << expected.error().message;
+  // Every dropped rule, one line each.
+  for (const auto& line : expected.value().dropped)
+    EXPECT_NE(r.output.find("syscg: dropped: " + line), std::string::npos) << line;
+  const auto back = formats::from_oci(read_file(path("docker/syscalls.oci")), {});
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back.value().allowed, expected.value().allowed);
+  EXPECT_EQ(back.value().errnos.of(435), ENOSYS);
+  EXPECT_FALSE(back.value().allowed.test(165)) << "mount, without CAP_SYS_ADMIN";
 }
 
 }  // namespace
