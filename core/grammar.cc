@@ -144,14 +144,13 @@ Result<ListWrite> parse_list_write(std::string_view text, ListFile file) {
   for (std::string_view tok : tokens) {
     int err = EPERM;
     if (const auto colon = tok.find(':'); colon != std::string_view::npos) {
-      if (file == ListFile::allow)
-        return make_error(Errc::invalid, fmt::format("'{}': an allow takes no errno", tok));
+      if (file == ListFile::allow) return make_error(Errc::invalid, fmt::format("'{}': an allow takes no errno", tok));
       const auto name = tok.substr(colon + 1);
       const auto parsed = errno_names::parse(name);
       if (!parsed)
-        return make_error(Errc::invalid,
-                          fmt::format("'{}' is not an errno (a name such as ENOSYS, or 1..{} but 512..529)", name,
-                                      kMaxErrno));
+        return make_error(
+            Errc::invalid,
+            fmt::format("'{}' is not an errno (a name such as ENOSYS, or 1..{} but 512..529)", name, kMaxErrno));
       err = *parsed;
       tok = tok.substr(0, colon);
       if (tok.empty()) return make_error(Errc::invalid, "an errno needs a system call before its ':'");
@@ -162,7 +161,7 @@ Result<ListWrite> parse_list_write(std::string_view text, ListFile file) {
       if (explicit_nr && set.test(kRestartSyscall))
         return make_error(Errc::invalid, "restart_syscall (219) is always allowed and cannot be denied");
       (void)set.reset(kRestartSyscall);
-      for (unsigned nr : set & given)
+      for (unsigned nr : set& given)
         if (out.errnos.of(nr) != err)
           return make_error(Errc::invalid, fmt::format("{} is given two errnos in one write", nr));
       out.errnos.assign(set, err);

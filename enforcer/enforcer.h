@@ -102,8 +102,7 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   bool alive(Pid pid) override;
   bool may_subvert(Pid pid) override;
   Status attach(Pid pid, std::uint64_t start_time, GroupId group, const SyscallSet& allowed, const DenyErrnos& errnos,
-                Pid writer_tid) override
-      SYSCG_EXCLUDES(records_mu_);
+                Pid writer_tid) override SYSCG_EXCLUDES(records_mu_);
   Result<Tightened> policy_changed(std::span<const MemberPolicy> members, Pid writer_tid) override
       SYSCG_EXCLUDES(records_mu_);
 
@@ -112,8 +111,7 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // tightened, for no_new_privs and the clone guard, and to prove it can be
   // reached). A tightening that fails kills the member (fail_closed).
   Result<std::vector<pid_t>> enforce(Pid pid, GroupId group, const SyscallSet& allowed, const DenyErrnos& errnos,
-                                     std::optional<pid_t> self,
-                                     bool attach) SYSCG_EXCLUDES(records_mu_);
+                                     std::optional<pid_t> self, bool attach) SYSCG_EXCLUDES(records_mu_);
   // Reports member `pid` as killed and kills it (by its pidfd); false when
   // it could not be killed safely (not pinned: the number may name another
   // process).

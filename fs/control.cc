@@ -113,7 +113,8 @@ Status Filesystem::write_mode(const Handle& h, std::string_view data, const Call
       enforcement_.barrier();
       std::vector<RowOp> rows;
       for (const auto& g : subtree)
-        if (auto row = group_row(hierarchy_, meta_, keys_, g.group)) rows.emplace_back(PutGroup{std::move(row).value()});
+        if (auto row = group_row(hierarchy_, meta_, keys_, g.group))
+          rows.emplace_back(PutGroup{std::move(row).value()});
       saved = save(std::move(rows));
       tightened = membership_.tighten(h.group, writer.pid);
     }

@@ -71,7 +71,8 @@ std::vector<RowOp> state_rows(const State& state, std::span<const RowKey> keys) 
       name = g.path.substr(slash + 1);
     }
     key_of[g.path] = keys[i];
-    ops.emplace_back(PutGroup{GroupRow{keys[i], parent, name, g.allowed, g.errnos, g.complain, g.max_depth, g.max_descendants, g.dir}});
+    ops.emplace_back(PutGroup{
+        GroupRow{keys[i], parent, name, g.allowed, g.errnos, g.complain, g.max_depth, g.max_descendants, g.dir}});
     auto files = file_rows(keys[i], g.files);
     ops.insert(ops.end(), files.begin(), files.end());
   }

@@ -307,10 +307,10 @@ Result<Rows> Store::read() {
     if (!v) return std::nullopt;
     return static_cast<int>(*v);
   };
-  BOOST_OUTCOME_TRY(groups,
-                    sqlite::Stmt::prepare(db_,
-                                          "SELECT id, parent, name, denied, max_depth, max_descendants, mode, uid, gid, "
-                                          "complain FROM groups"));
+  BOOST_OUTCOME_TRY(
+      groups, sqlite::Stmt::prepare(db_,
+                                    "SELECT id, parent, name, denied, max_depth, max_descendants, mode, uid, gid, "
+                                    "complain FROM groups"));
   for (;;) {
     BOOST_OUTCOME_TRY(row, groups.step());
     if (!row) break;

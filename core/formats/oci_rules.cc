@@ -99,7 +99,8 @@ Result<Action> parse_action(const nlohmann::json& name, const nlohmann::json& er
   if (!errno_ret.is_null()) {
     if (!errno_ret.is_number_integer() || errno_ret.get<long long>() < 1 || errno_ret.get<long long>() > kMaxErrno ||
         !errno_names::allowed(static_cast<int>(errno_ret.get<long long>())))
-      return invalid(fmt::format("errno {} is not 1..{} (nor a kernel-internal 512..529)", errno_ret.dump(), kMaxErrno));
+      return invalid(
+          fmt::format("errno {} is not 1..{} (nor a kernel-internal 512..529)", errno_ret.dump(), kMaxErrno));
     ret = static_cast<int>(errno_ret.get<long long>());
   }
   switch (a.kind) {

@@ -73,9 +73,7 @@ Verdict verdict(const SyscallSet& allowed, const SyscallSet& notify, unsigned nr
 
 // ERRNO(err), clamped as the kernel clamps it (seccomp_run_filters: data
 // above MAX_ERRNO becomes MAX_ERRNO), so the program says what runs.
-std::uint32_t errno_action(int err) {
-  return SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(std::min(err, kMaxErrno));
-}
+std::uint32_t errno_action(int err) { return SECCOMP_RET_ERRNO | static_cast<std::uint32_t>(std::min(err, kMaxErrno)); }
 
 std::vector<Run> runs_of(const SyscallSet& allowed, const SyscallSet& notify, const DenyErrnos& errnos) {
   std::vector<Run> runs;

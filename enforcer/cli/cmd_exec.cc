@@ -33,7 +33,8 @@ namespace {
 }
 
 void run(const Common& common, std::string group) {
-  if (common.command.empty()) die(kExecOwnFailure, "exec needs a command; usage: syscg exec [-m MOUNT] GROUP -- CMD [ARGS...]");
+  if (common.command.empty())
+    die(kExecOwnFailure, "exec needs a command; usage: syscg exec [-m MOUNT] GROUP -- CMD [ARGS...]");
   const std::string shown = group;
   while (!group.empty() && group.front() == '/') group.erase(0, 1);
   const std::string procs =

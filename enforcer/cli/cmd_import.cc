@@ -19,6 +19,7 @@
 #include "core/errno_names.h"
 #include "core/formats/commands.h"
 #include "core/formats/oci.h"
+#include "core/grammar.h"
 
 #include <fmt/format.h>
 
@@ -26,6 +27,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <sys/stat.h>
@@ -61,6 +63,17 @@ int write_control(const std::string& path, const std::string& text) {
   return err;
 }
 
+// What a group's syscalls.allow lists.
+SyscallSet parent_allows(const std::string& file) {
+  std::ifstream in(file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw CliError(kFailed, fmt::format("import: cannot read {}", file));
+  if (text.find_first_not_of(" \n") == std::string::npos) return SyscallSet::none();
+  auto set = grammar::parse_syscall_list(text, grammar::ListFile::allow);
+  if (!set) throw CliError(kFailed, fmt::format("import: {}: {}", file, set.error().message));
+  return set.value();
+}
+
 void run(const Common& common, const Options& o) {
   formats::ImportOptions options;
   options.caps = o.caps;
@@ -92,6 +105,17 @@ void run(const Common& common, const Options& o) {
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || ::access((dir + "/syscalls.deny").c_str(), F_OK) != 0)
     throw CliError(kFailed, fmt::format("no group '{}' under {}", o.group, common.mount));
   for (const auto& line : policy.dropped) fmt::print(stderr, "syscg: dropped: {}\n", line);
+  // Nothing is written when the parent denies what the profile allows: the
+  // allow would be refused after the denies went in. (A parent tightened
+  // between this look and the writes still leaves the group stricter.)
+  if (const auto slash = group.rfind('/'); !group.empty()) {
+    const std::string parent = slash == std::string::npos ? common.mount : common.mount + "/" + group.substr(0, slash);
+    const auto beyond = SyscallSet(policy.allowed).subtract(parent_allows(parent + "/syscalls.allow"));
+    if (!beyond.empty())
+      throw CliError(kFailed, fmt::format("import: the parent of {} denies {} that the profile allows; nothing was "
+                                          "written",
+                                          o.group, grammar::format_syscall_ranges(beyond)));
+  }
 
   for (const auto& cmd : formats::deny_commands(policy.allowed, policy.errnos))
     if (const int err = write_control(dir + "/syscalls.deny", cmd))

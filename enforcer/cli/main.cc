@@ -62,9 +62,11 @@ int main(int argc, char** argv) {
       return kUsage;
     }
     // exec keeps cgexec's status for its own failures, usage included.
-    const bool exec = std::any_of(argv + 1, argv + parsed_argc, [](const char* a) { return std::string_view(a) == "exec"; });
-    fmt::print(stderr, "syscg: {}; usage: {}\n", e.what(),
-               exec ? "syscg exec [-m MOUNT] GROUP -- CMD [ARGS...]" : "syscg [-m MOUNT] COMMAND ... (see syscg --help)");
+    const bool exec =
+        std::any_of(argv + 1, argv + parsed_argc, [](const char* a) { return std::string_view(a) == "exec"; });
+    fmt::print(
+        stderr, "syscg: {}; usage: {}\n", e.what(),
+        exec ? "syscg exec [-m MOUNT] GROUP -- CMD [ARGS...]" : "syscg [-m MOUNT] COMMAND ... (see syscg --help)");
     return exec ? kExecOwnFailure : kUsage;
   } catch (const CliError& e) {
     fmt::print(stderr, "syscg: {}\n", e.what());

@@ -85,12 +85,13 @@ TEST(GrammarSyscallList, DenyTokensTakeAnErrno) {
   EXPECT_EQ(w.value().errnos.of(59), EPERM);
   EXPECT_EQ(w.value().errnos.of(57), EAGAIN);
   EXPECT_EQ(w.value().errnos.of(60), EACCES);
-  EXPECT_EQ(format_deny_list(w.value().numbers, w.value().errnos), "56:EAGAIN 57:EAGAIN 58:EAGAIN 59 60:EACCES 435:ENOSYS\n");
+  EXPECT_EQ(format_deny_list(w.value().numbers, w.value().errnos),
+            "56:EAGAIN 57:EAGAIN 58:EAGAIN 59 60:EACCES 435:ENOSYS\n");
   // The same number twice: fine with one errno, invalid with two.
   EXPECT_TRUE(parse_list_write("59:EIO 59:EIO", ListFile::deny));
   EXPECT_TRUE(parse_list_write("59 59:EPERM", ListFile::deny));
-  for (const char* bad : {"59:", ":EIO", "59:EWHAT", "59:0", "59:4096", "59:-1", "59:512", "59:516", "59:529", "59:ENOSYS 59", "59:EIO:EIO",
-                          "restart_syscall:EIO", "@nosuchset"})
+  for (const char* bad : {"59:", ":EIO", "59:EWHAT", "59:0", "59:4096", "59:-1", "59:512", "59:516", "59:529",
+                          "59:ENOSYS 59", "59:EIO:EIO", "restart_syscall:EIO", "@nosuchset"})
     EXPECT_EQ(parse_list_write(bad, ListFile::deny).error().code, Errc::invalid) << bad;
   EXPECT_EQ(parse_list_write("59:EIO", ListFile::allow).error().code, Errc::invalid);
   // A range's errno skips restart_syscall, as the range does.

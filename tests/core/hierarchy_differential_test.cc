@@ -70,7 +70,8 @@ class Driver {
       EXPECT_EQ(g.complain, n.complain) << "mode of group " << id;
       for (unsigned nr = 0; nr < kSyscallWidth; ++nr)
         if (g.errnos.of(nr) != n.err[nr]) {
-          ADD_FAILURE() << "errno of " << nr << " in group " << id << ": " << g.errnos.of(nr) << ", model " << n.err[nr];
+          ADD_FAILURE() << "errno of " << nr << " in group " << id << ": " << g.errnos.of(nr) << ", model "
+                        << n.err[nr];
           break;
         }
       EXPECT_TRUE(g.allowed.test(kRestartSyscall)) << id;
@@ -214,9 +215,9 @@ class Driver {
     const int err = kErrnos[pick(0, 3)];
     DenyErrnos errnos;
     errnos.assign(to_set(b), err);
-    return expect(h_.deny(g, to_set(b), errnos), model_.deny(g, b, err),
-                  cat("deny(", std::to_string(g), ", ", grammar::format_syscall_list(to_set(b)), ":",
-                      std::to_string(err), ")"));
+    return expect(
+        h_.deny(g, to_set(b), errnos), model_.deny(g, b, err),
+        cat("deny(", std::to_string(g), ", ", grammar::format_syscall_list(to_set(b)), ":", std::to_string(err), ")"));
   }
 
   bool do_mode() {
@@ -288,11 +289,13 @@ TEST(HierarchyTest, DifferentialAgainstReferenceModel) {
     std::string summary;
     for (const auto& [outcome, n] : d.stats()) summary += cat(outcome, ": ", std::to_string(n), ", ");
     SCOPED_TRACE(summary);
-    for (const char* outcome :
-         {"create ok", "create EINVAL", "create ENOENT", "create EEXIST", "create EAGAIN", "remove ok", "remove EBUSY",
-          "remove ENOENT", "allow ok", "allow EPERM", "allow ENOENT", "deny ok", "deny EINVAL", "deny EPERM",
-          "attach ok", "attach ERANGE", "set_max_depth ok", "set_max_descendants ERANGE", "set_complain ok",
-          "set_complain EPERM"})
+    for (const char* outcome : {"create ok",       "create EINVAL",     "create ENOENT",
+                                "create EEXIST",   "create EAGAIN",     "remove ok",
+                                "remove EBUSY",    "remove ENOENT",     "allow ok",
+                                "allow EPERM",     "allow ENOENT",      "deny ok",
+                                "deny EINVAL",     "deny EPERM",        "attach ok",
+                                "attach ERANGE",   "set_max_depth ok",  "set_max_descendants ERANGE",
+                                "set_complain ok", "set_complain EPERM"})
       EXPECT_TRUE(d.stats().contains(outcome)) << outcome;
     EXPECT_GE(largest, 10u);
   }

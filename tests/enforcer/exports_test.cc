@@ -116,7 +116,8 @@ TEST_F(EnforcerTest, ComplainFollowsTheHierarchy) {
   mkgroup("a/c");
   EXPECT_EQ(read_file(path("a/c/syscalls.mode")), "complain\n") << "a new group takes its parent's";
   ASSERT_EQ(write_file(path("a/syscalls.mode"), " enforce\n"), 0);
-  for (const char* g : {"a", "a/b", "a/c"}) EXPECT_EQ(read_file(path(std::string(g) + "/syscalls.mode")), "enforce\n") << g;
+  for (const char* g : {"a", "a/b", "a/c"})
+    EXPECT_EQ(read_file(path(std::string(g) + "/syscalls.mode")), "enforce\n") << g;
   EXPECT_EQ(write_file(path("syscalls.mode"), "complain"), EPERM) << "the root";
   EXPECT_EQ(write_file(path("a/syscalls.mode"), "audit"), EINVAL);
   EXPECT_EQ(read_file(path("syscalls.mode")), "enforce\n");

@@ -220,12 +220,12 @@ TEST_F(ModeTest, TheExportFilesCannotBeWrittenAndDoNotBreakTheDaemon) {
 // ------------------------------------------------------------ named sets
 
 TEST_F(ModeTest, NamedSetsNeverDenyRestartSyscallAndBadInputIsRefused) {
-  const std::vector<std::string> sets = {
-      "@aio",      "@basic-io",  "@chown",   "@clock",     "@cpu-emulation", "@debug",     "@default",
-      "@file-system", "@io-event", "@ipc",   "@keyring",   "@known",         "@memlock",   "@module",
-      "@mount",    "@network-io", "@obsolete", "@pkey",    "@privileged",    "@process",   "@raw-io",
-      "@reboot",   "@resources", "@setuid",  "@signal",    "@swap",          "@sync",      "@system-service",
-      "@timer"};
+  const std::vector<std::string> sets = {"@aio",        "@basic-io", "@chown",          "@clock",      "@cpu-emulation",
+                                         "@debug",      "@default",  "@file-system",    "@io-event",   "@ipc",
+                                         "@keyring",    "@known",    "@memlock",        "@module",     "@mount",
+                                         "@network-io", "@obsolete", "@pkey",           "@privileged", "@process",
+                                         "@raw-io",     "@reboot",   "@resources",      "@setuid",     "@signal",
+                                         "@swap",       "@sync",     "@system-service", "@timer"};
   int i = 0;
   for (const auto& s : sets) {
     const std::string g = "s" + std::to_string(i++);
@@ -235,9 +235,10 @@ TEST_F(ModeTest, NamedSetsNeverDenyRestartSyscallAndBadInputIsRefused) {
     const auto denied = words(read_file(path(g + "/syscalls.deny")));
     for (const auto& w : denied) EXPECT_NE(w.substr(0, w.find(':')), "219") << s << " denies restart_syscall";
   }
-  for (const std::string& bad : std::vector<std::string>{"@", "@@", "@nope", "@mount:", "@mount:0", "@mount:4096", "@mount:-1", "@mount::EPERM", ":EPERM", "@mount-@aio",
-        "@aio-@mount", "read-@aio", "@mount:EPERM:EPERM", "restart_syscall:EPERM", "219:EPERM", "0-511:0",
-        std::string(300, '@'), "@" + std::string(4000, 'a'), "59:" + std::string(100, '9')}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "@", "@@", "@nope", "@mount:", "@mount:0", "@mount:4096", "@mount:-1", "@mount::EPERM", ":EPERM",
+           "@mount-@aio", "@aio-@mount", "read-@aio", "@mount:EPERM:EPERM", "restart_syscall:EPERM", "219:EPERM",
+           "0-511:0", std::string(300, '@'), "@" + std::string(4000, 'a'), "59:" + std::string(100, '9')}) {
     mkgroup("b");
     const int r = deny("b", bad);
     EXPECT_NE(r, 0) << "accepted: " << bad.substr(0, 40);

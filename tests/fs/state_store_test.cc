@@ -183,7 +183,8 @@ TEST(StateStore, AVersion2DatabaseIsUpgradedInPlace) {
     EXPECT_EQ(g.files[kStateFilesV2 + 1].uid, g.dir.uid) << "syscalls.bpf";
   }
   r.value().reset();  // closed before the shell reads it
-  const std::string query = "sqlite3 '" + db + "' 'PRAGMA user_version; SELECT path, syscalls_mode FROM groups_by_path'";
+  const std::string query =
+      "sqlite3 '" + db + "' 'PRAGMA user_version; SELECT path, syscalls_mode FROM groups_by_path'";
   FILE* p = popen(query.c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string out(4096, '\0');

@@ -113,7 +113,8 @@ std::string call(const std::string& name) {
     r = child < 0 ? -1 : (waitpid(child, &status, 0) == child && WIFEXITED(status) ? 0 : -1);
   } else if (name == "pthread") {
     pthread_t t;
-    const int e = pthread_create(&t, nullptr, [](void*) -> void* { return nullptr; }, nullptr);
+    const int e = pthread_create(
+        &t, nullptr, [](void*) -> void* { return nullptr; }, nullptr);
     if (e != 0) return errname(e);
     r = pthread_join(t, nullptr) == 0 ? 0 : -1;
   } else if (name == "int80_getppid") {
