@@ -2,8 +2,10 @@
 
 #include "core/deny_errnos.h"
 
+#include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 namespace syscg::errno_names {
 
@@ -25,6 +27,12 @@ std::optional<int> parse(std::string_view text) {
   }
   for (int e = 1; e < kNamedBelow; ++e)
     if (const char* n = strerrorname_np(e); n && text == n) return e;
+  // glibc's second names for the same numbers (strerrorname_np gives the
+  // first); systemd and Docker profiles use them.
+  static constexpr std::pair<std::string_view, int> kAliases[] = {
+      {"EWOULDBLOCK", EWOULDBLOCK}, {"EDEADLOCK", EDEADLOCK}, {"ENOTSUP", ENOTSUP}};
+  for (const auto& [alias, e] : kAliases)
+    if (text == alias) return e;
   return std::nullopt;
 }
 

@@ -16,8 +16,9 @@ namespace syscg::errno_names {
 // restarted (to be denied again, or as restart_syscall, which resumes
 // another call's restart block) instead of failing.
 bool allowed(int err);
-// "ENOSYS" -> 38; a number written in decimal ("38") is accepted too, when
-// allowed(). nullopt for anything else.
+// "ENOSYS" -> 38 (and glibc's aliases: EWOULDBLOCK, EDEADLOCK, ENOTSUP); a
+// number written in decimal ("38") is accepted too, when allowed(). nullopt
+// for anything else.
 std::optional<int> parse(std::string_view text);
 // 38 -> "ENOSYS"; the decimal number when glibc has no name for it.
 std::string name(int err);

@@ -282,7 +282,7 @@ std::optional<int> Filesystem::trapped(Pid tgid, unsigned nr) {
   const auto count = denials_.count(*group, nr);
   if (options_.log_denials && std::has_single_bit(count)) {
     const auto path = hierarchy_.path(*group);
-    log_.notice("{}", render::denial_line(tgid, path ? path.value() : "?", nr, count));
+    log_.notice("{}", render::denial_line(tgid, path ? path.value() : "?", nr, count, policy->complain));
   }
   // Complain mode: counted and logged above, and run.
   return policy->complain ? 0 : policy->err;

@@ -54,9 +54,10 @@ std::string oci(const GroupInfo& info) { return formats::to_oci(enforced(info.al
 
 std::string systemd(const GroupInfo& info) { return formats::to_systemd(enforced(info.allowed), info.errnos); }
 
-std::string denial_line(Pid tgid, std::string_view path, unsigned nr, std::uint64_t count) {
-  return fmt::format("denied: process {} in {} called {} ({}); {} denial(s) of it there", tgid, path, nr,
-                     syscall_table::name(nr).value_or("unnamed"), count);
+std::string denial_line(Pid tgid, std::string_view path, unsigned nr, std::uint64_t count, bool complain) {
+  return fmt::format("{}: process {} in {} called {} ({}); {} denial(s) of it there{}",
+                     complain ? "complain" : "denied", tgid, path, nr, syscall_table::name(nr).value_or("unnamed"),
+                     count, complain ? " (complain mode: it ran)" : "");
 }
 
 }  // namespace syscg::fs::render

@@ -45,6 +45,7 @@ std::string oci(const GroupInfo& info);
 std::string systemd(const GroupInfo& info);
 
 // The log line of a denial ("denied: process ..."); `path` is the group's.
-std::string denial_line(Pid tgid, std::string_view path, unsigned nr, std::uint64_t count);
+// In complain mode (`complain`) the line says so: the call ran.
+std::string denial_line(Pid tgid, std::string_view path, unsigned nr, std::uint64_t count, bool complain = false);
 
 }  // namespace syscg::fs::render

@@ -87,6 +87,12 @@ TEST(GrammarSyscallList, DenyTokensTakeAnErrno) {
   EXPECT_EQ(w.value().errnos.of(60), EACCES);
   EXPECT_EQ(format_deny_list(w.value().numbers, w.value().errnos),
             "56:EAGAIN 57:EAGAIN 58:EAGAIN 59 60:EACCES 435:ENOSYS\n");
+  // glibc's aliases name the same numbers.
+  auto alias = parse_list_write("59:EWOULDBLOCK 60:ENOTSUP 61:EDEADLOCK", ListFile::deny);
+  ASSERT_TRUE(alias);
+  EXPECT_EQ(alias.value().errnos.of(59), EAGAIN);
+  EXPECT_EQ(alias.value().errnos.of(60), EOPNOTSUPP);
+  EXPECT_EQ(alias.value().errnos.of(61), EDEADLK);
   // The same number twice: fine with one errno, invalid with two.
   EXPECT_TRUE(parse_list_write("59:EIO 59:EIO", ListFile::deny));
   EXPECT_TRUE(parse_list_write("59 59:EPERM", ListFile::deny));
