@@ -177,7 +177,10 @@ TEST(RecordTest, ForksVforksExecsAndThreadsAreAllCounted) {
   EXPECT_EQ(count_of(r, SYS_execve), kForks + 2u);  // the victim and each probe
   EXPECT_EQ(count_of(r, SYS_getpgrp), 7u);
   EXPECT_EQ(count_of(r, SYS_getppid), 100u);
-  EXPECT_EQ(count_of(r, SYS_vfork), 1u);
+  // Entries, as strace counts them: a fork or vfork that a signal meets
+  // inside copy_process (here SIGCHLD from the probes exiting) is restarted
+  // by the kernel (-ERESTARTNOINTR) and meets the filter twice.
+  EXPECT_GE(count_of(r, SYS_vfork), 1u);
   EXPECT_GE(count_of(r, SYS_clone) + count_of(r, SYS_clone3), kForks + 1u + 4u);
   EXPECT_EQ(count_of(r, SYS_exit_group), kForks + 3u);  // the victim, the probes, the getpgrp child
   EXPECT_TRUE(has_comment(r, " 1000x1")) << "numbers >= 512";
