@@ -27,7 +27,8 @@ std::vector<std::string> pack(const std::vector<std::string>& tokens, std::size_
       out.push_back(cmd + "\n");
       cmd.clear();
     }
-    cmd += (cmd.empty() ? "" : " ") + t;
+    if (!cmd.empty()) cmd += ' ';
+    cmd += t;
   }
   if (!cmd.empty()) out.push_back(cmd + "\n");
   return out;
@@ -40,7 +41,8 @@ std::vector<std::string> deny_commands(const SyscallSet& allowed, const DenyErrn
   for (unsigned nr : ~allowed)
     if (nr != kRestartSyscall) (void)by_errno[errnos.of(nr)].set(nr);
   std::vector<std::string> tokens;
-  for (const auto& [err, nrs] : by_errno) add_runs(nrs, err == EPERM ? "" : ":" + errno_names::name(err), tokens);
+  for (const auto& [err, nrs] : by_errno)
+    add_runs(nrs, err == EPERM ? std::string() : fmt::format(":{}", errno_names::name(err)), tokens);
   return pack(tokens, max_bytes);
 }
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
 #include <map>
 
 namespace syscg::formats {
@@ -19,7 +20,8 @@ std::string runs(const SyscallSet& s) {
     const unsigned first = *it;
     unsigned last = first;
     while (++it != s.end() && *it == last + 1) last = *it;
-    out += (out.empty() ? "" : " ") + (first == last ? std::to_string(first) : fmt::format("{}-{}", first, last));
+    if (!out.empty()) out += ' ';
+    out += first == last ? std::to_string(first) : fmt::format("{}-{}", first, last);
   }
   return out;
 }
@@ -37,12 +39,14 @@ std::string to_systemd(const SyscallSet& allowed, const DenyErrnos& errnos) {
       continue;
     }
     auto& line = by_errno[err];
-    line += (line.empty() ? "" : " ") + std::string(*name) + (err == EPERM ? "" : ":" + errno_names::name(err));
+    if (!line.empty()) line += ' ';
+    line += *name;
+    if (err != EPERM) fmt::format_to(std::back_inserter(line), ":{}", errno_names::name(err));
   }
   std::string out = fmt::format("# syscg: denied numbers without a name (not expressible here): {}\n",
                                 unnamed.empty() ? "none" : runs(unnamed));
   out += "SystemCallArchitectures=native\nSystemCallErrorNumber=EPERM\n";
-  for (const auto& [err, names] : by_errno) out += "SystemCallFilter=~" + names + "\n";
+  for (const auto& [err, names] : by_errno) fmt::format_to(std::back_inserter(out), "SystemCallFilter=~{}\n", names);
   return out;
 }
 

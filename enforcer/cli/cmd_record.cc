@@ -74,7 +74,10 @@ std::string shell_word(const std::string& w) {
 
 std::string shell_line(const std::vector<std::string>& words) {
   std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : " ") + shell_word(w);
+  for (const auto& w : words) {
+    if (!out.empty()) out += ' ';
+    out += shell_word(w);
+  }
   return out;
 }
 

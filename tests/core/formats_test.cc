@@ -173,10 +173,14 @@ TEST(FormatsCommands, LongCommandsAreSplitBetweenTokensWithinTheLimit) {
       EXPECT_LE(c.size(), limit);
       EXPECT_TRUE(c.ends_with("\n"));
       EXPECT_FALSE(c.starts_with(" "));
-      all += (all.empty() ? "" : " ") + c.substr(0, c.size() - 1);
+      if (!all.empty()) all += ' ';
+      all += c.substr(0, c.size() - 1);
     }
     std::string want;
-    for (unsigned nr = 0; nr < kSyscallWidth; nr += 2) want += (want.empty() ? "" : " ") + std::to_string(nr);
+    for (unsigned nr = 0; nr < kSyscallWidth; nr += 2) {
+      if (!want.empty()) want += ' ';
+      want += std::to_string(nr);
+    }
     EXPECT_EQ(all, want);
   }
   EXPECT_EQ(allow_commands(every_other).size(), 1U);  // 256 tokens, about 1 KiB

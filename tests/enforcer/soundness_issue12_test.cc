@@ -156,8 +156,9 @@ TEST_F(ModeTest, ForkingMembersAllEnforceOnceTheSwitchReturns) {
   // Members fork continuously while g goes complain -> enforce: after the
   // write returns, every process of the group is denied getppid.
   for (int attempt = 0; attempt < 5; ++attempt) {
-    mkgroup("g" + std::to_string(attempt));
-    const std::string g = "g" + std::to_string(attempt);
+    std::string g = "g";
+    g += std::to_string(attempt);
+    mkgroup(g);
     ASSERT_EQ(errno_name(set_mode(g, "complain")), "0");
     ASSERT_EQ(errno_name(deny(g, "getppid,uname")), "0");  // forkprobe's children call uname
     Attacker a({"serve"});
@@ -228,7 +229,8 @@ TEST_F(ModeTest, NamedSetsNeverDenyRestartSyscallAndBadInputIsRefused) {
                                          "@swap",       "@sync",     "@system-service", "@timer"};
   int i = 0;
   for (const auto& s : sets) {
-    const std::string g = "s" + std::to_string(i++);
+    std::string g = "s";
+    g += std::to_string(i++);
     mkgroup(g);
     const int r = deny(g, s);
     EXPECT_EQ(errno_name(r), "0") << s;
