@@ -57,9 +57,6 @@
 //   tidat PID                           create threads until one has thread
 //                                       id PID (through ns_last_pid), which
 //                                       calls uname: "tidat PID uname=E"
-//   restartloop MS HZ [restart]         raw getppid in a loop for MS ms while
-//                                       SIGALRM arrives HZ times a second
-//                                       (attack_errno.c)
 //   wfile PATH TEXT                     one write of TEXT to PATH: "wfile E"
 //   mmsteal [dumpable] | steal PID |    thieves of the daemon's listener during a
 //   nsmember | thiefstat | dropcaps     first restriction (attack_listener.c)
@@ -138,9 +135,6 @@ void command(char* line) {
     exit(nsmember());
   } else if (!strcmp(cmd, "dropcaps")) {
     dropcaps();
-  } else if (!strcmp(cmd, "restartloop") && a1 && a2) {
-    const char* a3 = strtok_r(NULL, " ", &save);
-    restartloop(atoi(a1), atoi(a2), a3 && !strcmp(a3, "restart"));
   } else if (!strcmp(cmd, "wfile") && a1 && a2) {
     wfile(a1, a2);
   } else if (!strcmp(cmd, "tidat") && a1) {

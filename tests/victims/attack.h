@@ -67,8 +67,6 @@ void thread_cmd(void);
 
 // ---------------------------------------------------------------- attack_errno.c
 
-// Raw getppid in a loop while SIGALRM arrives (issue 12, restart errnos).
-void restartloop(int ms, int hz, int sa_restart);
 // One write of "TEXT\n" to PATH.
 void wfile(const char* path, const char* text);
 
