@@ -263,8 +263,11 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
       r = make_error(Errc::busy, fmt::format("process {} made an io_uring instance while joining", pid));
       if (!attach)
         fail_closed(pid, group, "made an io_uring instance while its filter went in");
-      else if (tracker_.kill(pid))
+      else if (tracker_.kill(pid)) {
+        // Its own write may have been answered already: the log says why.
+        log_.notice("killed process {}: it made an io_uring instance while joining", pid);
         r = make_error(Errc::busy, fmt::format("process {} made an io_uring instance while joining; killed it", pid));
+      }
     }
     if (!r) {
       {

@@ -172,7 +172,13 @@ bool holds_io_uring(Pid tgid) {
   // The kernel names an io_uring file "anon_inode:[io_uring]" (io_uring.c:
   // anon_inode_create_getfile("[io_uring]", ...)), in fd links and in maps.
   constexpr std::string_view kRing = "anon_inode:[io_uring]";
-  const std::string maps = read_all(fmt::format("/proc/{}/maps", tgid));
+  // maps is empty when the mm it opened is gone by the read: an execve
+  // between our open and read drops the old mm (m_start's mmget_not_zero
+  // fails). The mm an exec installs has its stack mapped from the start, so
+  // a new open sees it; empty every time means gone, or an exec loop: counts
+  // as holding one (fail closed).
+  std::string maps;
+  for (int attempt = 0; attempt < 4 && maps.empty(); ++attempt) maps = read_all(fmt::format("/proc/{}/maps", tgid));
   if (maps.empty()) return true;
   bool found = false;
   each_line(maps, [&](std::string_view line) {
