@@ -23,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,7 +54,17 @@ struct SyscgOptions {
   char* state = nullptr;
   int fresh = 0;
   int log_denials = 0;
+  // The words that are no options: MOUNTPOINT, or SOURCE MOUNTPOINT as
+  // mount.fuse3 passes them (`mount -t fuse.syscgfs syscgfs /run/syscg`,
+  // an fstab line); the source names nothing and is dropped.
+  std::vector<std::string> words;
 };
+
+int keep_words(void* data, const char* arg, int key, fuse_args*) {
+  if (key != FUSE_OPT_KEY_NONOPT) return 1;  // libfuse's to parse
+  static_cast<SyscgOptions*>(data)->words.emplace_back(arg);
+  return 0;
+}
 const fuse_opt kSyscgOptions[] = {
     {"state=%s", offsetof(SyscgOptions, state), 0},
     {"fresh", offsetof(SyscgOptions, fresh), 1},
@@ -115,7 +126,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<fuse_args, ArgsDeleter> args(&args_storage);
   // syscgfs's own options, taken out before libfuse sees the rest.
   SyscgOptions own;
-  if (fuse_opt_parse(args.get(), &own, kSyscgOptions, nullptr) != 0) return 1;
+  if (fuse_opt_parse(args.get(), &own, kSyscgOptions, keep_words) != 0) return 1;
+  if (own.words.size() > 2) return fail("too many arguments: syscgfs [SOURCE] MOUNTPOINT [options] (see --help)");
+  if (!own.words.empty() && fuse_opt_add_arg(args.get(), own.words.back().c_str()) != 0) return fail("out of memory");
   std::unique_ptr<char, decltype(&std::free)> state_option(own.state, &std::free);
   // "-o state=none" keeps nothing (for benchmarks and experiments).
   std::string state_path = own.state ? own.state : syscg::fs::kDefaultStatePath;
@@ -125,10 +138,11 @@ int main(int argc, char** argv) {
   std::unique_ptr<char, decltype(&std::free)> mountpoint(opts.mountpoint, &std::free);
   if (opts.show_help) {
     fmt::print(
-        "usage: {} MOUNTPOINT [options]\n\n"
+        "usage: {} [SOURCE] MOUNTPOINT [options]\n\n"
         "Mounts the syscg hierarchy: mkdir a group, write syscall numbers to\n"
         "syscalls.allow / syscalls.deny, move processes through cgroup.procs.\n"
-        "Always mounted with allow_other,default_permissions.\n\n"
+        "Always mounted with allow_other,default_permissions. SOURCE (as mount(8)\n"
+        "and fstab give it: mount -t fuse.syscgfs syscgfs /run/syscg) is ignored.\n\n"
         "syscgfs options:\n"
         "    -o state=PATH          the state database (SQLite; default {}; none: nowhere)\n"
         "    -o fresh               start empty, setting aside a corrupt state\n"

@@ -123,4 +123,52 @@ TEST(SyscgfsCliTest, VersionAndHelpExitZero) {
 }
 
 }  // namespace
+// mount(8) and fstab (issue 13): mount.fuse3 runs `syscgfs SOURCE
+// MOUNTPOINT -o OPTIONS` for the type fuse.syscgfs; the source is ignored.
+// mount(8) resets PATH, so the syscgfs under test is put first on the
+// default one: in a private mount namespace, a tmpfs over /usr/local/sbin
+// holds a link to it. The whole check runs in that namespace (the mount is
+// only there), unmounting before it ends.
+class MountCommandTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "mount(8) needs root";
+    if (test::sh("command -v mount.fuse3", "/").status != 0) GTEST_SKIP() << "mount.fuse3 (fuse3) is not installed";
+    ASSERT_NE(mkdtemp(dir_.data()), nullptr);
+  }
+  void TearDown() override {
+    if (dir_.find("XXXXXX") != std::string::npos) return;
+    std::remove((dir_ + ".fstab").c_str());
+    rmdir(dir_.c_str());
+  }
+  // Runs `mount_cmd` in the namespace, then uses and unmounts the mount.
+  RunResult mount_and_use(const std::string& mount_cmd) {
+    const std::string script = "set -e; mount --make-rprivate /; mount -t tmpfs tmpfs /usr/local/sbin; ln -s '" +
+                               syscgfs_binary() + "' /usr/local/sbin/syscgfs; " + mount_cmd + "; grep -q ' " + dir_ +
+                               " fuse.syscg ' /proc/mounts; cd '" + dir_ +
+                               "'; mkdir g; echo 59 > g/syscalls.deny; cat g/syscalls.deny; cd /; umount '" + dir_ +
+                               "'; ! grep -q ' " + dir_ + " ' /proc/mounts";
+    return test::sh("timeout 60 unshare -m sh -c \"" + script + "\" 2>&1", "/");
+  }
+  std::string dir_ = "/tmp/syscgfs-mount-XXXXXX";
+};
+
+TEST_F(MountCommandTest, MountTypeFuseSyscgfsMountsIt) {
+  const auto r = mount_and_use("mount -t fuse.syscgfs -o state=none syscgfs " + dir_);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "59\n");
+}
+
+TEST_F(MountCommandTest, AnFstabLineMountsIt) {
+  std::ofstream(dir_ + ".fstab") << "syscgfs " << dir_ << " fuse.syscgfs state=none,noauto 0 0\n";
+  const auto r = mount_and_use("mount -T " + dir_ + ".fstab " + dir_);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "59\n");
+}
+
+TEST(SyscgfsCliTest, ASourceBeforeTheMountpointIsIgnoredAndAThirdWordRefused) {
+  expect_one_error_line(run_syscgfs_stderr("a b c -f"), "three words");
+  expect_one_error_line(run_syscgfs_stderr("syscgfs /nonexistent-syscg-dir -f"), "the second word is the mountpoint");
+}
+
 }  // namespace syscg::test
