@@ -16,6 +16,7 @@ int to_errno(Errc code) noexcept {
     case Errc::exists: return EEXIST;
     case Errc::busy: return EBUSY;
     case Errc::limit: return EAGAIN;
+    case Errc::handing_over: return EAGAIN;
     case Errc::not_dir: return ENOTDIR;
     case Errc::is_dir: return EISDIR;
     case Errc::io: return EIO;
@@ -35,6 +36,7 @@ std::string_view errno_name(Errc code) noexcept {
     case Errc::exists: return "EEXIST";
     case Errc::busy: return "EBUSY";
     case Errc::limit: return "EAGAIN";
+    case Errc::handing_over: return "EAGAIN";
     case Errc::not_dir: return "ENOTDIR";
     case Errc::is_dir: return "EISDIR";
     case Errc::io: return "EIO";

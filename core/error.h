@@ -29,6 +29,7 @@ enum class Errc {
   not_dir,       // a directory operation on a control file          -> ENOTDIR
   is_dir,        // a file operation on a group directory            -> EISDIR
   io,            // the state could not be saved                     -> EIO
+  handing_over,  // a restart hands the daemon over: retry (fs)      -> EAGAIN
 };
 
 struct Error {

@@ -80,17 +80,29 @@ void Enforcer::start() {
                  s.error().message);
   tracer_.start();
   std::vector<Pid> adopted;
+  std::vector<Supervisor::Held> handed;
   {
     MutexLock lock(records_mu_);
     adopted.swap(readback_);
+    handed.swap(handed_listeners_);
     readbacks_pending_ = static_cast<int>(adopted.size());
   }
+  // The previous daemon's listeners: the calls waiting in them are answered
+  // from now on, from the restored policy.
+  for (auto& h : handed)
+    if (auto added = supervisor_.add(std::move(h.fd), h.owner); !added)
+      log_.error("{}; calls routed by {} fail with ENOSYS", added.error().message, h.owner);
   // Before any FUSE request can queue an injection: jobs run in order.
   for (Pid pid : adopted)
     tracer_.post([this, pid] {
       // On the tracer thread: a target that does not stop in time is let go.
       auto programs = tracer_.filters_of(pid, std::chrono::seconds(1));
-      auto f = programs ? record_from(programs.value()) : std::nullopt;
+      SyscallSet routed;
+      {
+        MutexLock lock(records_mu_);
+        if (auto it = handed_routed_.find(pid); it != handed_routed_.end()) routed = it->second;
+      }
+      auto f = programs ? record_from(programs.value(), routed) : std::nullopt;
       MutexLock lock(records_mu_);
       if (f && records_.contains(pid)) records_.set(pid, *f);  // else keep the conservative record
       --readbacks_pending_;
@@ -165,9 +177,42 @@ bool Enforcer::adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowe
   // Its filters enforce at least `allowed` (the previous daemon saw to
   // that); start() has the tracer read what they really do, first thing.
   MutexLock lock(records_mu_);
-  records_.set(pid, Filters{allowed, {}, {}, ~allowed, "daemon-restarted", {}});
+  // Until the read-back: what the previous daemon routed (handed over) is
+  // routed, the rest of the set runs unasked, everything else is lost.
+  SyscallSet routed;
+  if (auto it = handed_routed_.find(pid); it != handed_routed_.end()) routed = it->second & ~allowed;
+  records_.set(pid, Filters{allowed, routed, {}, ~allowed & ~routed, "daemon-restarted", {}});
   readback_.push_back(pid);
   return true;
+}
+
+Result<Enforcer::Handed> Enforcer::hand_over() {
+  Handed out;
+  {
+    // No decision in flight: the next one is the successor's.
+    WriterLock no_answers(decide_mu_);
+    supervisor_.pause();
+  }
+  BOOST_OUTCOME_TRY(listeners, supervisor_.held());
+  out.listeners = std::move(listeners);
+  MutexLock lock(records_mu_);
+  out.routed = records_.routed_sets();
+  return out;
+}
+
+Status Enforcer::resume() { return supervisor_.resume(); }
+
+void Enforcer::take_over(std::vector<Supervisor::Held> listeners, std::map<Pid, SyscallSet> routed) {
+  MutexLock lock(records_mu_);
+  handed_listeners_ = std::move(listeners);
+  handed_routed_ = std::move(routed);
+}
+
+void Enforcer::wait_started() {
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  tracer_.post([done] { done->set_value(); });
+  future.wait();
 }
 
 std::vector<Loss> Enforcer::stricter(Pid pid, const SyscallSet& allowed) {
@@ -285,7 +330,7 @@ Result<std::vector<pid_t>> Enforcer::enforce(Pid pid, GroupId group, const Sysca
       return;
     }
     std::optional<Status> added;
-    if (r.value().listener) added = supervisor_.add(std::move(r.value().listener));
+    if (r.value().listener) added = supervisor_.add(std::move(r.value().listener), pid);
     NoListener why = r.value().why;
     if (added && !*added) {
       log_.error("{}; calls routed by {} fail with ENOSYS", added->error().message, pid);

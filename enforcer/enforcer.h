@@ -66,6 +66,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -89,6 +90,24 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // are logged: without the supervisor routed calls fail with ENOSYS,
   // without process events fork tracking is degraded.
   void start();
+
+  // A controlled restart (fs/handover.h), the giving side: the decisions in
+  // flight are answered, then the supervisor stops reading its listeners
+  // (routed calls wait in the kernel) and they are copied for the
+  // successor, with what each tracked process routes. resume() serves them
+  // again when the successor failed. Call with every mutation stopped.
+  struct Handed {
+    std::vector<Supervisor::Held> listeners;
+    std::map<Pid, SyscallSet> routed;  // per process: the numbers its listener answers
+  };
+  Result<Handed> hand_over() SYSCG_EXCLUDES(decide_mu_, records_mu_);
+  Status resume();
+  // The taking side, before start(): the listeners go to the supervisor when
+  // it starts, and a process adopted later with an entry in `routed` keeps
+  // those numbers routed (readback.h) instead of "daemon-restarted".
+  void take_over(std::vector<Supervisor::Held> listeners, std::map<Pid, SyscallSet> routed) SYSCG_EXCLUDES(records_mu_);
+  // Returns once start()'s read-backs of adopted members are done.
+  void wait_started();
 
   void set_listener(MembershipListener* listener) override;
   void sync() override;
@@ -135,6 +154,8 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   FilterBook records_ SYSCG_GUARDED_BY(records_mu_);         // written on the tracer thread
   std::vector<Pid> readback_ SYSCG_GUARDED_BY(records_mu_);  // re-adopted, filters not read yet
   std::atomic<int> readbacks_pending_{0};
+  std::map<Pid, SyscallSet> handed_routed_ SYSCG_GUARDED_BY(records_mu_);  // take_over(): routed before the restart
+  std::vector<Supervisor::Held> handed_listeners_ SYSCG_GUARDED_BY(records_mu_);  // for start()
   Supervisor supervisor_;  // before tracer_: settled injections hand it listeners
   MemorySharing memory_;   // before tracer_, which asks it (started by start())
   Tracer tracer_;

@@ -129,4 +129,11 @@ FilterBook::Settled FilterBook::settle(Pid pid, std::uint64_t step, const Filter
   return out;
 }
 
+std::map<Pid, SyscallSet> FilterBook::routed_sets() const {
+  std::map<Pid, SyscallSet> out;
+  for (const auto& [pid, f] : records_)
+    if (!f.routed.empty()) out.emplace(pid, f.routed);
+  return out;
+}
+
 }  // namespace syscg::enforcer

@@ -110,6 +110,8 @@ class FilterBook {
                  const std::set<Pid>& before_filter, bool attach);
 
   std::size_t size() const { return records_.size(); }
+  // Every record's routed numbers (non-empty ones only).
+  std::map<Pid, SyscallSet> routed_sets() const;
   bool pending_unfiltered(Pid pid) const { return unfiltered_.contains(pid); }
 
  private:

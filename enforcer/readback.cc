@@ -27,7 +27,7 @@ bool has_clone_guard(const std::vector<bpf::Program>& programs) {
          refuses(bpf::kClone3Nr, 0, SECCOMP_RET_ERRNO | ENOSYS);
 }
 
-std::optional<Filters> record_from(const std::vector<bpf::Program>& programs) {
+std::optional<Filters> record_from(const std::vector<bpf::Program>& programs, const SyscallSet& handed) {
   // The kernel runs every filter and keeps the most restrictive action
   // (compared as signed: KILL_PROCESS < KILL_THREAD < TRAP < ERRNO <
   // USER_NOTIF < TRACE < LOG < ALLOW). Arguments 0: the number's verdict.
@@ -49,7 +49,12 @@ std::optional<Filters> record_from(const std::vector<bpf::Program>& programs) {
     }
     const auto action = static_cast<std::uint32_t>(strictest);
     // What a listener of the previous daemon answered now fails with
-    // ENOSYS; anything else that is not an allow is a filter's for good.
+    // ENOSYS, unless that daemon handed its listener over (`handed`: what
+    // it routed); anything else that is not an allow is a filter's for good.
+    // Only one filter of a chain can have a listener (the kernel refuses a
+    // second: EBUSY), so a routed number the member's own filter took over
+    // fails with ENOSYS (no listener on it): counting it routed overstates
+    // what it can call, never what it can do unasked.
     // Where arguments decide, it counts as callable: a later deny then
     // stacks a filter for it (denying too much is safe, too little not).
     // clone3 answers ENOSYS by the guard of every filter of ours (glibc
@@ -57,6 +62,8 @@ std::optional<Filters> record_from(const std::vector<bpf::Program>& programs) {
     const bool guard = nr == bpf::kClone3Nr && f.guarded;
     if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG || by_args || guard)
       (void)f.hard.set(nr);
+    else if (action == SECCOMP_RET_USER_NOTIF && handed.test(nr))
+      (void)f.routed.set(nr);
     else if (action == SECCOMP_RET_USER_NOTIF)
       (void)f.unsupervised.set(nr);
     else

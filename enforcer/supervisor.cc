@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <sys/epoll.h>
@@ -114,7 +115,7 @@ Status Supervisor::start() {
   return outcome::success();
 }
 
-Status Supervisor::add(sys::UniqueFd listener) {
+Status Supervisor::add(sys::UniqueFd listener, Pid owner) {
   const int fd = listener.get();
   MutexLock lock(mu_);
   if (!running_) return make_error(Errc::io, "the supervisor is not running");
@@ -127,7 +128,45 @@ Status Supervisor::add(sys::UniqueFd listener) {
   ev.events = EPOLLIN;
   ev.data.fd = fd;
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return sys::sys_error(Errc::io, "epoll_ctl");
-  listeners_.emplace(fd, std::move(listener));
+  listeners_.emplace(fd, Held{owner, std::move(listener)});
+  return outcome::success();
+}
+
+void Supervisor::pause() {
+  if (!thread_.joinable()) return;
+  {
+    MutexLock lock(mu_);
+    running_ = false;  // add() refuses: nothing may be added that the successor does not get
+  }
+  const std::uint64_t one = 1;
+  if (write(wake_.get(), &one, sizeof one) != sizeof one) {
+    log_.error("supervisor: {}", sys::sys_error("write(eventfd)").message);
+    std::abort();
+  }
+  thread_.join();
+  std::uint64_t drained = 0;  // the eventfd counter back to 0, for resume()
+  if (read(wake_.get(), &drained, sizeof drained) != sizeof drained)
+    log_.error("supervisor: {}", sys::sys_error("read(eventfd)").message);
+}
+
+Result<std::vector<Supervisor::Held>> Supervisor::held() const {
+  MutexLock lock(mu_);
+  std::vector<Held> out;
+  out.reserve(listeners_.size());
+  for (const auto& [fd, h] : listeners_) {
+    sys::UniqueFd copy(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    if (!copy) return sys::sys_error(Errc::io, "dup of a listener");
+    out.push_back({h.owner, std::move(copy)});
+  }
+  return out;
+}
+
+Status Supervisor::resume() {
+  MutexLock lock(mu_);
+  if (thread_.joinable()) return outcome::success();
+  if (!epoll_) return make_error(Errc::io, "the supervisor never started");
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
   return outcome::success();
 }
 

@@ -19,6 +19,10 @@
 //    listeners are closed at once and add() refuses new ones, so the kernel
 //    fails every routed call with ENOSYS from then on. Nothing routed ever
 //    runs unanswered, and no member waits on an answer that will not come.
+//  - A controlled restart: pause() ends the thread between two answers and
+//    keeps the listeners (routed calls wait in the kernel meanwhile);
+//    held() dups them, with the process each was taken from, for the
+//    successor; resume() serves them again (the successor failed).
 //  - An answer the kernel refuses (SECCOMP_IOCTL_NOTIF_SEND) other than
 //    with ENOENT (the caller was interrupted: it asks again) is logged; an
 //    allow that failed is retried as a deny.
@@ -28,6 +32,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/mutex.h"
 #include "enforcer/sys/log.h"
 #include "enforcer/sys/unique_fd.h"
@@ -69,10 +74,25 @@ class Supervisor {
   // Starts the thread (after the daemon forked; threads do not survive it).
   // Errors (with errno): epoll_create1, eventfd, epoll_ctl.
   Status start() SYSCG_EXCLUDES(mu_);
-  // Takes a listener; its notifications are answered from now on. Errors:
-  // io when the supervisor is not running (the listener is then closed, and
-  // what it routes fails with ENOSYS).
-  Status add(sys::UniqueFd listener) SYSCG_EXCLUDES(mu_);
+  // Takes a listener, made by process `owner` (0: unknown); its
+  // notifications are answered from now on. Errors: io when the supervisor
+  // is not running (the listener is then closed, and what it routes fails
+  // with ENOSYS).
+  Status add(sys::UniqueFd listener, Pid owner = 0) SYSCG_EXCLUDES(mu_);
+
+  // A listener and the process that made it.
+  struct Held {
+    Pid owner;
+    sys::UniqueFd fd;
+  };
+  // Ends the thread once the answer in flight is sent, keeping every
+  // listener; add() refuses new ones until resume(). Idempotent.
+  void pause() SYSCG_EXCLUDES(mu_);
+  // Copies (dup) of every listener, in no particular order. Errors: io
+  // (dup failed: EMFILE).
+  Result<std::vector<Held>> held() const SYSCG_EXCLUDES(mu_);
+  // Serves the listeners again after pause(). Errors: io (no thread).
+  Status resume() SYSCG_EXCLUDES(mu_);
 
  private:
   void run();
@@ -89,10 +109,10 @@ class Supervisor {
   NotifSizes sizes_{};   // set by start(), before the thread exists
   // The thread's receive and answer buffers (sized by start()).
   std::vector<unsigned char> req_buf_, resp_buf_;
-  Mutex mu_;
+  mutable Mutex mu_;
   bool running_ SYSCG_GUARDED_BY(mu_) = false;
   bool sync_wake_logged_ SYSCG_GUARDED_BY(mu_) = false;
-  std::map<int, sys::UniqueFd> listeners_ SYSCG_GUARDED_BY(mu_);
+  std::map<int, Held> listeners_ SYSCG_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

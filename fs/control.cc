@@ -35,6 +35,7 @@ Status Filesystem::write_command(const Handle& h, std::string_view data, const C
       Journal::Ticket saved;
       {
         MutexLock wlock(write_mu_);
+        BOOST_OUTCOME_TRY(writable());
         BOOST_OUTCOME_TRY(h.kind == FileKind::max_depth ? hierarchy_.set_max_depth(h.group, limit)
                                                         : hierarchy_.set_max_descendants(h.group, limit));
         BOOST_OUTCOME_TRY(t, save_group(h.group));
@@ -64,6 +65,7 @@ Status Filesystem::write_policy(const Handle& h, std::string_view data, const Ca
   Status tightened = outcome::success();
   {
     MutexLock wlock(write_mu_);
+    BOOST_OUTCOME_TRY(writable());
     // A deny saves the groups whose policy it changes: their policies before it.
     std::vector<SavedPolicy> before;
     if (deny && options_.journal) before = subtree_policies(hierarchy_, h.group);
@@ -98,6 +100,7 @@ Status Filesystem::write_mode(const Handle& h, std::string_view data, const Call
   Status tightened = outcome::success();
   {
     MutexLock wlock(write_mu_);
+    BOOST_OUTCOME_TRY(writable());
     if (hierarchy_.complains(h.group) == complain) return outcome::success();  // no change
     // Enforce reaches the whole subtree: every group of it is saved.
     std::vector<SavedPolicy> subtree;
@@ -131,6 +134,7 @@ Status Filesystem::move_process(const Handle& h, std::string_view data, const Ca
   Journal::Ticket saved;
   {
     MutexLock wlock(write_mu_);
+    BOOST_OUTCOME_TRY(writable());
     BOOST_OUTCOME_TRY(allowed, hierarchy_.allowed(h.group));
     // A stale entry under the target's number (its process gone) leaves first.
     membership_.drop_if_gone(target.tgid);

@@ -64,6 +64,7 @@ Result<struct stat> Filesystem::setattr(Ino ino, const struct stat& in, int to_s
   Journal::Ticket saved;
   {
     MutexLock wlock(write_mu_);
+    BOOST_OUTCOME_TRY(writable());
     BOOST_OUTCOME_TRY(meta_.set(ino, in, to_set));
     if (options_.journal && (to_set & (set_attr::mode | set_attr::uid | set_attr::gid))) {
       const auto ref = decode_inode(ino);
@@ -89,6 +90,7 @@ Result<Entry> Filesystem::mkdir(Ino parent, std::string_view name, mode_t mode, 
   Entry entry{};
   {
     MutexLock wlock(write_mu_);
+    BOOST_OUTCOME_TRY(writable());
     if (find_control(name)) return make_error(Errc::exists, fmt::format("'{}' is a control file", name));
     BOOST_OUTCOME_TRY(id, hierarchy_.create(ref.group, name));
     meta_.add(id, mode, caller);
@@ -111,6 +113,7 @@ Status Filesystem::rmdir(Ino parent, std::string_view name) {
   Journal::Ticket saved;
   {
     MutexLock wlock(write_mu_);
+    BOOST_OUTCOME_TRY(writable());
     if (find_control(name)) return not_a_group_dir();
     BOOST_OUTCOME_TRY(id, hierarchy_.lookup(ref.group, name));
     membership_.prune_exited(id);  // exited members do not keep a group busy
@@ -134,6 +137,7 @@ Status Filesystem::rename(Ino parent, std::string_view name, Ino new_parent, std
   Journal::Ticket saved;
   {
     MutexLock wlock(write_mu_);
+    BOOST_OUTCOME_TRY(writable());
     if (find_control(name)) return make_error(Errc::permission, "control files cannot be renamed");
     BOOST_OUTCOME_TRY(id, hierarchy_.lookup(from.group, name));
     // A group's place in the tree decides its policy; moving it under

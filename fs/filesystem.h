@@ -42,6 +42,7 @@
 #include "fs/access.h"
 #include "fs/denials.h"
 #include "fs/handles.h"
+#include "fs/handover.h"
 #include "fs/inode.h"
 #include "fs/membership.h"
 #include "fs/meta.h"
@@ -96,6 +97,21 @@ class Filesystem final : public MembershipListener {
   // are their rows; an empty state saves the root's. Errors: invalid (the
   // state contradicts the model: a set wider than its parent's, ...); io.
   Status restore(const KeyedState& state) SYSCG_EXCLUDES(write_mu_);
+
+  // A controlled restart (handover.h, restart.cc). freeze(): every later
+  // mutation fails with EAGAIN (handing_over), and it returns once every
+  // change acknowledged before is durable, so the successor reads the whole
+  // state from the database; thaw() undoes it (the successor failed).
+  // Errors: io (the journal could not commit).
+  Status freeze() SYSCG_EXCLUDES(write_mu_);
+  void thaw() SYSCG_EXCLUDES(write_mu_);
+  // Every member now (frozen: no write moves one meanwhile), with its start
+  // time and its group's path; processes gone meanwhile are left out.
+  std::vector<HandedMember> members_now();
+  // The successor, after restore(): handed members the state lacks (children
+  // that joined by forking) join their groups if their pid still names the
+  // same process, and are saved. Returns how many joined. Errors: io.
+  Result<std::size_t> adopt_handed(const std::vector<HandedMember>& members) SYSCG_EXCLUDES(write_mu_);
 
   Result<Entry> lookup(Ino parent, std::string_view name) const;
   Result<struct stat> getattr(Ino ino) const;
@@ -153,6 +169,8 @@ class Filesystem final : public MembershipListener {
   // Returns once the ticket's rows are durable. Errors: io (logged).
   Status durable(const Journal::Ticket& ticket) SYSCG_EXCLUDES(write_mu_);
   void populated_changed(std::span<const GroupId> groups);
+  // handing_over (EAGAIN) while frozen for a restart.
+  Status writable() const SYSCG_REQUIRES(write_mu_);
 
   Hierarchy& hierarchy_;
   Enforcement& enforcement_;
@@ -161,6 +179,7 @@ class Filesystem final : public MembershipListener {
   const HierarchyTree tree_;
   Mutex write_mu_;
   Keys keys_ SYSCG_GUARDED_BY(write_mu_);
+  bool frozen_ SYSCG_GUARDED_BY(write_mu_) = false;
   MetaTable meta_;
   HandleTable handles_;
   Denials denials_;

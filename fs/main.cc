@@ -7,23 +7,35 @@
 #include "fs/fuse_ops.h"
 #include "fs/journal.h"
 #include "fs/state.h"
+#include "fs/handoff.h"
+#include "fs/handover_channel.h"
+#include "fs/mount_beneath.h"
+#include "fs/restart_server.h"
+#include "core/restart_protocol.h"
 #include "enforcer/sys/log.h"
 
 #include <fmt/format.h>
 #include <fuse_lowlevel.h>
 
 #include <cerrno>
+#include <chrono>
+#include <climits>
 #include <cstddef>
 #include <cstdio>
 #include <filesystem>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <pthread.h>
 #include <span>
 #include <string>
 #include <vector>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +43,9 @@
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
+// How long a daemon that handed over serves the files still open on its
+// detached mount.
+constexpr std::chrono::seconds kHandoffGrace{10};
 
 // One line on stderr, then a non-zero exit status.
 int fail(const std::string& message) {
@@ -54,6 +69,7 @@ struct SyscgOptions {
   char* state = nullptr;
   int fresh = 0;
   int log_denials = 0;
+  int takeover = -1;  // -o takeover=FD: a restart's successor (fs/handoff.h), FD its channel
   // The words that are no options: MOUNTPOINT, or SOURCE MOUNTPOINT as
   // mount.fuse3 passes them (`mount -t fuse.syscgfs syscgfs /run/syscg`,
   // an fstab line); the source names nothing and is dropped.
@@ -69,6 +85,7 @@ const fuse_opt kSyscgOptions[] = {
     {"state=%s", offsetof(SyscgOptions, state), 0},
     {"fresh", offsetof(SyscgOptions, fresh), 1},
     {"log_denials", offsetof(SyscgOptions, log_denials), 1},
+    {"takeover=%d", offsetof(SyscgOptions, takeover), 0},
     FUSE_OPT_END,
 };
 
@@ -81,13 +98,15 @@ struct SavedState {
 // Locks and opens the state at `path` (converting a version-1 file, or
 // setting a corrupt one aside with `fresh`). Returns a one-line problem, or
 // "" on success.
-std::string open_state(const std::string& path, bool fresh, syscg::sys::Log& log, SavedState& out) {
+std::string open_state(const std::string& path, bool fresh, syscg::sys::Log& log, SavedState& out,
+                       syscg::sys::UniqueFd inherited_lock) {
   if (const auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
     std::error_code ec;  // the non-throwing overload: no exception leaves main
     std::filesystem::create_directories(path.substr(0, slash), ec);
     if (ec) return fmt::format("{}: {}", path.substr(0, slash), ec.message());
   }
-  auto lock = syscg::fs::StateLock::acquire(path);
+  auto lock = inherited_lock ? syscg::fs::StateLock::inherit(path, std::move(inherited_lock))
+                             : syscg::fs::StateLock::acquire(path);
   if (!lock) return lock.error().message;
   out.lock.emplace(std::move(lock).value());
   // The test hook SYSCGFS_TEST_CUT_AT_SYNC (fs/cut_vfs.h): tests only.
@@ -107,6 +126,45 @@ std::string open_state(const std::string& path, bool fresh, syscg::sys::Log& log
                : fmt::format("unreadable state ({}); fix or remove it", store.error().message);
   out.store = std::move(store).value();
   return {};
+}
+
+// The successor's command line: this binary (its path now: an upgrade may
+// have replaced the file) and our arguments, without an earlier takeover.
+std::vector<std::string> successor_argv(int argc, char** argv) {
+  std::vector<std::string> out;
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  std::string self = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : std::string(argv[0]);
+  if (self.ends_with(" (deleted)")) self.resize(self.size() - 10);  // replaced by an upgrade: the new file
+  out.push_back(self);
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "-o" && i + 1 < argc && std::string_view(argv[i + 1]).starts_with("takeover=")) {
+      ++i;
+      continue;
+    }
+    if (a.starts_with("-otakeover=")) continue;
+    out.emplace_back(a);
+  }
+  return out;
+}
+
+// SYSCGFS_TEST_HANDOFF_GATE=DIR (tests only): a restart, its supervisor
+// paused, writes "paused" into the FIFO DIR/paused and waits for the FIFO
+// DIR/go to be written and closed. Blocking opens: no timing involved.
+std::function<void()> handoff_gate(const char* dir) {
+  if (!dir) return {};
+  return [d = std::string(dir)] {
+    if (FILE* paused = std::fopen((d + "/paused").c_str(), "w")) {
+      std::fputs("paused\n", paused);
+      std::fclose(paused);
+    }
+    if (FILE* go = std::fopen((d + "/go").c_str(), "r")) {
+      while (std::fgetc(go) != EOF) {
+      }
+      std::fclose(go);
+    }
+  };
 }
 
 struct ArgsDeleter {
@@ -158,8 +216,22 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!mountpoint) return fail("no mountpoint given (see --help)");
-  if (auto problem = check_mountpoint(mountpoint.get()); !problem.empty()) return fail(problem);
+  // A successor mounts over its predecessor's mount (fs/handoff.h).
+  const bool takeover = own.takeover >= 0;
+  if (auto problem = check_mountpoint(mountpoint.get()); !problem.empty() && !takeover) return fail(problem);
   if (getuid() != 0) return fail("must run as root (it mounts with allow_other and moves other users' processes)");
+  char real[PATH_MAX];
+  if (!realpath(mountpoint.get(), real)) return fail(fmt::format("{}: {}", mountpoint.get(), std::strerror(errno)));
+  const std::string mount_path = real;
+  // A restart's successor: the bundle, the state lock, the restart socket
+  // and the listeners, before anything else (fs/handover_channel.h).
+  syscg::sys::UniqueFd channel(takeover ? own.takeover : -1);
+  std::optional<syscg::fs::Received> handed;
+  if (takeover) {
+    auto r = syscg::fs::receive_bundle(channel.get());
+    if (!r) return fail(fmt::format("taking over: {}", r.error().message));
+    handed.emplace(std::move(r).value());
+  }
 
   fuse_opt_add_arg(args.get(), "-oallow_other,default_permissions,fsname=syscg,subtype=syscg");
   // One pidfd per tracked member: raise the soft fd limit to the hard one.
@@ -181,7 +253,10 @@ int main(int argc, char** argv) {
   // read before anything is mounted; its changes are group-committed.
   SavedState saved;
   if (!state_path.empty())
-    if (auto problem = open_state(state_path, own.fresh != 0, log, saved); !problem.empty()) return fail(problem);
+    if (auto problem = open_state(state_path, own.fresh != 0, log, saved,
+                                  handed ? std::move(handed->lock) : syscg::sys::UniqueFd{});
+        !problem.empty())
+      return fail(problem);
   std::optional<syscg::fs::Journal> journal;
   if (saved.store)
     journal.emplace([store = saved.store.get()](std::span<const syscg::fs::RowOp> ops) { return store->commit(ops); });
@@ -193,16 +268,39 @@ int main(int argc, char** argv) {
   enforcer.set_listener(&filesystem);
   const std::unique_ptr<syscg::enforcer::Enforcer, void (*)(syscg::enforcer::Enforcer*)> unwire(
       &enforcer, [](syscg::enforcer::Enforcer* e) { e->set_listener(nullptr); });
+  if (handed) {
+    // Before restore: an adopted member's record keeps what its listener routes.
+    std::vector<syscg::enforcer::Supervisor::Held> listeners;
+    for (std::size_t i = 0; i < handed->listeners.size(); ++i)
+      listeners.push_back({handed->bundle.listeners[i], std::move(handed->listeners[i])});
+    enforcer.take_over(std::move(listeners), handed->bundle.routed);
+  }
   if (saved.store)
     if (auto restored = filesystem.restore(saved.store->loaded()); !restored)
       return fail(fmt::format("{}: cannot restore the state ({})", state_path, restored.error().message));
+  if (handed)
+    if (auto joined = filesystem.adopt_handed(handed->bundle.members); !joined)
+      return fail(fmt::format("taking over the members: {}", joined.error().message));
 
   const auto& ops = syscg::fs::fuse_operations();
   std::unique_ptr<fuse_session, SessionDeleter> se(fuse_session_new(args.get(), &ops, sizeof ops, &filesystem));
   if (!se) return fail("cannot create the FUSE session");
   // SIGINT, SIGTERM and SIGHUP end the loop; we then unmount.
   if (fuse_set_signal_handlers(se.get()) != 0) return fail("cannot install signal handlers");
-  if (fuse_session_mount(se.get(), mountpoint.get()) != 0) {
+  if (takeover) {
+    // Beneath the predecessor's mount, which its unmount uncovers.
+    auto dev = syscg::fs::mount_beneath(mount_path);
+    if (!dev) {
+      fuse_remove_signal_handlers(se.get());
+      return fail(fmt::format("taking over: {}", dev.error().message));
+    }
+    const std::string fd_path = fmt::format("/dev/fd/{}", dev.value().get());
+    if (fuse_session_mount(se.get(), fd_path.c_str()) != 0) {
+      fuse_remove_signal_handlers(se.get());
+      return fail(fmt::format("{}: the FUSE session did not take the mount", mountpoint.get()));
+    }
+    (void)dev.value().release();  // the session's now
+  } else if (fuse_session_mount(se.get(), mountpoint.get()) != 0) {
     fuse_remove_signal_handlers(se.get());
     return fail(fmt::format("{}: mount failed", mountpoint.get()));
   }
@@ -216,13 +314,98 @@ int main(int argc, char** argv) {
     log.set(*syslog_log);
   }
   enforcer.start();  // its threads must belong to the daemonized process
+  enforcer.wait_started();
+
+  // `syscg restart`: hands this daemon over to a successor (fs/handoff.h).
+  const pthread_t main_thread = pthread_self();
+  bool handed_over = false;  // written by the restart thread before it signals this one
+  const std::vector<std::string> successor = successor_argv(argc, argv);
+  std::unique_ptr<syscg::fs::RestartServer> restart_server;
+  auto restart = [&]() -> syscg::Result<syscg::Pid> {
+    syscg::fs::HandoffParts parts{filesystem,
+                                  [&]() -> syscg::Result<syscg::fs::HandedListeners> {
+                                    BOOST_OUTCOME_TRY(h, enforcer.hand_over());
+                                    syscg::fs::HandedListeners out;
+                                    for (auto& l : h.listeners) out.listeners.emplace_back(l.owner, std::move(l.fd));
+                                    out.routed = std::move(h.routed);
+                                    return out;
+                                  },
+                                  [&] {
+                                    if (auto resumed = enforcer.resume(); !resumed)
+                                      log.error("the supervisor did not resume ({}); routed calls wait",
+                                                resumed.error().message);
+                                  },
+                                  saved.lock ? saved.lock->fd() : -1,
+                                  restart_server ? restart_server->fd() : -1,
+                                  successor,
+                                  mount_path,
+                                  log,
+                                  handoff_gate(std::getenv("SYSCGFS_TEST_HANDOFF_GATE"))};
+    auto pid = syscg::fs::hand_off(parts);
+    if (pid) handed_over = true;
+    return pid;
+  };
+  auto trusted = [&](syscg::Pid peer) -> std::optional<std::string> {
+    enforcer.sync();  // every fork before the request is in the view
+    if (hierarchy.group_of(peer)) return fmt::format("process {} is a member of a group", peer);
+    if (!enforcer.may_subvert(peer)) return fmt::format("process {} lacks CAP_SYS_PTRACE", peer);
+    return std::nullopt;
+  };
+  // After a hand-over our mount is detached: the kernel ends the
+  // connection (the loop reads ENODEV) once nothing holds it, i.e. once the
+  // files opened on it before are closed and no lookup is in flight.
+  // Ending it ourselves earlier would fail those with ECONNABORTED; a file
+  // held open for ever gets kHandoffGrace, then SIGTERM ends the loop.
+  std::mutex loop_mu;
+  std::condition_variable loop_cv;
+  bool loop_ended = false;
+  auto done = [&] {
+    std::unique_lock lock(loop_mu);
+    if (!loop_cv.wait_for(lock, kHandoffGrace, [&] { return loop_ended; })) {
+      log.notice("files still open on the old mount after {} s: they fail with ECONNABORTED now",
+                 std::chrono::duration_cast<std::chrono::seconds>(kHandoffGrace).count());
+      pthread_kill(main_thread, SIGTERM);  // libfuse's handler ends the loop
+    }
+  };
+  if (auto server = syscg::fs::RestartServer::start(syscg::restart_socket_name(mount_path),
+                                                    handed ? std::move(handed->control) : syscg::sys::UniqueFd{},
+                                                    trusted, restart, done, log))
+    restart_server = std::move(server).value();
+  else
+    log.warning("no restart socket ({}); syscg restart is unavailable", server.error().message);
+  if (handed) {
+    // Serving: the predecessor may detach its mount and go.
+    if (auto ready = syscg::fs::send_ready(channel.get(), getpid()); !ready)
+      log.error("telling the predecessor we serve: {}", ready.error().message);
+    channel.reset();
+  }
 
   std::unique_ptr<fuse_loop_config, LoopConfigDeleter> loop(fuse_loop_cfg_create());
   fuse_loop_cfg_set_max_threads(loop.get(), opts.max_threads);
   fuse_loop_cfg_set_clone_fd(loop.get(), opts.clone_fd);
   const int rc = opts.singlethread ? fuse_session_loop(se.get()) : fuse_session_loop_mt(se.get(), loop.get());
 
-  fuse_session_unmount(se.get());
+  {
+    std::lock_guard lock(loop_mu);
+    loop_ended = true;
+  }
+  loop_cv.notify_all();
+  restart_server.reset();
+  // Handed over: the mount point is the successor's (ours is detached).
+  // A successor's own mount was made beneath, unknown to libfuse: ours to
+  // detach. A dead mount left beneath ours (a successor that failed after
+  // mounting) goes too.
+  if (!handed_over) {
+    if (takeover) {
+      if (umount2(mount_path.c_str(), MNT_DETACH) != 0)
+        log.error("{}: unmount failed: {}", mount_path, std::strerror(errno));
+    } else {
+      fuse_session_unmount(se.get());
+    }
+    struct stat st {};
+    while (stat(mount_path.c_str(), &st) != 0 && errno == ENOTCONN && umount2(mount_path.c_str(), MNT_DETACH) == 0) {
+    }
+  }
   fuse_remove_signal_handlers(se.get());
   // libfuse 3.14's signal handler stores the signal number as the loop's
   // result: an unmount asked for by SIGINT, SIGTERM or SIGHUP is a success.

@@ -139,6 +139,24 @@ Result<StateLock> StateLock::acquire(const std::string& db_path) {
   return StateLock(std::move(fd));
 }
 
+Result<StateLock> StateLock::inherit(const std::string& db_path, sys::UniqueFd fd) {
+  const std::string path = db_path + ".lock";
+  struct stat ours {
+  }, named{};
+  if (::fstat(fd.get(), &ours) != 0) return io_error("fstat of the handed lock");
+  if (::stat(path.c_str(), &named) != 0) return io_error("stat " + path);
+  if (ours.st_dev != named.st_dev || ours.st_ino != named.st_ino)
+    return make_error(Errc::invalid, fmt::format("the handed state lock is not {}", path));
+  // The same open file description holds the flock: taking it again
+  // succeeds at once, and proves the giver held it.
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return io_error("flock " + path);
+  const std::string pid = fmt::format("{}\n", ::getpid());
+  if (::ftruncate(fd.get(), 0) != 0) return io_error("truncate " + path);
+  if (::pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+    return io_error("write " + path);
+  return StateLock(std::move(fd));
+}
+
 Result<std::optional<State>> load_v1(const std::string& path) {
   BOOST_OUTCOME_TRY(text, read_file(path));
   if (!text) return std::optional<State>{};

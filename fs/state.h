@@ -35,6 +35,11 @@ class StateLock {
  public:
   // Errors: busy ("PATH is in use by syscgfs pid N"), io.
   static Result<StateLock> acquire(const std::string& db_path);
+  // A controlled restart: the lock's fd, handed over by the daemon that
+  // holds it (the same open file, so the same flock), checked to be
+  // PATH.lock and written with our pid. Errors: invalid (another file), io.
+  static Result<StateLock> inherit(const std::string& db_path, sys::UniqueFd fd);
+  int fd() const { return fd_.get(); }
 
  private:
   explicit StateLock(sys::UniqueFd fd) : fd_(std::move(fd)) {}

@@ -39,11 +39,12 @@ inline constexpr int kFailed = 1;
 inline constexpr int kUsage = 2;
 inline constexpr int kExecOwnFailure = 125;
 
-void add_exec(CLI::App& app, const Common& common);    // cmd_exec.cc
-void add_tree(CLI::App& app, const Common& common);    // cmd_tree.cc
-void add_show(CLI::App& app, const Common& common);    // cmd_show.cc
-void add_ps(CLI::App& app, const Common& common);      // cmd_ps.cc
-void add_import(CLI::App& app, const Common& common);  // cmd_import.cc
-void add_record(CLI::App& app, const Common& common);  // cmd_record.cc
+void add_exec(CLI::App& app, const Common& common);     // cmd_exec.cc
+void add_tree(CLI::App& app, const Common& common);     // cmd_tree.cc
+void add_show(CLI::App& app, const Common& common);     // cmd_show.cc
+void add_ps(CLI::App& app, const Common& common);       // cmd_ps.cc
+void add_import(CLI::App& app, const Common& common);   // cmd_import.cc
+void add_record(CLI::App& app, const Common& common);   // cmd_record.cc
+void add_restart(CLI::App& app, const Common& common);  // cmd_restart.cc
 
 }  // namespace syscg::cli

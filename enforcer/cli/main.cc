@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   add_ps(app, common);
   add_import(app, common);
   add_record(app, common);
+  add_restart(app, common);
   try {
     app.parse(parsed_argc, argv);
   } catch (const CLI::CallForHelp& e) {
