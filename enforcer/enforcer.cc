@@ -103,6 +103,14 @@ void Enforcer::start() {
   }
 }
 
+void Enforcer::wait_started() {
+  // Jobs run in order: an empty job done means every read-back before it is.
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  tracer_.post([done] { done->set_value(); });
+  future.wait();
+}
+
 Enforcer::~Enforcer() {
   // Every part is alive while the threads stop, in an order where no
   // thread still running calls into one that has stopped: the tracer first

@@ -89,6 +89,9 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // are logged: without the supervisor routed calls fail with ENOSYS,
   // without process events fork tracking is degraded.
   void start();
+  // Returns once the work start() queued (re-adopted members' filter
+  // read-backs) is done; call after start(), before saying the daemon is ready.
+  void wait_started();
 
   void set_listener(MembershipListener* listener) override;
   void sync() override;

@@ -6,6 +6,7 @@
 #include "fs/cut_vfs.h"
 #include "fs/fuse_ops.h"
 #include "fs/journal.h"
+#include "fs/service_notify.h"
 #include "fs/state.h"
 #include "enforcer/sys/log.h"
 
@@ -216,11 +217,20 @@ int main(int argc, char** argv) {
     log.set(*syslog_log);
   }
   enforcer.start();  // its threads must belong to the daemonized process
+  // Ready only once the hierarchy is mounted, the state restored and every
+  // re-adopted member's filters read back: a unit ordered after ours may
+  // then move processes and read what they may call.
+  enforcer.wait_started();
+  if (syscg::fs::service::notify_socket_set() && !opts.foreground)
+    log.warning("NOTIFY_SOCKET is set but syscgfs went to the background: run it with -f under a service manager");
+  if (auto s = syscg::fs::service::ready(fmt::format("syscg hierarchy mounted at {}", mountpoint.get())); !s)
+    log.error("{}", s.error().message);
 
   std::unique_ptr<fuse_loop_config, LoopConfigDeleter> loop(fuse_loop_cfg_create());
   fuse_loop_cfg_set_max_threads(loop.get(), opts.max_threads);
   fuse_loop_cfg_set_clone_fd(loop.get(), opts.clone_fd);
   const int rc = opts.singlethread ? fuse_session_loop(se.get()) : fuse_session_loop_mt(se.get(), loop.get());
+  if (auto s = syscg::fs::service::stopping(); !s) log.error("{}", s.error().message);
 
   fuse_session_unmount(se.get());
   fuse_remove_signal_handlers(se.get());
