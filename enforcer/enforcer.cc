@@ -115,6 +115,14 @@ void Enforcer::start() {
   }
 }
 
+void Enforcer::wait_started() {
+  // Jobs run in order: an empty job done means every read-back before it is.
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  tracer_.post([done] { done->set_value(); });
+  future.wait();
+}
+
 Enforcer::~Enforcer() {
   // Every part is alive while the threads stop, in an order where no
   // thread still running calls into one that has stopped: the tracer first
@@ -206,13 +214,6 @@ void Enforcer::take_over(std::vector<Supervisor::Held> listeners, std::map<Pid, 
   MutexLock lock(records_mu_);
   handed_listeners_ = std::move(listeners);
   handed_routed_ = std::move(routed);
-}
-
-void Enforcer::wait_started() {
-  auto done = std::make_shared<std::promise<void>>();
-  auto future = done->get_future();
-  tracer_.post([done] { done->set_value(); });
-  future.wait();
 }
 
 std::vector<Loss> Enforcer::stricter(Pid pid, const SyscallSet& allowed) {

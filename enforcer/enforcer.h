@@ -90,6 +90,9 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // are logged: without the supervisor routed calls fail with ENOSYS,
   // without process events fork tracking is degraded.
   void start();
+  // Returns once the work start() queued (re-adopted members' filter
+  // read-backs) is done; call after start(), before saying the daemon is ready.
+  void wait_started();
 
   // A controlled restart (fs/handover.h), the giving side: the decisions in
   // flight are answered, then the supervisor stops reading its listeners
@@ -106,9 +109,6 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // it starts, and a process adopted later with an entry in `routed` keeps
   // those numbers routed (readback.h) instead of "daemon-restarted".
   void take_over(std::vector<Supervisor::Held> listeners, std::map<Pid, SyscallSet> routed) SYSCG_EXCLUDES(records_mu_);
-  // Returns once start()'s read-backs of adopted members are done.
-  void wait_started();
-
   void set_listener(MembershipListener* listener) override;
   void sync() override;
   // The tracker's delivery lock: a std::mutex, as the seam says.

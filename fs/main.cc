@@ -6,6 +6,7 @@
 #include "fs/cut_vfs.h"
 #include "fs/fuse_ops.h"
 #include "fs/journal.h"
+#include "fs/service_notify.h"
 #include "fs/state.h"
 #include "fs/handoff.h"
 #include "fs/handover_channel.h"
@@ -314,6 +315,9 @@ int main(int argc, char** argv) {
     log.set(*syslog_log);
   }
   enforcer.start();  // its threads must belong to the daemonized process
+  // Ready only once the hierarchy is mounted, the state restored and every
+  // re-adopted member's filters read back: a unit ordered after ours may
+  // then move processes and read what they may call.
   enforcer.wait_started();
 
   // `syscg restart`: hands this daemon over to a successor (fs/handoff.h).
@@ -379,11 +383,16 @@ int main(int argc, char** argv) {
       log.error("telling the predecessor we serve: {}", ready.error().message);
     channel.reset();
   }
+  if (syscg::fs::service::notify_socket_set() && !opts.foreground)
+    log.warning("NOTIFY_SOCKET is set but syscgfs went to the background: run it with -f under a service manager");
+  if (auto s = syscg::fs::service::ready(fmt::format("syscg hierarchy mounted at {}", mountpoint.get())); !s)
+    log.error("{}", s.error().message);
 
   std::unique_ptr<fuse_loop_config, LoopConfigDeleter> loop(fuse_loop_cfg_create());
   fuse_loop_cfg_set_max_threads(loop.get(), opts.max_threads);
   fuse_loop_cfg_set_clone_fd(loop.get(), opts.clone_fd);
   const int rc = opts.singlethread ? fuse_session_loop(se.get()) : fuse_session_loop_mt(se.get(), loop.get());
+  if (auto s = syscg::fs::service::stopping(); !s) log.error("{}", s.error().message);
 
   {
     std::lock_guard lock(loop_mu);

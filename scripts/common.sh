@@ -7,7 +7,7 @@ SYSCG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Build and test dependencies (Debian 12). See README "Dependencies".
 SYSCG_PACKAGES=(
   build-essential cmake pkg-config git python3
-  libfuse3-dev fuse3
+  libfuse3-dev fuse3 libsystemd-dev
   libsqlite3-dev sqlite3
   libboost-dev libfmt-dev libseccomp-dev
   libcli11-dev nlohmann-json3-dev

@@ -23,14 +23,16 @@ bool is_mount_point(const std::string& dir) {
   return self.st_dev != parent.st_dev;
 }
 
-Mount::Mount(std::vector<std::string> extra_args) {
+Mount::Mount(std::vector<std::string> extra_args, std::vector<std::string> wrapper) {
   std::string templ = "/tmp/syscgfs-test-XXXXXX";
   if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
   dir_ = templ;
   chmod(dir_.c_str(), 0755);  // other users must reach the mount (delegation tests)
   log_path_ = dir_ + ".log";
   // Each mount keeps its state beside it, never in the machine's default.
-  std::vector<std::string> argv{syscgfs_binary(), dir_, "-f", "-o", "state=" + state_path()};
+  std::vector<std::string> argv = std::move(wrapper);
+  for (std::string a : {syscgfs_binary(), dir_, std::string("-f"), std::string("-o"), "state=" + state_path()})
+    argv.push_back(std::move(a));
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   daemon_.emplace(argv, log_path_);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

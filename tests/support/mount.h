@@ -16,8 +16,9 @@ namespace syscg::test {
 
 class Mount {
  public:
-  // extra_args are passed to syscgfs after the mountpoint.
-  explicit Mount(std::vector<std::string> extra_args = {});
+  // extra_args are passed to syscgfs after the mountpoint; `wrapper`, when
+  // given, runs first and must exec the rest (e.g. setpriv ... --).
+  explicit Mount(std::vector<std::string> extra_args = {}, std::vector<std::string> wrapper = {});
   Mount(const Mount&) = delete;
   Mount& operator=(const Mount&) = delete;
   ~Mount();
