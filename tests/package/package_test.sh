@@ -105,6 +105,57 @@ for script in postinst prerm postrm; do
   if command -v dash >/dev/null; then dash -n "$control/$script" || fail "$script: dash -n"; fi
 done
 
+# --- The scripts where systemd runs: in a private mount namespace whose /run
+# is a fresh tmpfs holding /run/systemd/system, with a systemctl that only
+# logs its arguments (is-active answers $FAKE_ACTIVE). Nothing reaches the
+# host's systemd or /run.
+if command -v unshare >/dev/null; then
+  echo "==> the maintainer scripts where systemd runs (fake systemctl)"
+  mkdir "$tmp/fake"
+  cat >"$tmp/fake/systemctl" <<'FAKE'
+#!/bin/sh
+echo "systemctl $*" >>"$FAKE_LOG"
+[ "$1" != is-active ] || exit "$FAKE_ACTIVE"
+FAKE
+  chmod 755 "$tmp/fake/systemctl"
+  # run_script ACTIVE SCRIPT ARGS...: the systemctl calls, one a line.
+  run_script() {
+    local active=$1 script=$2
+    shift 2
+    : >"$tmp/fake.log"
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    FAKE_LOG=$tmp/fake.log FAKE_ACTIVE=$active PATH="$tmp/fake:$PATH" unshare --mount sh -c \
+      'mount -t tmpfs none /run && mkdir -p /run/systemd/system && exec sh "$0" "$@"' \
+      "$control/$script" "$@" >/dev/null 2>&1 || fail "$script $* failed with systemd running"
+    cat "$tmp/fake.log"
+  }
+  expect_calls() {
+    local got=$1 want=$2 what=$3
+    [ "$got" = "$want" ] || fail "$what: systemctl calls
+$got
+expected
+$want"
+  }
+  expect_calls "$(run_script 3 postinst configure)" "systemctl daemon-reload
+systemctl enable syscgfs.service
+systemctl start syscgfs.service" "postinst configure (a new install)"
+  expect_calls "$(run_script 0 postinst configure 0.0.9)" "systemctl daemon-reload
+systemctl enable syscgfs.service
+systemctl is-active --quiet syscgfs.service" "postinst configure 0.0.9 (an upgrade, the daemon running)"
+  expect_calls "$(run_script 3 postinst configure 0.0.9)" "systemctl daemon-reload
+systemctl enable syscgfs.service
+systemctl is-active --quiet syscgfs.service
+systemctl start syscgfs.service" "postinst configure 0.0.9 (an upgrade, the daemon stopped)"
+  expect_calls "$(run_script 0 prerm remove)" "systemctl stop syscgfs.service
+systemctl disable syscgfs.service" "prerm remove"
+  expect_calls "$(run_script 0 prerm upgrade 0.1.1)" "" "prerm upgrade"
+  expect_calls "$(run_script 0 postrm remove)" "systemctl daemon-reload" "postrm remove"
+  # With DPKG_ROOT set (chrootless into another root), never the host's systemd.
+  expect_calls "$(DPKG_ROOT=$tmp/elsewhere run_script 3 postinst configure)" "" "postinst with DPKG_ROOT"
+else
+  echo "    (no unshare: the scripts' systemd branch is not run)"
+fi
+
 # --- Exactly these entries, with these modes and owners (dpkg-deb -c, the
 # date, time and size left out). README "Installing as a Debian package".
 expected="drwxr-xr-x root/root ./usr/
