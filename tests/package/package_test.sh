@@ -193,7 +193,8 @@ fi
 # --- Install into a clean root, check, purge; $1: chrootless or chroot.
 new_root() {
   local root=$1
-  mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/lib/dpkg/triggers" "$root/var/log"
+  # dpkg 1.21 makes what it lacks below var/lib/dpkg; older versions need these.
+  mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/log"
   : >"$root/var/lib/dpkg/status"
   : >"$root/var/lib/dpkg/available"
 }
