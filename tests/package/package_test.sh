@@ -20,7 +20,8 @@ fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
-for tool in dpkg-deb dpkg cpack dpkg-shlibdeps readelf; do
+cpack=${CPACK:-cpack}  # ctest gives the cpack of the cmake that configured BUILD_DIR
+for tool in dpkg-deb dpkg "$cpack" dpkg-shlibdeps readelf; do
   command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/common.sh installs dpkg-dev and binutils)"
 done
 [ "$(id -u)" -eq 0 ] || skip "dpkg --root installs files owned by root: run as root"
@@ -38,8 +39,8 @@ trap cleanup EXIT
 
 # --- Build the package from the build tree (its own staging and output in
 # $tmp: nothing is written to the build tree but what `make` brings up to date).
-echo "==> cpack -G DEB"
-(cd "$build" && cpack -G DEB -B "$tmp/out" >"$tmp/cpack.log" 2>&1) || {
+echo "==> $cpack -G DEB"
+(cd "$build" && "$cpack" -G DEB -B "$tmp/out" >"$tmp/cpack.log" 2>&1) || {
   cat "$tmp/cpack.log"
   fail "cpack failed"
 }
