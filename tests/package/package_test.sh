@@ -22,7 +22,7 @@ fail() {
 }
 cpack=${CPACK:-cpack}  # ctest gives the cpack of the cmake that configured BUILD_DIR
 for tool in dpkg-deb dpkg "$cpack" dpkg-shlibdeps readelf; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/common.sh installs dpkg-dev and binutils)"
+  command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/common.sh installs it: cmake, dpkg, dpkg-dev, binutils)"
 done
 [ "$(id -u)" -eq 0 ] || skip "dpkg --root installs files owned by root: run as root"
 
