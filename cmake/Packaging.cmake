@@ -76,13 +76,16 @@ set(SYSCG_PACKAGE_CONTACT "syscg maintainers <maintainers@users.noreply.h-seed-9
     CACHE STRING "The Debian package's Maintainer")
 set(CPACK_PACKAGE_CONTACT ${SYSCG_PACKAGE_CONTACT})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "system call groups: a cgroupfs-like hierarchy that limits system calls")
-set(CPACK_PACKAGE_DESCRIPTION
-    "syscgfs mounts a hierarchy of groups at /run/syscg that looks and behaves like a cgroup v2 \
-hierarchy with one controller: the system calls the processes of a group may make. Each group's \
-set is compiled into a seccomp-BPF filter given to its members, at launch and to running processes \
-(ptrace injection); denies reach running members at once, and allows give calls back through a \
-seccomp user-notification supervisor. syscg is its command-line client: exec, tree, show, ps, \
-import (OCI/Docker profiles), record (learn a program's calls) and restart.")
+# (One line each in the control file: cpack indents the lines after the first.)
+string(CONCAT CPACK_PACKAGE_DESCRIPTION
+  "syscgfs mounts a hierarchy of groups at /run/syscg that looks and behaves\n"
+  "like a cgroup v2 hierarchy with one controller: the system calls the\n"
+  "processes of a group may make. Each group's set is compiled into a\n"
+  "seccomp-BPF filter given to its members, at launch and to running\n"
+  "processes (ptrace injection); denies reach running members at once, and\n"
+  "allows give calls back through a seccomp user-notification supervisor.\n"
+  "syscg is its command-line client: exec, tree, show, ps, import\n"
+  "(OCI/Docker profiles), record (learn a program's calls) and restart.")
 # The package installs to /usr, whatever CMAKE_INSTALL_PREFIX says, and
 # through DESTDIR, so that /var/lib/syscg lands in the package, not on the
 # building machine.
