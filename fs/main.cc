@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <fuse_lowlevel.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -322,7 +323,7 @@ int main(int argc, char** argv) {
 
   // `syscg restart`: hands this daemon over to a successor (fs/handoff.h).
   const pthread_t main_thread = pthread_self();
-  bool handed_over = false;  // written by the restart thread before it signals this one
+  std::atomic<bool> handed_over{false};  // written by the restart thread, read after the loop
   const std::vector<std::string> successor = successor_argv(argc, argv);
   std::unique_ptr<syscg::fs::RestartServer> restart_server;
   auto restart = [&]() -> syscg::Result<syscg::Pid> {

@@ -15,6 +15,7 @@ SYSCG_PACKAGES=(
   bubblewrap crun busybox-static systemd
   gnuplot-nox
   clang clang-format
+  dpkg-dev groff-base
 )
 
 need_root() {
