@@ -89,11 +89,9 @@ Result<std::string> read_memfd(int fd) {
 
 }  // namespace
 
-Status send_bundle(int sock, const Bundle& bundle, int lock_fd, int control_fd, std::span<const int> listeners) {
-  if (bundle.listeners.size() != listeners.size())
-    return make_error(Errc::invalid, "hand-over: the bundle names another number of listeners");
+Result<sys::UniqueFd> bundle_memfd(const Bundle& bundle) {
   const std::string text = encode_bundle(bundle);
-  // A memfd, not the message: the text may be larger than a socket buffer.
+  // A memfd, not a message: the text may be larger than a socket buffer.
   sys::UniqueFd memfd(::memfd_create("syscg-bundle", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!memfd) return sys::sys_error(Errc::io, "memfd_create");
   for (std::size_t at = 0; at < text.size();) {
@@ -104,6 +102,18 @@ Status send_bundle(int sock, const Bundle& bundle, int lock_fd, int control_fd, 
   }
   if (::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
     return sys::sys_error(Errc::io, "sealing the hand-over bundle");
+  return memfd;
+}
+
+Result<Bundle> read_bundle_memfd(int fd) {
+  BOOST_OUTCOME_TRY(text, read_memfd(fd));
+  return decode_bundle(text);
+}
+
+Status send_bundle(int sock, const Bundle& bundle, int lock_fd, int control_fd, std::span<const int> listeners) {
+  if (bundle.listeners.size() != listeners.size())
+    return make_error(Errc::invalid, "hand-over: the bundle names another number of listeners");
+  BOOST_OUTCOME_TRY(memfd, bundle_memfd(bundle));
   std::vector<int> first{memfd.get()};
   if (lock_fd >= 0) first.push_back(lock_fd);
   if (control_fd >= 0) first.push_back(control_fd);
@@ -121,8 +131,7 @@ Result<Received> receive_bundle(int sock) {
   const bool control = first.data == "B 0 1" || first.data == "B 1 1";
   if (!first.data.starts_with("B ") || first.data.size() != 5 || first.fds.size() != 1u + lock + control)
     return make_error(Errc::invalid, "hand-over: no bundle where one was due");
-  BOOST_OUTCOME_TRY(text, read_memfd(first.fds[0].get()));
-  BOOST_OUTCOME_TRY(bundle, decode_bundle(text));
+  BOOST_OUTCOME_TRY(bundle, read_bundle_memfd(first.fds[0].get()));
   Received r;
   r.bundle = std::move(bundle);
   if (lock) r.lock = std::move(first.fds[1]);

@@ -29,6 +29,11 @@ namespace syscg::fs {
 
 inline constexpr std::size_t kFdsPerMessage = 200;  // below the kernel's SCM_MAX_FD (253)
 
+// The bundle's text in a sealed memfd, and read back (the service
+// manager's fd store keeps the same memfd: service_handover.h).
+Result<sys::UniqueFd> bundle_memfd(const Bundle& bundle);
+Result<Bundle> read_bundle_memfd(int fd);
+
 // lock_fd, control_fd: -1 when there is none.
 Status send_bundle(int sock, const Bundle& bundle, int lock_fd, int control_fd, std::span<const int> listeners);
 

@@ -12,6 +12,7 @@
 #include "fs/handover_channel.h"
 #include "fs/mount_beneath.h"
 #include "fs/restart_server.h"
+#include "fs/service_handover.h"
 #include "core/restart_protocol.h"
 #include "enforcer/sys/log.h"
 
@@ -169,6 +170,22 @@ std::function<void()> handoff_gate(const char* dir) {
   };
 }
 
+// A stop under a service manager: freezes, pauses the supervisor, and puts
+// the bundle and the listeners in the manager's fd store.
+syscg::Status store_for_restart(syscg::fs::Filesystem& filesystem, syscg::enforcer::Enforcer& enforcer) {
+  BOOST_OUTCOME_TRY(filesystem.freeze());
+  BOOST_OUTCOME_TRY(handed, enforcer.hand_over());
+  syscg::fs::Bundle bundle;
+  bundle.members = filesystem.members_now();
+  bundle.routed = std::move(handed.routed);
+  std::vector<int> fds;
+  for (const auto& l : handed.listeners) {
+    bundle.listeners.push_back(l.owner);
+    fds.push_back(l.fd.get());
+  }
+  return syscg::fs::store_handover(bundle, fds);
+}
+
 struct ArgsDeleter {
   void operator()(fuse_args* a) const { fuse_opt_free_args(a); }
 };
@@ -233,6 +250,26 @@ int main(int argc, char** argv) {
     auto r = syscg::fs::receive_bundle(channel.get());
     if (!r) return fail(fmt::format("taking over: {}", r.error().message));
     handed.emplace(std::move(r).value());
+  }
+  // Or a restart by the service manager: what the predecessor stored
+  // (fs/service_handover.h).
+  std::optional<std::vector<syscg::Pid>> stored_by_predecessor;
+  if (!takeover) {
+    auto passed = syscg::fs::service::take_passed_fds();
+    std::vector<std::string> names;
+    for (const auto& p : passed) names.push_back(p.first);
+    if (!passed.empty()) {
+      if (auto taken = syscg::fs::take_handover(std::move(passed)); !taken) {
+        // Unusable: the manager's copies must go, or routed calls would wait
+        // for ever; without the listeners they fail with ENOSYS.
+        fmt::print(stderr, "syscgfs: error: the stored hand-over is unusable ({}); routed calls fail with ENOSYS\n",
+                   taken.error().message);
+        for (const auto& n : names) (void)syscg::fs::service::remove_fds(n);
+      } else if (taken.value()) {
+        stored_by_predecessor = std::move(taken.value()->stored);
+        handed.emplace(std::move(taken.value()->received));
+      }
+    }
   }
 
   fuse_opt_add_arg(args.get(), "-oallow_other,default_permissions,fsname=syscg,subtype=syscg");
@@ -327,6 +364,11 @@ int main(int argc, char** argv) {
   const std::vector<std::string> successor = successor_argv(argc, argv);
   std::unique_ptr<syscg::fs::RestartServer> restart_server;
   auto restart = [&]() -> syscg::Result<syscg::Pid> {
+    // The manager tracks its main process: a successor it did not start
+    // would be lost to it (and killed as a stray at the next stop).
+    if (syscg::fs::service::notify_socket_set())
+      return syscg::make_error(syscg::Errc::busy,
+                               "syscgfs runs under a service manager: restart it there (systemctl restart syscgfs)");
     syscg::fs::HandoffParts parts{filesystem,
                                   [&]() -> syscg::Result<syscg::fs::HandedListeners> {
                                     BOOST_OUTCOME_TRY(h, enforcer.hand_over());
@@ -378,7 +420,7 @@ int main(int argc, char** argv) {
     restart_server = std::move(server).value();
   else
     log.warning("no restart socket ({}); syscg restart is unavailable", server.error().message);
-  if (handed) {
+  if (takeover) {
     // Serving: the predecessor may detach its mount and go.
     if (auto ready = syscg::fs::send_ready(channel.get(), getpid()); !ready)
       log.error("telling the predecessor we serve: {}", ready.error().message);
@@ -388,11 +430,23 @@ int main(int argc, char** argv) {
     log.warning("NOTIFY_SOCKET is set but syscgfs went to the background: run it with -f under a service manager");
   if (auto s = syscg::fs::service::ready(fmt::format("syscg hierarchy mounted at {}", mountpoint.get())); !s)
     log.error("{}", s.error().message);
+  // Serving: the manager's copies of the stored hand-over go, so that a
+  // crash from now on fails closed, as without a manager.
+  if (stored_by_predecessor)
+    if (auto s = syscg::fs::forget_handover(*stored_by_predecessor); !s) log.error("{}", s.error().message);
 
   std::unique_ptr<fuse_loop_config, LoopConfigDeleter> loop(fuse_loop_cfg_create());
   fuse_loop_cfg_set_max_threads(loop.get(), opts.max_threads);
   fuse_loop_cfg_set_clone_fd(loop.get(), opts.clone_fd);
   const int rc = opts.singlethread ? fuse_session_loop(se.get()) : fuse_session_loop_mt(se.get(), loop.get());
+  // Stopped by the service manager (systemctl restart): the listeners and
+  // the bundle go to its fd store, for the next start. Frozen first: what
+  // the bundle says stays true.
+  if (!handed_over && syscg::fs::service::notify_socket_set()) {
+    if (auto stored = store_for_restart(filesystem, enforcer); !stored)
+      log.error("storing the hand-over for the next start failed ({}); routed calls fail with ENOSYS",
+                stored.error().message);
+  }
   if (auto s = syscg::fs::service::stopping(); !s) log.error("{}", s.error().message);
 
   {

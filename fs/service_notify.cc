@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <cstdlib>
+#include <fcntl.h>
 #include <string>
 
 namespace syscg::fs::service {
@@ -40,5 +41,35 @@ Status ready(std::string_view status_text) { return send("READY=1\nSTATUS=" + on
 Status stopping() { return send("STOPPING=1", "STOPPING=1"); }
 
 Status status(std::string_view text) { return send("STATUS=" + one_line(text), "STATUS="); }
+
+Status store_fds(std::string_view name, std::span<const int> fds) {
+  if (!notify_socket_set()) return make_error(Errc::invalid, "no service manager ($NOTIFY_SOCKET unset)");
+  const std::string message = "FDSTORE=1\nFDNAME=" + one_line(name);
+  const int r = sd_pid_notify_with_fds(0, 0, message.c_str(), fds.data(), static_cast<unsigned>(fds.size()));
+  if (r > 0) return outcome::success();
+  return sys::sys_error(Errc::io, "sd_pid_notify_with_fds(FDSTORE=1) to $NOTIFY_SOCKET", r < 0 ? -r : EINVAL);
+}
+
+Status remove_fds(std::string_view name) {
+  return send("FDSTOREREMOVE=1\nFDNAME=" + one_line(name), "FDSTOREREMOVE=1");
+}
+
+std::vector<std::pair<std::string, sys::UniqueFd>> take_passed_fds() {
+  std::vector<std::pair<std::string, sys::UniqueFd>> out;
+  char** names = nullptr;
+  // unset_environment: a child of ours must not take them for its own.
+  const int n = sd_listen_fds_with_names(1, &names);
+  for (int i = 0; i < n; ++i) {
+    const int fd = SD_LISTEN_FDS_START + i;
+    // sd_listen_fds leaves them inheritable: ours alone.
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    out.emplace_back(names && names[i] ? names[i] : "unknown", sys::UniqueFd(fd));
+  }
+  if (names) {
+    for (int i = 0; i < n; ++i) std::free(names[i]);
+    std::free(names);
+  }
+  return out;
+}
 
 }  // namespace syscg::fs::service

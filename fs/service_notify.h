@@ -12,8 +12,13 @@
 #pragma once
 
 #include "core/error.h"
+#include "enforcer/sys/unique_fd.h"
 
+#include <span>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace syscg::fs::service {
 
@@ -26,5 +31,18 @@ Status ready(std::string_view status);
 Status stopping();
 // "STATUS=<text>": a one-line state shown by `systemctl status`.
 Status status(std::string_view text);
+
+// The file-descriptor store (FileDescriptorStoreMax=): "FDSTORE=1",
+// "FDNAME=<name>" with `fds` (SCM_RIGHTS); the manager keeps them across a
+// restart of the service and passes them to the next start. Errors: io;
+// with $NOTIFY_SOCKET unset, invalid (nothing would keep them).
+Status store_fds(std::string_view name, std::span<const int> fds);
+// "FDSTOREREMOVE=1", "FDNAME=<name>": the manager closes what it keeps
+// under that name.
+Status remove_fds(std::string_view name);
+// The fds the manager passed at start (LISTEN_FDS, LISTEN_FDNAMES, for this
+// process: LISTEN_PID), each with its name, close-on-exec; the variables are
+// unset. Empty when none were passed.
+std::vector<std::pair<std::string, sys::UniqueFd>> take_passed_fds();
 
 }  // namespace syscg::fs::service

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bitset>
 #include <cerrno>
 #include <csignal>
@@ -27,6 +28,7 @@
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <vector>
 
@@ -78,9 +80,9 @@ class ManagedDaemon {
     if (!std::getenv("SYSCG_TEST_KEEP_LOGS")) unlink(log_path().c_str());
   }
 
-  void start(std::vector<std::string> env = {}) {
+  void start(std::vector<std::string> env = {}, bool pass_store = false) {
     manager.start({syscgfs_binary(), dir_, "-f", "-o", "state=" + state()},
-                  {.pass_store = false, .log_path = log_path(), .env = std::move(env)});
+                  {.pass_store = pass_store, .log_path = log_path(), .env = std::move(env)});
   }
   const std::string& dir() const { return dir_; }
   std::string path(const std::string& rel) const { return dir_ + "/" + rel; }
@@ -315,6 +317,69 @@ TEST(SyscgfsUnitTest, NoNamespaceOrSeccompOption) {
   };
   for (std::string line; std::getline(in, line);)
     for (const char* key : kForbidden) EXPECT_FALSE(line.starts_with(std::string(key) + "=")) << line;
+}
+
+// Restarts that lose nothing, under a service manager (issue 13 §3): the
+// daemon stopped by the manager puts its listeners (one name per member) and
+// its bundle in the fd store; while no daemon runs, a routed call waits in
+// the kernel; the next start takes them back, answers it from the policy,
+// and a later allow reaches the running member. Then the store is emptied:
+// a crash fails closed again.
+TEST_F(SyscgfsServiceTest, ARestartByTheManagerKeepsRoutedCallsWaitingAndLoosenable) {
+  ManagedDaemon d;
+  d.start();
+  ASSERT_TRUE(d.manager.wait_ready(20s)) << d.log();
+  ASSERT_EQ(::mkdir(d.path("g").c_str(), 0755), 0) << std::strerror(errno);
+  ASSERT_EQ(write_file(d.path("g/syscalls.deny"), "getppid\n"), 0);
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_EQ(errno_name(write_file(d.path("g/cgroup.procs"), std::to_string(v.pid()) + "\n")), "0");
+  ASSERT_EQ(v.ask("getppid"), "getppid EPERM");  // routed: its first restriction
+
+  ASSERT_EQ(d.manager.stop(10s), 0) << d.log();
+  (void)d.manager.messages();  // every message received
+  const auto names = d.manager.store_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "syscg-bundle"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "member-" + std::to_string(v.pid())), names.end());
+  EXPECT_FALSE(is_mount_point(d.dir()));
+
+  // No daemon: the call waits in the kernel (the store holds the listener).
+  ASSERT_TRUE(v.send("getppid"));
+  EXPECT_TRUE(wait_for_syscall(v.pid(), {SYS_getppid})) << "not blocked in getppid";
+
+  d.start({}, /*pass_store=*/true);
+  ASSERT_TRUE(d.manager.wait_ready(20s)) << d.log();
+  EXPECT_EQ(v.read_line(10s), "getppid EPERM") << "answered by the new daemon, from the policy";
+  EXPECT_EQ(read_file(d.path("g/cgroup.procs")), std::to_string(v.pid()) + "\n");
+  EXPECT_EQ(read_file(d.path("g/syscalls.stricter")), "") << "nothing lost: no daemon-restarted";
+  ASSERT_EQ(write_file(d.path("g/syscalls.allow"), "getppid\n"), 0);
+  EXPECT_EQ(v.ask("getppid"), "getppid ok");
+
+  // The new daemon holds them now; the store's copies are gone.
+  const auto& msgs = d.manager.messages();
+  EXPECT_TRUE(
+      std::any_of(msgs.begin(), msgs.end(), [](const NotifyMessage& m) { return m.has("FDSTOREREMOVE", "1"); }));
+  EXPECT_EQ(d.manager.store_names(), std::vector<std::string>{});
+  EXPECT_EQ(lines_with(d.log(), "error"), "") << d.log();
+}
+
+// A crash stores nothing: routed calls fail closed (ENOSYS), as without a
+// manager.
+TEST_F(SyscgfsServiceTest, ACrashStillFailsClosed) {
+  ManagedDaemon d;
+  d.start();
+  ASSERT_TRUE(d.manager.wait_ready(20s)) << d.log();
+  ASSERT_EQ(::mkdir(d.path("g").c_str(), 0755), 0) << std::strerror(errno);
+  ASSERT_EQ(write_file(d.path("g/syscalls.deny"), "getppid\n"), 0);
+  Victim v({"serve"});
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_EQ(errno_name(write_file(d.path("g/cgroup.procs"), std::to_string(v.pid()) + "\n")), "0");
+  ASSERT_EQ(v.ask("getppid"), "getppid EPERM");
+  ASSERT_EQ(::kill(d.manager.pid(), SIGKILL), 0);
+  EXPECT_EQ(d.manager.wait_exit(10s), 128 + SIGKILL);
+  EXPECT_EQ(v.ask("getppid"), "getppid ENOSYS");
+  (void)d.manager.messages();
+  EXPECT_EQ(d.manager.store_names(), std::vector<std::string>{});
 }
 
 }  // namespace
