@@ -8,10 +8,9 @@
 #include "fs/journal.h"
 #include "fs/service_notify.h"
 #include "fs/state.h"
-#include "fs/handoff.h"
+#include "fs/daemon_restart.h"
 #include "fs/handover_channel.h"
 #include "fs/mount_beneath.h"
-#include "fs/restart_server.h"
 #include "fs/service_handover.h"
 #include "core/restart_protocol.h"
 #include "enforcer/sys/log.h"
@@ -19,7 +18,6 @@
 #include <fmt/format.h>
 #include <fuse_lowlevel.h>
 
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -29,12 +27,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <memory>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
-#include <pthread.h>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,9 +40,6 @@
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
-// How long a daemon that handed over serves the files still open on its
-// detached mount.
-constexpr std::chrono::seconds kHandoffGrace{10};
 
 // One line on stderr, then a non-zero exit status.
 int fail(const std::string& message) {
@@ -129,61 +120,6 @@ std::string open_state(const std::string& path, bool fresh, syscg::sys::Log& log
                : fmt::format("unreadable state ({}); fix or remove it", store.error().message);
   out.store = std::move(store).value();
   return {};
-}
-
-// The successor's command line: this binary (its path now: an upgrade may
-// have replaced the file) and our arguments, without an earlier takeover.
-std::vector<std::string> successor_argv(int argc, char** argv) {
-  std::vector<std::string> out;
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  std::string self = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : std::string(argv[0]);
-  if (self.ends_with(" (deleted)")) self.resize(self.size() - 10);  // replaced by an upgrade: the new file
-  out.push_back(self);
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "-o" && i + 1 < argc && std::string_view(argv[i + 1]).starts_with("takeover=")) {
-      ++i;
-      continue;
-    }
-    if (a.starts_with("-otakeover=")) continue;
-    out.emplace_back(a);
-  }
-  return out;
-}
-
-// SYSCGFS_TEST_HANDOFF_GATE=DIR (tests only): a restart, its supervisor
-// paused, writes "paused" into the FIFO DIR/paused and waits for the FIFO
-// DIR/go to be written and closed. Blocking opens: no timing involved.
-std::function<void()> handoff_gate(const char* dir) {
-  if (!dir) return {};
-  return [d = std::string(dir)] {
-    if (FILE* paused = std::fopen((d + "/paused").c_str(), "w")) {
-      std::fputs("paused\n", paused);
-      std::fclose(paused);
-    }
-    if (FILE* go = std::fopen((d + "/go").c_str(), "r")) {
-      while (std::fgetc(go) != EOF) {
-      }
-      std::fclose(go);
-    }
-  };
-}
-
-// A stop under a service manager: freezes, pauses the supervisor, and puts
-// the bundle and the listeners in the manager's fd store.
-syscg::Status store_for_restart(syscg::fs::Filesystem& filesystem, syscg::enforcer::Enforcer& enforcer) {
-  BOOST_OUTCOME_TRY(filesystem.freeze());
-  BOOST_OUTCOME_TRY(handed, enforcer.hand_over());
-  syscg::fs::Bundle bundle;
-  bundle.members = filesystem.members_now();
-  bundle.routed = std::move(handed.routed);
-  std::vector<int> fds;
-  for (const auto& l : handed.listeners) {
-    bundle.listeners.push_back(l.owner);
-    fds.push_back(l.fd.get());
-  }
-  return syscg::fs::store_handover(bundle, fds);
 }
 
 struct ArgsDeleter {
@@ -358,68 +294,11 @@ int main(int argc, char** argv) {
   // then move processes and read what they may call.
   enforcer.wait_started();
 
-  // `syscg restart`: hands this daemon over to a successor (fs/handoff.h).
-  const pthread_t main_thread = pthread_self();
-  std::atomic<bool> handed_over{false};  // written by the restart thread, read after the loop
-  const std::vector<std::string> successor = successor_argv(argc, argv);
-  std::unique_ptr<syscg::fs::RestartServer> restart_server;
-  auto restart = [&]() -> syscg::Result<syscg::Pid> {
-    // The manager tracks its main process: a successor it did not start
-    // would be lost to it (and killed as a stray at the next stop).
-    if (syscg::fs::service::notify_socket_set())
-      return syscg::make_error(syscg::Errc::busy,
-                               "syscgfs runs under a service manager: restart it there (systemctl restart syscgfs)");
-    syscg::fs::HandoffParts parts{filesystem,
-                                  [&]() -> syscg::Result<syscg::fs::HandedListeners> {
-                                    BOOST_OUTCOME_TRY(h, enforcer.hand_over());
-                                    syscg::fs::HandedListeners out;
-                                    for (auto& l : h.listeners) out.listeners.emplace_back(l.owner, std::move(l.fd));
-                                    out.routed = std::move(h.routed);
-                                    return out;
-                                  },
-                                  [&] {
-                                    if (auto resumed = enforcer.resume(); !resumed)
-                                      log.error("the supervisor did not resume ({}); routed calls wait",
-                                                resumed.error().message);
-                                  },
-                                  saved.lock ? saved.lock->fd() : -1,
-                                  restart_server ? restart_server->fd() : -1,
-                                  successor,
-                                  mount_path,
-                                  log,
-                                  handoff_gate(std::getenv("SYSCGFS_TEST_HANDOFF_GATE"))};
-    auto pid = syscg::fs::hand_off(parts);
-    if (pid) handed_over = true;
-    return pid;
-  };
-  auto trusted = [&](syscg::Pid peer) -> std::optional<std::string> {
-    enforcer.sync();  // every fork before the request is in the view
-    if (hierarchy.group_of(peer)) return fmt::format("process {} is a member of a group", peer);
-    if (!enforcer.may_subvert(peer)) return fmt::format("process {} lacks CAP_SYS_PTRACE", peer);
-    return std::nullopt;
-  };
-  // After a hand-over our mount is detached: the kernel ends the
-  // connection (the loop reads ENODEV) once nothing holds it, i.e. once the
-  // files opened on it before are closed and no lookup is in flight.
-  // Ending it ourselves earlier would fail those with ECONNABORTED; a file
-  // held open for ever gets kHandoffGrace, then SIGTERM ends the loop.
-  std::mutex loop_mu;
-  std::condition_variable loop_cv;
-  bool loop_ended = false;
-  auto done = [&] {
-    std::unique_lock lock(loop_mu);
-    if (!loop_cv.wait_for(lock, kHandoffGrace, [&] { return loop_ended; })) {
-      log.notice("files still open on the old mount after {} s: they fail with ECONNABORTED now",
-                 std::chrono::duration_cast<std::chrono::seconds>(kHandoffGrace).count());
-      pthread_kill(main_thread, SIGTERM);  // libfuse's handler ends the loop
-    }
-  };
-  if (auto server = syscg::fs::RestartServer::start(syscg::restart_socket_name(mount_path),
-                                                    handed ? std::move(handed->control) : syscg::sys::UniqueFd{},
-                                                    trusted, restart, done, log))
-    restart_server = std::move(server).value();
-  else
-    log.warning("no restart socket ({}); syscg restart is unavailable", server.error().message);
+  // `syscg restart`, and the hand-over stored at a stop under a service
+  // manager (fs/daemon_restart.h).
+  syscg::fs::Restarts restarts({filesystem, enforcer, hierarchy, log, saved.lock ? saved.lock->fd() : -1, mount_path,
+                                syscg::fs::successor_argv(argc, argv)});
+  restarts.serve(handed ? std::move(handed->control) : syscg::sys::UniqueFd{});
   if (takeover) {
     // Serving: the predecessor may detach its mount and go.
     if (auto ready = syscg::fs::send_ready(channel.get(), getpid()); !ready)
@@ -440,26 +319,18 @@ int main(int argc, char** argv) {
   fuse_loop_cfg_set_clone_fd(loop.get(), opts.clone_fd);
   const int rc = opts.singlethread ? fuse_session_loop(se.get()) : fuse_session_loop_mt(se.get(), loop.get());
   // Stopped by the service manager (systemctl restart): the listeners and
-  // the bundle go to its fd store, for the next start. Frozen first: what
-  // the bundle says stays true.
-  if (!handed_over && syscg::fs::service::notify_socket_set()) {
-    if (auto stored = store_for_restart(filesystem, enforcer); !stored)
+  // the bundle go to its fd store, for the next start.
+  if (!restarts.handed_over() && syscg::fs::service::notify_socket_set())
+    if (auto stored = restarts.store_for_next_start(); !stored)
       log.error("storing the hand-over for the next start failed ({}); routed calls fail with ENOSYS",
                 stored.error().message);
-  }
   if (auto s = syscg::fs::service::stopping(); !s) log.error("{}", s.error().message);
-
-  {
-    std::lock_guard lock(loop_mu);
-    loop_ended = true;
-  }
-  loop_cv.notify_all();
-  restart_server.reset();
+  restarts.loop_ended();
   // Handed over: the mount point is the successor's (ours is detached).
   // A successor's own mount was made beneath, unknown to libfuse: ours to
   // detach. A dead mount left beneath ours (a successor that failed after
   // mounting) goes too.
-  if (!handed_over) {
+  if (!restarts.handed_over()) {
     if (takeover) {
       if (umount2(mount_path.c_str(), MNT_DETACH) != 0)
         log.error("{}: unmount failed: {}", mount_path, std::strerror(errno));

@@ -114,7 +114,7 @@ bool RestartServer::serve(int client) {
     return refuse(*why);
   }
   log_.notice("restart asked by process {}", peer.pid);
-  auto successor = restart_();
+  auto successor = restart_(listen_.get());
   if (!successor) {
     log_.error("restart failed: {}; this daemon serves on", successor.error().message);
     return refuse(successor.error().message);

@@ -33,8 +33,9 @@ class RestartServer {
  public:
   // nullopt: the peer may restart the daemon; else why not.
   using Trusted = std::function<std::optional<std::string>(Pid peer)>;
-  // Hands the daemon over; the successor's pid. On error nothing changed.
-  using Restart = std::function<Result<Pid>()>;
+  // Hands the daemon over (passing on `listening`, this socket); the
+  // successor's pid. On error nothing changed.
+  using Restart = std::function<Result<Pid>(int listening)>;
 
   // Called once the client has its "ok": the caller ends the daemon.
   using Done = std::function<void()>;
@@ -43,8 +44,6 @@ class RestartServer {
   // over by the previous daemon) when it is valid.
   static Result<std::unique_ptr<RestartServer>> start(const std::string& socket_name, sys::UniqueFd inherited,
                                                       Trusted trusted, Restart restart, Done done, sys::Log& log);
-  // The listening socket (for the successor).
-  int fd() const { return listen_.get(); }
   ~RestartServer();
   RestartServer(const RestartServer&) = delete;
   RestartServer& operator=(const RestartServer&) = delete;
