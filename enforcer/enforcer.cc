@@ -115,6 +115,8 @@ void Enforcer::start() {
   }
 }
 
+void Enforcer::rescan_children() { tracker_.rescan(); }
+
 void Enforcer::wait_started() {
   // Jobs run in order: an empty job done means every read-back before it is.
   auto done = std::make_shared<std::promise<void>>();

@@ -93,6 +93,10 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // Returns once the work start() queued (re-adopted members' filter
   // read-backs) is done; call after start(), before saying the daemon is ready.
   void wait_started();
+  // After start(), when members were handed over: their children forked
+  // while no daemon watched (during the restart) join their groups
+  // (ProcessTracker::rescan).
+  void rescan_children();
 
   // A controlled restart (fs/handover.h), the giving side: the decisions in
   // flight are answered, then the supervisor stops reading its listeners

@@ -226,6 +226,10 @@ void ProcessTracker::lost() {
     for (Pid pid : gone) unpin_locked(pidfds_.find(pid));
   }
   for (Pid pid : gone) observer_->ended(pid);
+  rescan();
+}
+
+void ProcessTracker::rescan() {
   std::vector<ProcStatus> all;
   if (auto pids = all_processes()) {
     for (Pid pid : pids.value())

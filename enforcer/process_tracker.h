@@ -101,6 +101,11 @@ class ProcessTracker final : private ProcEventHandler {
   sys::UniqueFd pidfd(Pid tgid) SYSCG_EXCLUDES(mu_);
 
   void exclude(Pid child, std::uint64_t before_ns) SYSCG_EXCLUDES(mu_);
+  // Offers every process not pinned yet to the observer, parents first
+  // (rescanned): children of members forked while no event reached us
+  // (before start(), or events lost) join their parents' groups. Reads all
+  // of /proc.
+  void rescan() SYSCG_EXCLUDES(mu_);
 
  private:
   void forked(Pid parent, Pid child, std::uint64_t when_ns) override;

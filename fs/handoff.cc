@@ -55,7 +55,6 @@ Result<Pid> hand_off(HandoffParts& p) {
     return e;
   };
   if (!handed) return undo(handed.error());
-  if (p.test_gate) p.test_gate();
 
   Bundle bundle;
   bundle.members = p.filesystem.members_now();
@@ -66,6 +65,9 @@ Result<Pid> hand_off(HandoffParts& p) {
     bundle.listeners.push_back(owner);
     fds.push_back(fd.get());
   }
+
+  // Tests hold the restart here: the bundle is made, the supervisor paused.
+  if (p.test_gate) p.test_gate();
 
   // 4. The successor, with its end of the channel as fd 3.
   int pair[2];

@@ -51,7 +51,8 @@ struct HandoffParts {
   std::string mountpoint;
   sys::Log& log;
   // Tests only (SYSCGFS_TEST_HANDOFF_GATE): runs once the supervisor is
-  // paused, before the successor starts; a test holds the restart there.
+  // paused and the bundle made, before the successor starts; a test holds
+  // the restart there.
   std::function<void()> test_gate = {};
 };
 

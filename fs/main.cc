@@ -293,6 +293,8 @@ int main(int argc, char** argv) {
   // re-adopted member's filters read back: a unit ordered after ours may
   // then move processes and read what they may call.
   enforcer.wait_started();
+  // Children members forked during the restart, which no event reached.
+  if (handed) enforcer.rescan_children();
 
   // `syscg restart`, and the hand-over stored at a stop under a service
   // manager (fs/daemon_restart.h).

@@ -8,7 +8,7 @@ need_root
 install_packages
 cd "$SYSCG_ROOT"
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSYSCG_BENCH=ON >/dev/null
-cmake --build build-bench -j"$(nproc)" --target core_bench fs_bench bpf_bench enforcer_bench
+cmake --build build-bench -j"$(nproc)" --target core_bench fs_bench bpf_bench enforcer_bench restart_bench syscgfs syscg
 
 mkdir -p bench/results docs/bench
 which=${1:-all}
@@ -36,5 +36,9 @@ if [ "$which" = all ] || [ "$which" = enforcer ]; then
   echo "==> enforcer_bench (forked members, victims, a syscgfs mount)"
   taskset -c 1 ./build-bench/bench/enforcer_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
     --benchmark_out=bench/results/enforcer.json --benchmark_out_format=json >/dev/null
+fi
+if [ "$which" = all ] || [ "$which" = restart ]; then
+  echo "==> restart_bench (syscg restart with 1, 100 and 1 000 members)"
+  ./build-bench/bench/restart_bench --benchmark_out=bench/results/restart.json --benchmark_out_format=json >/dev/null
 fi
 python3 scripts/bench_report.py --results bench/results --docs docs/bench --readme README.md

@@ -294,8 +294,29 @@ plot '{dat}' using 1:2 with linespoints lw 2 title 'member (syscg filter)', \\
     return "\n".join(lines)
 
 
+def restart_section(results, docs):
+    runs, ctx = load_runs(results / "restart.json")
+    lines = ["**A controlled restart** (`syscg restart`: the state, the members and every member's seccomp "
+             "listener handed to a successor that mounts beneath the old mount), with *n* members in one group, "
+             "each with its own listener; meanwhile a reader opens, reads and closes `g/cgroup.procs` in a loop:",
+             "", "| members | restart p50 | restart max | reads during the restarts | failed reads | "
+             "longest read |", "|---:|---:|---:|---:|---:|---:|"]
+    for n in (1, 100, 1000):
+        b = next((v for k, v in runs.items() if k.startswith(f"BM_Restart/{n}/")), None)
+        if not b:
+            continue
+        lines.append(f"| {n:,} | {b['p50_ms']:.0f} ms | {b['max_ms']:.0f} ms | {b['reads']:,.0f} | "
+                     f"{b['failed_reads']:.0f} | {b['stall_max_ms']:.1f} ms |")
+    lines += ["", "No read fails: there is no ENOTCONN window. The longest read is the moment when a lookup waits "
+              "for the successor's first answer (its FUSE_INIT) after the old mount is detached.", "",
+              context_line(ctx).replace("medians of 5 repetitions, pinned to one core",
+                                        "10 restarts per row, not pinned (a restart runs two daemons)")]
+    return "\n".join(lines)
+
+
 SECTIONS = {"core": ("core.json", core_section), "fs": ("fs.json", fs_section),
-            "bpf": ("bpf.json", bpf_section), "enforcer": ("enforcer.json", enforcer_section)}
+            "bpf": ("bpf.json", bpf_section), "enforcer": ("enforcer.json", enforcer_section),
+            "restart": ("restart.json", restart_section)}
 
 
 def main():

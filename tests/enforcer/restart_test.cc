@@ -172,6 +172,61 @@ TEST_F(RestartTest, ARoutedCallWaitsThroughTheRestartAndAnAllowReachesItAfter) {
   EXPECT_EQ(filters(v.pid()), filters_before) << "the supervisor answers: no filter stacked";
 }
 
+// A child the member forks after the bundle was made, before the successor
+// watches forks: no event reaches either daemon. The successor's rescan of
+// /proc finds it: it is listed in its parent's group and an allow reaches it
+// too (its routed calls go to its parent's listener).
+TEST_F(RestartTest, AChildForkedDuringTheRestartIsFoundAndLoosenable) {
+  remount_with_gate();
+  mkgroup("g", "getppid");
+  Victim parent({"serve"});
+  ASSERT_EQ(parent.read_line(), "ready");
+  ASSERT_MOVED(parent.pid(), "g");
+  char dir[] = "/tmp/syscg-fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string in = std::string(dir) + "/in", out = std::string(dir) + "/out";
+  ASSERT_EQ(mkfifo(in.c_str(), 0600), 0);
+  ASSERT_EQ(mkfifo(out.c_str(), 0600), 0);
+
+  std::string said;
+  std::thread restarting([&] { restart(&said); });
+  EXPECT_EQ(wait_paused(), "paused\n");
+  const std::string spawned = parent.ask("spawn " + in + " " + out);
+  ASSERT_TRUE(spawned.starts_with("spawned ")) << spawned;
+  const pid_t child = std::atoi(spawned.c_str() + 8);
+  const int to_child = open(in.c_str(), O_WRONLY | O_CLOEXEC);
+  FILE* from_child = fopen(out.c_str(), "re");
+  unlink(in.c_str());
+  unlink(out.c_str());
+  rmdir(dir);
+  ASSERT_TRUE(to_child >= 0 && from_child);
+  auto ask = [&](const std::string& call) {
+    const std::string line = call + "\n";
+    if (write(to_child, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return std::string("<send>");
+    char buf[256] = {};
+    if (!fgets(buf, sizeof buf, from_child)) return std::string("<eof>");
+    std::string s = buf;
+    if (s.ends_with('\n')) s.pop_back();
+    return s;
+  };
+  char ready[64] = {};
+  ASSERT_TRUE(fgets(ready, sizeof ready, from_child));
+  open_gate();
+  restarting.join();
+  ASSERT_EQ(successors_.size(), 1u) << said;
+
+  const auto listed = members("g");
+  EXPECT_NE(std::find(listed.begin(), listed.end(), child), listed.end()) << "the child is not listed";
+  EXPECT_EQ(ask("getppid"), "getppid EPERM");
+  ASSERT_EQ(allow("g", "getppid"), 0);
+  EXPECT_EQ(ask("getppid"), "getppid ok") << "the allow reaches the child through its parent's listener";
+  EXPECT_EQ(parent.ask("getppid"), "getppid ok");
+  EXPECT_EQ(stricter("g"), "");
+  close(to_child);
+  fclose(from_child);
+  kill(child, SIGKILL);
+}
+
 // Twice in a row, and the second successor still has every listener: a
 // restarted daemon hands over what it took.
 TEST_F(RestartTest, ASuccessorCanBeRestartedInTurn) {
