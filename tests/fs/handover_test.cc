@@ -92,7 +92,7 @@ TEST_F(FilesystemTest, FrozenEveryMutationFailsWithEagainAndChangesNothing) {
   EXPECT_EQ(to_errno(removed.error().code), EAGAIN);
   EXPECT_TRUE(fake_.attaches.empty());
   EXPECT_EQ(read(web, "syscalls.deny"), "\n");  // reads are served: nothing denied
-  fs_.thaw();                                 // the successor failed: writes go through again
+  fs_.thaw();                                   // the successor failed: writes go through again
   EXPECT_EQ(write(web, "syscalls.deny", "execve"), 0);
   EXPECT_EQ(write(web, "cgroup.procs", "2000"), 0);
 }
