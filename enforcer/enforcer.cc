@@ -198,11 +198,10 @@ bool Enforcer::adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowe
 
 Result<Enforcer::Handed> Enforcer::hand_over() {
   Handed out;
-  {
-    // No decision in flight: the next one is the successor's.
-    WriterLock no_answers(decide_mu_);
-    supervisor_.pause();
-  }
+  // Returns between two answers: no decision is in flight, the next one is
+  // the successor's. (Not under decide_mu_: the supervisor thread may be
+  // waiting for it, shared, to answer a call before it sees the pause.)
+  supervisor_.pause();
   BOOST_OUTCOME_TRY(listeners, supervisor_.held());
   out.listeners = std::move(listeners);
   MutexLock lock(records_mu_);

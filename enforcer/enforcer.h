@@ -107,7 +107,7 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
     std::vector<Supervisor::Held> listeners;
     std::map<Pid, SyscallSet> routed;  // per process: the numbers its listener answers
   };
-  Result<Handed> hand_over() SYSCG_EXCLUDES(decide_mu_, records_mu_);
+  Result<Handed> hand_over() SYSCG_EXCLUDES(records_mu_);
   Status resume();
   // The taking side, before start(): the listeners go to the supervisor when
   // it starts, and a process adopted later with an entry in `routed` keeps

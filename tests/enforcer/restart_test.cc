@@ -18,6 +18,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <map>
+#include <memory>
 #include <poll.h>
 #include <string>
 #include <sys/prctl.h>
@@ -240,6 +241,28 @@ TEST_F(RestartTest, ASuccessorCanBeRestartedInTurn) {
   EXPECT_EQ(v.ask("getppid"), "getppid EPERM");
   ASSERT_EQ(allow("g", "getppid"), 0);
   EXPECT_EQ(v.ask("getppid"), "getppid ok");
+  EXPECT_EQ(stricter("g"), "");
+}
+
+// Members whose threads make a routed call every millisecond: the
+// supervisor is answering one when the restart pauses it (a pause under the
+// barrier's lock deadlocked with an answer waiting for it, found here).
+TEST_F(RestartTest, RestartsWhileRoutedCallsKeepComing) {
+  mkgroup("g", "getppid");
+  std::vector<std::unique_ptr<Victim>> busy;
+  for (int i = 0; i < 3; ++i) {
+    busy.push_back(std::make_unique<Victim>(std::vector<std::string>{"threads", "4"}));
+    ASSERT_EQ(busy.back()->read_line(), "ready");
+    ASSERT_MOVED(busy.back()->pid(), "g");
+  }
+  for (int round = 0; round < 4; ++round) {
+    SCOPED_TRACE("restart " + std::to_string(round));
+    std::string out;
+    ASSERT_NE(restart(&out), 0) << out;
+    for (auto& v : busy) EXPECT_EQ(v->ask("report"), "EPERM EPERM EPERM EPERM ");
+  }
+  ASSERT_EQ(allow("g", "getppid"), 0);
+  for (auto& v : busy) EXPECT_EQ(v->ask("report"), "ok ok ok ok ");
   EXPECT_EQ(stricter("g"), "");
 }
 
