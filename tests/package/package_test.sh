@@ -142,7 +142,8 @@ systemctl enable syscgfs.service
 systemctl start syscgfs.service" "postinst configure (a new install)"
   expect_calls "$(run_script 0 postinst configure 0.0.9)" "systemctl daemon-reload
 systemctl enable syscgfs.service
-systemctl is-active --quiet syscgfs.service" "postinst configure 0.0.9 (an upgrade, the daemon running)"
+systemctl is-active --quiet syscgfs.service
+systemctl restart syscgfs.service" "postinst configure 0.0.9 (an upgrade, the daemon running: restarted through the fd store)"
   expect_calls "$(run_script 3 postinst configure 0.0.9)" "systemctl daemon-reload
 systemctl enable syscgfs.service
 systemctl is-active --quiet syscgfs.service
