@@ -169,6 +169,7 @@ void ProcessTracker::exclude(Pid child, std::uint64_t before_ns) {
 }
 
 void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
+  bool reused = false;
   {
     MutexLock lock(mu_);
     if (auto it = excluded_.find(child); it != excluded_.end()) {
@@ -176,7 +177,19 @@ void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
       excluded_.erase(it);
       if (excluded) return;
     }
+    // A pin under the child's number whose process has ended: the number
+    // was reused (so the old process was reaped). Its end reaches us through
+    // its pidfd, which may be seen after this event: reported now, first, or
+    // that late report would take the new process out of its group (a
+    // member of a fork-and-exit chain lost under load: the flaky test's
+    // cause). A live pin is this very child (moved before its fork event
+    // came): nothing to do.
+    if (auto it = pidfds_.find(child); it != pidfds_.end() && has_ended(it->second)) {
+      unpin_locked(it);
+      reused = true;
+    }
   }
+  if (reused) observer_->ended(child);
   // Membership follows the order of events, even for a child that has
   // exited (or whose number was reused) by now: its own children's fork
   // events come after this one and must find it.
@@ -198,17 +211,16 @@ void ProcessTracker::exited(Pid tid, Pid tgid) {
   {
     MutexLock lock(mu_);
     if (tid == tgid) excluded_.erase(tgid);  // its fork event came and went
-    auto it = pidfds_.find(tgid);
-    if (it == pidfds_.end()) {
-      ended = tid == tgid;  // an unpinned member ends with its leader
-    } else {
-      // The leader's exit leaves the process running while other threads
-      // do; the pidfd turns readable once the last one is gone (that
-      // thread's exit event may be handled a moment before: alive() then
-      // notices at the next decision).
-      ended = has_ended(it->second);
-      if (ended) unpin_locked(it);
-    }
+    // A pinned process ends through its pidfd (watched_ready), never here:
+    // an exit event may be handled long after it was sent, and the pidfd
+    // says how the process is *now*. Taking a thread's exit (the private
+    // thread of an injection, or the leader's while others live) for the
+    // process's end because the pidfd is readable by then would report the
+    // end before the fork events the process made after that thread's exit,
+    // still queued behind it: its children would find it in no group (a
+    // fork-and-exit chain lost its members under load: the flaky test's
+    // cause). watched_ready drains every queued event first.
+    ended = tid == tgid && !pidfds_.contains(tgid);  // an unpinned member ends with its leader
   }
   if (ended) observer_->ended(tgid);
 }
