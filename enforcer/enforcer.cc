@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <future>
 #include <set>
@@ -38,6 +39,10 @@ std::string_view reason(NoListener why) {
   }
   return "tightened";
 }
+
+// How long start() waits, in all, for adopted members to stop for their
+// filters to be read back.
+constexpr std::chrono::seconds kReadbackBudget{1};
 
 std::uint64_t monotonic_ns() {
   return static_cast<std::uint64_t>(
@@ -92,11 +97,17 @@ void Enforcer::start() {
   for (auto& h : handed)
     if (auto added = supervisor_.add(std::move(h.fd), h.owner); !added)
       log_.error("{}; calls routed by {} fail with ENOSYS", added.error().message, h.owner);
-  // Before any FUSE request can queue an injection: jobs run in order.
+  // Before any FUSE request can queue an injection: jobs run in order. One
+  // deadline for them all: members that cannot stop (a vfork parent) must
+  // not hold the start (and a restart's freeze) one second each (found by an
+  // attacker review); a member not read back keeps its conservative record.
+  const auto deadline = std::chrono::steady_clock::now() + kReadbackBudget;
   for (Pid pid : adopted)
-    tracer_.post([this, pid] {
+    tracer_.post([this, pid, deadline] {
       // On the tracer thread: a target that does not stop in time is let go.
-      auto programs = tracer_.filters_of(pid, std::chrono::seconds(1));
+      const auto left =
+          std::max(std::chrono::steady_clock::duration::zero(), deadline - std::chrono::steady_clock::now());
+      auto programs = tracer_.filters_of(pid, std::chrono::duration_cast<std::chrono::milliseconds>(left));
       SyscallSet routed;
       {
         MutexLock lock(records_mu_);

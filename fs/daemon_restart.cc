@@ -87,6 +87,11 @@ std::optional<std::string> Restarts::untrusted(Pid peer) {
 Result<Pid> Restarts::restart(int control_fd) {
   if (service::notify_socket_set())
     return make_error(Errc::busy, "syscgfs runs under a service manager: restart it there (systemctl restart syscgfs)");
+  // Without a state the successor would restore no group and let every
+  // member go (adopt_handed finds none of their groups): refused (found by
+  // an attacker review).
+  if (p_.lock_fd < 0)
+    return make_error(Errc::invalid, "this daemon keeps no state (-o state=none): a successor would lose every group");
   HandoffParts parts{p_.filesystem,
                      [this] { return hand_over(p_.enforcer); },
                      [this] {

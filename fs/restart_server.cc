@@ -11,11 +11,15 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 namespace syscg::fs {
 namespace {
+
+// How long a root client may take to send its request once connected.
+constexpr long kRequestDeadlineSeconds = 2;
 
 void reply(int client, std::string_view text) {
   // The client may be gone: nothing to do about it.
@@ -100,15 +104,23 @@ bool RestartServer::serve(int client) {
     reply(client, fmt::format("error {}", why));
     return false;
   };
-  // The request first: a refusal is then the answer the client waits for.
-  char buf[64];
-  const ssize_t n = ::recv(client, buf, sizeof buf, 0);
-  if (n <= 0 || std::string_view(buf, static_cast<std::size_t>(n)) != kRestartRequest) return refuse("unknown request");
+  // Who asks first (the credentials are the connect()'s): anyone in our
+  // network namespace can reach an abstract socket, and one client at a
+  // time is served, so nobody but root may make us wait for a request, and
+  // root only for kRequestDeadline (found by an attacker review: an idle
+  // connection blocked every restart). The request before the member check:
+  // a refusal is then the answer the client waits for.
   ucred peer{};
   socklen_t len = sizeof peer;
   if (::getsockopt(client, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0)
     return refuse("cannot tell who asks (SO_PEERCRED)");
   if (peer.uid != 0) return refuse("only root may restart syscgfs");
+  const timeval deadline{kRequestDeadlineSeconds, 0};
+  if (::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &deadline, sizeof deadline) != 0)
+    return refuse("cannot bound the wait for the request (SO_RCVTIMEO)");
+  char buf[64];
+  const ssize_t n = ::recv(client, buf, sizeof buf, 0);
+  if (n <= 0 || std::string_view(buf, static_cast<std::size_t>(n)) != kRestartRequest) return refuse("unknown request");
   if (auto why = trusted_(peer.pid)) {
     log_.warning("restart asked by process {} refused: {}", peer.pid, *why);
     return refuse(*why);
