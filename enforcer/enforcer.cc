@@ -91,6 +91,7 @@ void Enforcer::start() {
     adopted.swap(readback_);
     handed.swap(handed_listeners_);
     readbacks_pending_ = static_cast<int>(adopted.size());
+    started_ = true;
   }
   // The previous daemon's listeners: the calls waiting in them are answered
   // from now on, from the restored policy.
@@ -102,22 +103,7 @@ void Enforcer::start() {
   // not hold the start (and a restart's freeze) one second each (found by an
   // attacker review); a member not read back keeps its conservative record.
   const auto deadline = std::chrono::steady_clock::now() + kReadbackBudget;
-  for (Pid pid : adopted)
-    tracer_.post([this, pid, deadline] {
-      // On the tracer thread: a target that does not stop in time is let go.
-      const auto left =
-          std::max(std::chrono::steady_clock::duration::zero(), deadline - std::chrono::steady_clock::now());
-      auto programs = tracer_.filters_of(pid, std::chrono::duration_cast<std::chrono::milliseconds>(left));
-      SyscallSet routed;
-      {
-        MutexLock lock(records_mu_);
-        if (auto it = handed_routed_.find(pid); it != handed_routed_.end()) routed = it->second;
-      }
-      auto f = programs ? record_from(programs.value(), routed) : std::nullopt;
-      MutexLock lock(records_mu_);
-      if (f && records_.contains(pid)) records_.set(pid, *f);  // else keep the conservative record
-      --readbacks_pending_;
-    });
+  for (Pid pid : adopted) post_readback(pid, deadline);
   if (auto events = tracker_.start(*this); !events) {
     // Without the connector, members' children are still filtered (seccomp
     // is inherited) but are not listed, and tightening reaches them only
@@ -203,8 +189,36 @@ bool Enforcer::adopt(Pid pid, std::uint64_t start_time, const SyscallSet& allowe
   SyscallSet routed;
   if (auto it = handed_routed_.find(pid); it != handed_routed_.end()) routed = it->second & ~allowed;
   records_.set(pid, Filters{allowed, routed, {}, ~allowed & ~routed, "daemon-restarted", {}});
-  readback_.push_back(pid);
+  if (started_) {
+    ++readbacks_pending_;
+    post_readback(pid, std::chrono::steady_clock::now() + kReadbackBudget);
+  } else {
+    readback_.push_back(pid);
+  }
   return true;
+}
+
+void Enforcer::post_readback(Pid pid, std::chrono::steady_clock::time_point deadline) {
+  tracer_.post([this, pid, deadline] {
+    // On the tracer thread: a target that does not stop in time is let go.
+    const auto left =
+        std::max(std::chrono::steady_clock::duration::zero(), deadline - std::chrono::steady_clock::now());
+    auto programs = tracer_.filters_of(pid, std::chrono::duration_cast<std::chrono::milliseconds>(left));
+    SyscallSet routed;
+    {
+      MutexLock lock(records_mu_);
+      if (auto it = handed_routed_.find(pid); it != handed_routed_.end()) routed = it->second;
+    }
+    auto f = programs ? record_from(programs.value(), routed) : std::nullopt;
+    MutexLock lock(records_mu_);
+    if (f && records_.contains(pid)) records_.set(pid, *f);  // else keep the conservative record
+    --readbacks_pending_;
+  });
+}
+
+void Enforcer::add_handed_routed(const std::map<Pid, SyscallSet>& routed) {
+  MutexLock lock(records_mu_);
+  for (const auto& [pid, set] : routed) handed_routed_.emplace(pid, set);
 }
 
 Result<Enforcer::Handed> Enforcer::hand_over() {
@@ -221,6 +235,11 @@ Result<Enforcer::Handed> Enforcer::hand_over() {
 }
 
 Status Enforcer::resume() { return supervisor_.resume(); }
+
+std::map<Pid, SyscallSet> Enforcer::routed_now() {
+  MutexLock lock(records_mu_);
+  return records_.routed_sets();
+}
 
 void Enforcer::take_over(std::vector<Supervisor::Held> listeners, std::map<Pid, SyscallSet> routed) {
   MutexLock lock(records_mu_);

@@ -93,6 +93,9 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // Returns once the work start() queued (re-adopted members' filter
   // read-backs) is done; call after start(), before saying the daemon is ready.
   void wait_started();
+  // More of what the previous daemon routed, for processes adopted after
+  // start() (a restart's second snapshot: fs/handoff.h).
+  void add_handed_routed(const std::map<Pid, SyscallSet>& routed) SYSCG_EXCLUDES(records_mu_);
   // After start(), when members were handed over: their children forked
   // while no daemon watched (during the restart) join their groups
   // (ProcessTracker::rescan).
@@ -108,6 +111,8 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
     std::map<Pid, SyscallSet> routed;  // per process: the numbers its listener answers
   };
   Result<Handed> hand_over() SYSCG_EXCLUDES(records_mu_);
+  // Every tracked process's routed numbers now (non-empty ones).
+  std::map<Pid, SyscallSet> routed_now() SYSCG_EXCLUDES(records_mu_);
   Status resume();
   // The taking side, before start(): the listeners go to the supervisor when
   // it starts, and a process adopted later with an entry in `routed` keeps
@@ -155,8 +160,12 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // a change is acknowledged.
   SharedMutex decide_mu_;
   Mutex records_mu_ SYSCG_ACQUIRED_AFTER(decide_mu_);
-  FilterBook records_ SYSCG_GUARDED_BY(records_mu_);         // written on the tracer thread
+  FilterBook records_ SYSCG_GUARDED_BY(records_mu_);  // written on the tracer thread
+  // A re-adopted member's filters read back on the tracer thread, waiting
+  // until `deadline` for it to stop.
+  void post_readback(Pid pid, std::chrono::steady_clock::time_point deadline);
   std::vector<Pid> readback_ SYSCG_GUARDED_BY(records_mu_);  // re-adopted, filters not read yet
+  bool started_ SYSCG_GUARDED_BY(records_mu_) = false;       // later adoptions read back at once
   std::atomic<int> readbacks_pending_{0};
   std::map<Pid, SyscallSet> handed_routed_ SYSCG_GUARDED_BY(records_mu_);  // take_over(): routed before the restart
   std::vector<Supervisor::Held> handed_listeners_ SYSCG_GUARDED_BY(records_mu_);  // for start()

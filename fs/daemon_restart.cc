@@ -98,6 +98,7 @@ Result<Pid> Restarts::restart(int control_fd) {
                        if (auto resumed = p_.enforcer.resume(); !resumed)
                          p_.log.error("the supervisor did not resume ({}); routed calls wait", resumed.error().message);
                      },
+                     [this] { return p_.enforcer.routed_now(); },
                      p_.lock_fd,
                      control_fd,
                      p_.successor_argv,

@@ -105,7 +105,8 @@ class Filesystem final : public MembershipListener {
   // Errors: io (the journal could not commit).
   Status freeze() SYSCG_EXCLUDES(write_mu_);
   void thaw() SYSCG_EXCLUDES(write_mu_);
-  // Every member now (frozen: no write moves one meanwhile), with its start
+  // Every member now (frozen: no write moves one meanwhile; after
+  // Enforcement::sync: every fork before the call is in), with its start
   // time and its group's path; processes gone meanwhile are left out.
   std::vector<HandedMember> members_now();
   // The successor, after restore(): handed members the state lacks (children

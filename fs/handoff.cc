@@ -95,6 +95,21 @@ Result<Pid> hand_off(HandoffParts& p) {
     reap();
     return undo(ready.error());
   }
+  // 5b. Our events ran on while the successor started; its own run now.
+  // Children forked meanwhile (orphaned too: their parent may be gone) are
+  // in our view only: the members again, for the successor to take.
+  Bundle later;
+  later.members = p.filesystem.members_now();
+  if (p.routed_now) later.routed = p.routed_now();
+  if (auto sent = send_bundle(mine.get(), later, -1, -1, {}); !sent) {
+    mine.reset();
+    reap();
+    return undo(sent.error());
+  }
+  if (auto acked = wait_ack(mine.get()); !acked) {
+    reap();
+    return undo(acked.error());
+  }
   // A daemonizing successor's first process ends once it forked: reap it.
   (void)::waitpid(child.value(), nullptr, WNOHANG);
 

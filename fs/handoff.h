@@ -12,7 +12,9 @@
 //     the listeners;
 //  5. waits for "ready": the successor restored the state, took the
 //     members and listeners, mounted beneath this mount (mount_beneath.h)
-//     and serves it;
+//     and serves it; then sends the members again (its own fork events run
+//     now; children forked meanwhile, orphans too, were seen by ours only)
+//     and waits for the successor to take them;
 //  6. detaches its own mount, still the top one: the successor's is
 //     uncovered in the same step, so no path ever answers ENOTCONN.
 // Then the caller ends the FUSE loop without unmounting (the mount point now
@@ -43,11 +45,12 @@ struct HandedListeners {
 
 struct HandoffParts {
   Filesystem& filesystem;
-  std::function<Result<HandedListeners>()> hand_over;  // pauses the supervisor, copies its listeners
-  std::function<void()> resume;                        // serves them again (failure)
-  int lock_fd = -1;                                    // the state lock; -1: no state
-  int control_fd = -1;                                 // the restart socket (listening); -1: none
-  std::vector<std::string> argv;                       // the successor's command line, binary first
+  std::function<Result<HandedListeners>()> hand_over;     // pauses the supervisor, copies its listeners
+  std::function<void()> resume;                           // serves them again (failure)
+  std::function<std::map<Pid, SyscallSet>()> routed_now;  // every process's routed numbers (the second snapshot)
+  int lock_fd = -1;                                       // the state lock; -1: no state
+  int control_fd = -1;                                    // the restart socket (listening); -1: none
+  std::vector<std::string> argv;                          // the successor's command line, binary first
   std::string mountpoint;
   sys::Log& log;
   // Tests only (SYSCGFS_TEST_HANDOFF_GATE): runs once the supervisor is

@@ -158,4 +158,13 @@ Result<Pid> wait_ready(int sock) {
   return pid;
 }
 
+Status send_ack(int sock) { return send_with_fds(sock, "A", {}); }
+
+Status wait_ack(int sock) {
+  BOOST_OUTCOME_TRY(m, receive(sock));
+  if (m.data.empty()) return make_error(Errc::io, "the successor ended before it took the last members");
+  if (m.data != "A") return make_error(Errc::invalid, fmt::format("the successor answered '{}'", m.data));
+  return outcome::success();
+}
+
 }  // namespace syscg::fs

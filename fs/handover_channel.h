@@ -12,7 +12,8 @@
 //    never runs with fewer listeners than it was given.
 //  - The successor answers "R PID" once it serves the mount (send_ready);
 //    wait_ready returns that pid, or an error when the socket closes first
-//    (the successor failed or died: io).
+//    (the successor failed or died: io). Then a second bundle (members and
+//    routed numbers only) and the successor's "A" (send_ack, wait_ack).
 #pragma once
 
 #include "core/error.h"
@@ -47,5 +48,8 @@ Result<Received> receive_bundle(int sock);
 
 Status send_ready(int sock, Pid pid);
 Result<Pid> wait_ready(int sock);
+// The successor's "A": it took the second snapshot (fs/handoff.h).
+Status send_ack(int sock);
+Status wait_ack(int sock);
 
 }  // namespace syscg::fs

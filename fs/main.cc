@@ -302,9 +302,20 @@ int main(int argc, char** argv) {
                                 syscg::fs::successor_argv(argc, argv)});
   restarts.serve(handed ? std::move(handed->control) : syscg::sys::UniqueFd{});
   if (takeover) {
-    // Serving: the predecessor may detach its mount and go.
+    // Serving: then the members once more (children forked while we
+    // started, seen by the predecessor's events only), and the predecessor
+    // may detach its mount and go.
     if (auto ready = syscg::fs::send_ready(channel.get(), getpid()); !ready)
       log.error("telling the predecessor we serve: {}", ready.error().message);
+    else if (auto later = syscg::fs::receive_bundle(channel.get()); !later)
+      log.error("the predecessor's last members: {}", later.error().message);
+    else {
+      enforcer.add_handed_routed(later.value().bundle.routed);
+      if (auto joined = filesystem.adopt_handed(later.value().bundle.members); !joined)
+        log.error("taking the predecessor's last members: {}", joined.error().message);
+      else if (auto acked = syscg::fs::send_ack(channel.get()); !acked)
+        log.error("telling the predecessor we took its last members: {}", acked.error().message);
+    }
     channel.reset();
   }
   if (syscg::fs::service::notify_socket_set() && !opts.foreground)

@@ -29,6 +29,7 @@ void Filesystem::thaw() {
 }
 
 std::vector<HandedMember> Filesystem::members_now() {
+  enforcement_.sync();  // every fork and exit before now is in the view
   std::vector<HandedMember> out;
   auto members = hierarchy_.subtree_members(kRootGroup);
   if (!members) return out;

@@ -228,6 +228,63 @@ TEST_F(RestartTest, AChildForkedDuringTheRestartIsFoundAndLoosenable) {
   kill(child, SIGKILL);
 }
 
+// The same child, orphaned: its parent exits before the successor runs, so
+// no rescan of /proc can tie it to a member (its parent is now a
+// subreaper). The predecessor saw the fork: its second snapshot, taken once
+// the successor's own events run, hands it over. A later deny reaches it.
+TEST_F(RestartTest, AnOrphanForkedDuringTheRestartStaysAMember) {
+  remount_with_gate();
+  mkgroup("g", "getppid");
+  auto parent = std::make_unique<Victim>(std::vector<std::string>{"serve"});
+  ASSERT_EQ(parent->read_line(), "ready");
+  ASSERT_MOVED(parent->pid(), "g");
+  char dir[] = "/tmp/syscg-fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string in = std::string(dir) + "/in", out = std::string(dir) + "/out";
+  ASSERT_EQ(mkfifo(in.c_str(), 0600), 0);
+  ASSERT_EQ(mkfifo(out.c_str(), 0600), 0);
+
+  std::string said;
+  std::thread restarting([&] { restart(&said); });
+  EXPECT_EQ(wait_paused(), "paused\n");
+  const std::string spawned = parent->ask("spawn " + in + " " + out);
+  ASSERT_TRUE(spawned.starts_with("spawned ")) << spawned;
+  const pid_t child = std::atoi(spawned.c_str() + 8);
+  const int to_child = open(in.c_str(), O_WRONLY | O_CLOEXEC);
+  FILE* from_child = fopen(out.c_str(), "re");
+  unlink(in.c_str());
+  unlink(out.c_str());
+  rmdir(dir);
+  ASSERT_TRUE(to_child >= 0 && from_child);
+  auto ask = [&](const std::string& call) {
+    const std::string line = call + "\n";
+    if (write(to_child, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return std::string("<send>");
+    char buf[256] = {};
+    if (!fgets(buf, sizeof buf, from_child)) return std::string("<eof>");
+    std::string s = buf;
+    if (s.ends_with('\n')) s.pop_back();
+    return s;
+  };
+  char ready[64] = {};
+  ASSERT_TRUE(fgets(ready, sizeof ready, from_child));
+  parent->close_stdin();  // the parent exits: the child is an orphan
+  EXPECT_EQ(parent->child().wait_for(5s), 0);
+  open_gate();
+  restarting.join();
+  ASSERT_EQ(successors_.size(), 1u) << said;
+
+  const auto listed = members("g");
+  EXPECT_NE(std::find(listed.begin(), listed.end(), child), listed.end()) << "the orphan is not listed";
+  ASSERT_EQ(deny("g", "uname"), 0);
+  EXPECT_EQ(ask("uname"), "uname EPERM") << "a deny after the restart must reach the orphan";
+  ASSERT_EQ(allow("g", "getppid"), 0);
+  EXPECT_EQ(ask("getppid"), "getppid ok");
+  close(to_child);
+  fclose(from_child);
+  kill(child, SIGKILL);
+  reaped(child, 5s);
+}
+
 // Twice in a row, and the second successor still has every listener: a
 // restarted daemon hands over what it took.
 TEST_F(RestartTest, ASuccessorCanBeRestartedInTurn) {
