@@ -110,43 +110,18 @@ TEST_F(ListenerHandoverTest, TighteningAParentLeavesAChildsOwnRecordAlone) {
   ASSERT_EQ(parent.read_line(), "ready");
   ASSERT_MOVED(parent.pid(), "a");
   // A child victim on FIFOs, forked by the member (so a member of a).
-  char dir[] = "/tmp/syscg-fifo-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string in = std::string(dir) + "/in", out = std::string(dir) + "/out";
-  ASSERT_EQ(mkfifo(in.c_str(), 0600), 0);
-  ASSERT_EQ(mkfifo(out.c_str(), 0600), 0);
-  const std::string spawned = parent.ask("spawn " + in + " " + out);
-  ASSERT_TRUE(spawned.starts_with("spawned ")) << spawned;
-  const pid_t child = std::atoi(spawned.c_str() + 8);
-  const int to_child = open(in.c_str(), O_WRONLY | O_CLOEXEC);
-  FILE* from_child = fopen(out.c_str(), "re");
-  unlink(in.c_str());
-  unlink(out.c_str());
-  rmdir(dir);
-  ASSERT_TRUE(to_child >= 0 && from_child);
-  auto ask = [&](const std::string& call) {
-    const std::string line = call + "\n";
-    if (write(to_child, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return std::string("<send>");
-    char buf[256] = {};
-    if (!fgets(buf, sizeof buf, from_child)) return std::string("<eof>");
-    std::string s = buf;
-    if (s.ends_with('\n')) s.pop_back();
-    return s;
-  };
-  char ready[64] = {};
-  ASSERT_TRUE(fgets(ready, sizeof ready, from_child));
+  SpawnedVictim c(parent);
+  ASSERT_TRUE(c.ok() && c.ready());
+  const pid_t child = c.pid();
   ASSERT_MOVED(child, "b");  // the child's own first restriction: getppid routed
-  EXPECT_EQ(ask("getppid"), "getppid EPERM");
+  EXPECT_EQ(c.ask("getppid"), "getppid EPERM");
   ASSERT_EQ(deny("a", "uname"), 0);  // the parent's first restriction
   ASSERT_EQ(allow("b", "getppid"), 0);
-  EXPECT_EQ(ask("getppid"), "getppid ok");
+  EXPECT_EQ(c.ask("getppid"), "getppid ok");
   ASSERT_EQ(deny("b", "getppid,uname"), 0);
   ASSERT_EQ(allow("b", "getppid"), 0);
-  EXPECT_EQ(ask("getppid"), "getppid ok") << "getppid is routed for the child: the allow reaches it";
+  EXPECT_EQ(c.ask("getppid"), "getppid ok") << "getppid is routed for the child: the allow reaches it";
   EXPECT_EQ(stricter("b"), "");
-  close(to_child);
-  fclose(from_child);
-  kill(child, SIGKILL);
 }
 
 }  // namespace

@@ -113,15 +113,6 @@ class RestartAttackTest : public LiveLooseningTest {
     }
     prctl(PR_SET_CHILD_SUBREAPER, 0);
   }
-  static bool reaped(pid_t pid, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const pid_t r = ::waitpid(pid, nullptr, WNOHANG);
-      if (r == pid || (r < 0 && errno == ECHILD)) return true;
-      std::this_thread::sleep_for(5ms);  // polling a condition with a deadline
-    }
-    return false;
-  }
   // `syscg restart -m MOUNT`: the successor's pid, or 0 (output in `out`).
   pid_t restart(std::string* out = nullptr, int timeout_s = 60) {
     leftover_dir_ = mount_->dir();
@@ -166,55 +157,6 @@ class RestartAttackTest : public LiveLooseningTest {
   std::vector<pid_t> successors_;
   std::vector<pid_t> stopped_;
   std::string leftover_dir_;
-};
-
-// A `victim serve` forked by a `victim serve` member (its "spawn" command),
-// driven over FIFOs.
-class SpawnedVictim {
- public:
-  // Asks `parent` to fork it; check ok() after.
-  explicit SpawnedVictim(Victim& parent) {
-    char dir[] = "/tmp/syscg-fifo-XXXXXX";
-    if (!mkdtemp(dir)) return;
-    const std::string in = std::string(dir) + "/in", out = std::string(dir) + "/out";
-    if (mkfifo(in.c_str(), 0600) != 0 || mkfifo(out.c_str(), 0600) != 0) return;
-    const std::string spawned = parent.ask("spawn " + in + " " + out);
-    if (spawned.starts_with("spawned ")) pid_ = std::atoi(spawned.c_str() + 8);
-    if (pid_ > 0) {
-      to_ = ::open(in.c_str(), O_WRONLY | O_CLOEXEC);
-      from_ = ::fopen(out.c_str(), "re");
-    }
-    ::unlink(in.c_str());
-    ::unlink(out.c_str());
-    ::rmdir(dir);
-    if (ok()) ready_ = read_line() == "ready";
-  }
-  ~SpawnedVictim() {
-    if (to_ >= 0) ::close(to_);
-    if (from_) ::fclose(from_);
-    if (pid_ > 0) ::kill(pid_, SIGKILL);  // the parent reaps it (or we, as subreaper)
-  }
-  bool ok() const { return pid_ > 0 && to_ >= 0 && from_; }
-  bool ready() const { return ready_; }
-  pid_t pid() const { return pid_; }
-  std::string ask(const std::string& call) {
-    const std::string line = call + "\n";
-    if (::write(to_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return "<send>";
-    return read_line();
-  }
-
- private:
-  std::string read_line() {
-    char buf[256] = {};
-    if (!fgets(buf, sizeof buf, from_)) return "<eof>";
-    std::string s = buf;
-    if (s.ends_with('\n')) s.pop_back();
-    return s;
-  }
-  pid_t pid_ = -1;
-  int to_ = -1;
-  FILE* from_ = nullptr;
-  bool ready_ = false;
 };
 
 // The window: members_now() is the snapshot, taken before the successor

@@ -52,15 +52,6 @@ class RestartTest : public LiveLooseningTest {
     }
     prctl(PR_SET_CHILD_SUBREAPER, 0);
   }
-  static bool reaped(pid_t pid, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const pid_t r = ::waitpid(pid, nullptr, WNOHANG);
-      if (r == pid || (r < 0 && errno == ECHILD)) return true;
-      std::this_thread::sleep_for(5ms);  // polling a condition with a deadline
-    }
-    return false;
-  }
   // The first daemon again, with the hand-over gate (SYSCGFS_TEST_HANDOFF_GATE).
   void remount_with_gate() {
     gate_ = mount_->dir() + ".gate";
@@ -145,7 +136,7 @@ TEST_F(RestartTest, ARoutedCallWaitsThroughTheRestartAndAnAllowReachesItAfter) {
   std::thread restarting([&] { restart(&out); });
   EXPECT_EQ(wait_paused(), "paused\n");
   // No daemon reads the listener now: the call waits in the kernel.
-  ASSERT_TRUE(v.send("getppid"));
+  EXPECT_TRUE(v.send("getppid"));
   EXPECT_TRUE(wait_for_syscall(v.pid(), {SYS_getppid})) << "not blocked in getppid";
   // Frozen: a change now fails, and changes nothing; reads are served.
   EXPECT_EQ(::mkdir(path("h").c_str(), 0755), -1);
@@ -183,49 +174,23 @@ TEST_F(RestartTest, AChildForkedDuringTheRestartIsFoundAndLoosenable) {
   Victim parent({"serve"});
   ASSERT_EQ(parent.read_line(), "ready");
   ASSERT_MOVED(parent.pid(), "g");
-  char dir[] = "/tmp/syscg-fifo-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string in = std::string(dir) + "/in", out = std::string(dir) + "/out";
-  ASSERT_EQ(mkfifo(in.c_str(), 0600), 0);
-  ASSERT_EQ(mkfifo(out.c_str(), 0600), 0);
-
   std::string said;
   std::thread restarting([&] { restart(&said); });
   EXPECT_EQ(wait_paused(), "paused\n");
-  const std::string spawned = parent.ask("spawn " + in + " " + out);
-  ASSERT_TRUE(spawned.starts_with("spawned ")) << spawned;
-  const pid_t child = std::atoi(spawned.c_str() + 8);
-  const int to_child = open(in.c_str(), O_WRONLY | O_CLOEXEC);
-  FILE* from_child = fopen(out.c_str(), "re");
-  unlink(in.c_str());
-  unlink(out.c_str());
-  rmdir(dir);
-  ASSERT_TRUE(to_child >= 0 && from_child);
-  auto ask = [&](const std::string& call) {
-    const std::string line = call + "\n";
-    if (write(to_child, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return std::string("<send>");
-    char buf[256] = {};
-    if (!fgets(buf, sizeof buf, from_child)) return std::string("<eof>");
-    std::string s = buf;
-    if (s.ends_with('\n')) s.pop_back();
-    return s;
-  };
-  char ready[64] = {};
-  ASSERT_TRUE(fgets(ready, sizeof ready, from_child));
-  open_gate();
+  SpawnedVictim c(parent);
+  const pid_t child = c.pid();
+  open_gate();  // before any ASSERT: the restarting thread must be joined
   restarting.join();
+  ASSERT_TRUE(c.ok() && c.ready());
   ASSERT_EQ(successors_.size(), 1u) << said;
 
   const auto listed = members("g");
   EXPECT_NE(std::find(listed.begin(), listed.end(), child), listed.end()) << "the child is not listed";
-  EXPECT_EQ(ask("getppid"), "getppid EPERM");
+  EXPECT_EQ(c.ask("getppid"), "getppid EPERM");
   ASSERT_EQ(allow("g", "getppid"), 0);
-  EXPECT_EQ(ask("getppid"), "getppid ok") << "the allow reaches the child through its parent's listener";
+  EXPECT_EQ(c.ask("getppid"), "getppid ok") << "the allow reaches the child through its parent's listener";
   EXPECT_EQ(parent.ask("getppid"), "getppid ok");
   EXPECT_EQ(stricter("g"), "");
-  close(to_child);
-  fclose(from_child);
-  kill(child, SIGKILL);
 }
 
 // The same child, orphaned: its parent exits before the successor runs, so
@@ -238,51 +203,24 @@ TEST_F(RestartTest, AnOrphanForkedDuringTheRestartStaysAMember) {
   auto parent = std::make_unique<Victim>(std::vector<std::string>{"serve"});
   ASSERT_EQ(parent->read_line(), "ready");
   ASSERT_MOVED(parent->pid(), "g");
-  char dir[] = "/tmp/syscg-fifo-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string in = std::string(dir) + "/in", out = std::string(dir) + "/out";
-  ASSERT_EQ(mkfifo(in.c_str(), 0600), 0);
-  ASSERT_EQ(mkfifo(out.c_str(), 0600), 0);
-
   std::string said;
   std::thread restarting([&] { restart(&said); });
   EXPECT_EQ(wait_paused(), "paused\n");
-  const std::string spawned = parent->ask("spawn " + in + " " + out);
-  ASSERT_TRUE(spawned.starts_with("spawned ")) << spawned;
-  const pid_t child = std::atoi(spawned.c_str() + 8);
-  const int to_child = open(in.c_str(), O_WRONLY | O_CLOEXEC);
-  FILE* from_child = fopen(out.c_str(), "re");
-  unlink(in.c_str());
-  unlink(out.c_str());
-  rmdir(dir);
-  ASSERT_TRUE(to_child >= 0 && from_child);
-  auto ask = [&](const std::string& call) {
-    const std::string line = call + "\n";
-    if (write(to_child, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return std::string("<send>");
-    char buf[256] = {};
-    if (!fgets(buf, sizeof buf, from_child)) return std::string("<eof>");
-    std::string s = buf;
-    if (s.ends_with('\n')) s.pop_back();
-    return s;
-  };
-  char ready[64] = {};
-  ASSERT_TRUE(fgets(ready, sizeof ready, from_child));
+  SpawnedVictim c(*parent);
+  const pid_t child = c.pid();
   parent->close_stdin();  // the parent exits: the child is an orphan
   EXPECT_EQ(parent->child().wait_for(5s), 0);
-  open_gate();
+  open_gate();  // before any ASSERT: the restarting thread must be joined
   restarting.join();
+  ASSERT_TRUE(c.ok() && c.ready());
   ASSERT_EQ(successors_.size(), 1u) << said;
 
   const auto listed = members("g");
   EXPECT_NE(std::find(listed.begin(), listed.end(), child), listed.end()) << "the orphan is not listed";
   ASSERT_EQ(deny("g", "uname"), 0);
-  EXPECT_EQ(ask("uname"), "uname EPERM") << "a deny after the restart must reach the orphan";
+  EXPECT_EQ(c.ask("uname"), "uname EPERM") << "a deny after the restart must reach the orphan";
   ASSERT_EQ(allow("g", "getppid"), 0);
-  EXPECT_EQ(ask("getppid"), "getppid ok");
-  close(to_child);
-  fclose(from_child);
-  kill(child, SIGKILL);
-  reaped(child, 5s);
+  EXPECT_EQ(c.ask("getppid"), "getppid ok");
 }
 
 // Twice in a row, and the second successor still has every listener: a

@@ -1,6 +1,7 @@
 // Test support: reading and writing /proc and control files, and waiting
 // for a process to reach a state (bounded polls, never a fixed sleep).
 #pragma once
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -170,5 +171,17 @@ inline bool wait_for_syscall(pid_t pid, std::initializer_list<long> nrs, std::ch
 }
 
 inline bool contains(const std::vector<pid_t>& v, pid_t p) { return std::find(v.begin(), v.end(), p) != v.end(); }
+
+// Waits (polling with a deadline) until `pid`, a child of ours, is reaped
+// (or was already: ECHILD); false at the deadline.
+inline bool reaped(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const pid_t r = ::waitpid(pid, nullptr, WNOHANG);
+    if (r == pid || (r < 0 && errno == ECHILD)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
 
 }  // namespace syscg::test

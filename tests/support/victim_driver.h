@@ -6,6 +6,11 @@
 #include "tests/support/proc.h"
 
 #include <chrono>
+#include <sys/stat.h>
+#include <csignal>
+#include <fcntl.h>
+#include <cstdlib>
+#include <cstdio>
 #include <poll.h>
 #include <string>
 #include <unistd.h>
@@ -70,6 +75,55 @@ class Victim : public PipedProgram {
     v.insert(v.end(), args.begin(), args.end());
     return v;
   }
+};
+
+// A `victim serve` forked by a `victim serve` member (its "spawn" command),
+// driven over FIFOs.
+class SpawnedVictim {
+ public:
+  // Asks `parent` to fork it; check ok() after.
+  explicit SpawnedVictim(Victim& parent) {
+    char dir[] = "/tmp/syscg-fifo-XXXXXX";
+    if (!mkdtemp(dir)) return;
+    const std::string in = std::string(dir) + "/in", out = std::string(dir) + "/out";
+    if (mkfifo(in.c_str(), 0600) != 0 || mkfifo(out.c_str(), 0600) != 0) return;
+    const std::string spawned = parent.ask("spawn " + in + " " + out);
+    if (spawned.starts_with("spawned ")) pid_ = std::atoi(spawned.c_str() + 8);
+    if (pid_ > 0) {
+      to_ = ::open(in.c_str(), O_WRONLY | O_CLOEXEC);
+      from_ = ::fopen(out.c_str(), "re");
+    }
+    ::unlink(in.c_str());
+    ::unlink(out.c_str());
+    ::rmdir(dir);
+    if (ok()) ready_ = read_line() == "ready";
+  }
+  ~SpawnedVictim() {
+    if (to_ >= 0) ::close(to_);
+    if (from_) ::fclose(from_);
+    if (pid_ > 0) ::kill(pid_, SIGKILL);  // the parent reaps it (or we, as subreaper)
+  }
+  bool ok() const { return pid_ > 0 && to_ >= 0 && from_; }
+  bool ready() const { return ready_; }
+  pid_t pid() const { return pid_; }
+  std::string ask(const std::string& call) {
+    const std::string line = call + "\n";
+    if (::write(to_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return "<send>";
+    return read_line();
+  }
+
+ private:
+  std::string read_line() {
+    char buf[256] = {};
+    if (!fgets(buf, sizeof buf, from_)) return "<eof>";
+    std::string s = buf;
+    if (s.ends_with('\n')) s.pop_back();
+    return s;
+  }
+  pid_t pid_ = -1;
+  int to_ = -1;
+  FILE* from_ = nullptr;
+  bool ready_ = false;
 };
 
 inline const std::vector<std::string> kAsNobody{"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
