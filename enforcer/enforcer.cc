@@ -85,19 +85,13 @@ void Enforcer::start() {
                  s.error().message);
   tracer_.start();
   std::vector<Pid> adopted;
-  std::vector<Supervisor::Held> handed;
   {
     MutexLock lock(records_mu_);
     adopted.swap(readback_);
-    handed.swap(handed_listeners_);
     readbacks_pending_ = static_cast<int>(adopted.size());
     started_ = true;
   }
-  // The previous daemon's listeners: the calls waiting in them are answered
-  // from now on, from the restored policy.
-  for (auto& h : handed)
-    if (auto added = supervisor_.add(std::move(h.fd), h.owner); !added)
-      log_.error("{}; calls routed by {} fail with ENOSYS", added.error().message, h.owner);
+
   // Before any FUSE request can queue an injection: jobs run in order. One
   // deadline for them all: members that cannot stop (a vfork parent) must
   // not hold the start (and a restart's freeze) one second each (found by an
@@ -113,6 +107,19 @@ void Enforcer::start() {
 }
 
 void Enforcer::rescan_children() { tracker_.rescan(); }
+
+void Enforcer::serve_handed() {
+  std::vector<Supervisor::Held> handed;
+  {
+    MutexLock lock(records_mu_);
+    handed.swap(handed_listeners_);
+  }
+  // The previous daemon's listeners: the calls waiting in them are answered
+  // from now on, from the restored policy.
+  for (auto& h : handed)
+    if (auto added = supervisor_.add(std::move(h.fd), h.owner); !added)
+      log_.error("{}; calls routed by {} fail with ENOSYS", added.error().message, h.owner);
+}
 
 void Enforcer::wait_started() {
   // Jobs run in order: an empty job done means every read-back before it is.
@@ -218,7 +225,7 @@ void Enforcer::post_readback(Pid pid, std::chrono::steady_clock::time_point dead
 
 void Enforcer::add_handed_routed(const std::map<Pid, SyscallSet>& routed) {
   MutexLock lock(records_mu_);
-  for (const auto& [pid, set] : routed) handed_routed_.emplace(pid, set);
+  for (const auto& [pid, set] : routed) handed_routed_.insert_or_assign(pid, set);  // the later snapshot
 }
 
 Result<Enforcer::Handed> Enforcer::hand_over() {

@@ -96,6 +96,8 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // More of what the previous daemon routed, for processes adopted after
   // start() (a restart's second snapshot: fs/handoff.h).
   void add_handed_routed(const std::map<Pid, SyscallSet>& routed) SYSCG_EXCLUDES(records_mu_);
+  // After start(): the handed listeners' calls are answered from now on.
+  void serve_handed() SYSCG_EXCLUDES(records_mu_);
   // After start(), when members were handed over: their children forked
   // while no daemon watched (during the restart) join their groups
   // (ProcessTracker::rescan).
@@ -114,9 +116,10 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   // Every tracked process's routed numbers now (non-empty ones).
   std::map<Pid, SyscallSet> routed_now() SYSCG_EXCLUDES(records_mu_);
   Status resume();
-  // The taking side, before start(): the listeners go to the supervisor when
-  // it starts, and a process adopted later with an entry in `routed` keeps
-  // those numbers routed (readback.h) instead of "daemon-restarted".
+  // The taking side, before start(): the listeners go to the supervisor at
+  // serve_handed() (a restart's commit point), and a process adopted later
+  // with an entry in `routed` keeps those numbers routed (readback.h)
+  // instead of "daemon-restarted".
   void take_over(std::vector<Supervisor::Held> listeners, std::map<Pid, SyscallSet> routed) SYSCG_EXCLUDES(records_mu_);
   void set_listener(MembershipListener* listener) override;
   void sync() override;
@@ -168,7 +171,7 @@ class Enforcer final : public Enforcement, private ProcessTracker::Observer {
   bool started_ SYSCG_GUARDED_BY(records_mu_) = false;       // later adoptions read back at once
   std::atomic<int> readbacks_pending_{0};
   std::map<Pid, SyscallSet> handed_routed_ SYSCG_GUARDED_BY(records_mu_);  // take_over(): routed before the restart
-  std::vector<Supervisor::Held> handed_listeners_ SYSCG_GUARDED_BY(records_mu_);  // for start()
+  std::vector<Supervisor::Held> handed_listeners_ SYSCG_GUARDED_BY(records_mu_);  // for serve_handed()
   Supervisor supervisor_;  // before tracer_: settled injections hand it listeners
   MemorySharing memory_;   // before tracer_, which asks it (started by start())
   Tracer tracer_;

@@ -51,17 +51,21 @@ void ProcessTracker::set_pin_locked(Pid pid, sys::UniqueFd fd) {
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = static_cast<std::uint64_t>(pid);
-  // Without the registration the end is still seen through exit events and
-  // alive(); with it, also when an exit event came too early to tell.
-  if (watch_ && epoll_ctl(watch_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0)
-    log_.warning("process tracking: {} for process {}; its end is seen through exit events only",
-                 sys::sys_error("epoll_ctl").message, pid);
+  // Without the registration its end is seen through its exit events
+  // (exited()) and alive(); with it, through the pidfd, in event order.
+  if (!watch_ || epoll_ctl(watch_.get(), EPOLL_CTL_ADD, fd.get(), &ev) != 0) {
+    if (watch_)
+      log_.warning("process tracking: {} for process {}; its end is seen through exit events only",
+                   sys::sys_error("epoll_ctl").message, pid);
+    unwatched_.insert(pid);
+  }
   pidfds_.emplace(pid, std::move(fd));
 }
 
 void ProcessTracker::unpin_locked(std::map<Pid, sys::UniqueFd>::iterator it) {
   // Explicitly: a dup of the pidfd (pidfd()) would keep the registration.
   if (watch_) (void)epoll_ctl(watch_.get(), EPOLL_CTL_DEL, it->second.get(), nullptr);
+  unwatched_.erase(it->first);
   pidfds_.erase(it);
 }
 
@@ -169,7 +173,6 @@ void ProcessTracker::exclude(Pid child, std::uint64_t before_ns) {
 }
 
 void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
-  bool reused = false;
   {
     MutexLock lock(mu_);
     if (auto it = excluded_.find(child); it != excluded_.end()) {
@@ -177,19 +180,7 @@ void ProcessTracker::forked(Pid parent, Pid child, std::uint64_t when_ns) {
       excluded_.erase(it);
       if (excluded) return;
     }
-    // A pin under the child's number whose process has ended: the number
-    // was reused (so the old process was reaped). Its end reaches us through
-    // its pidfd, which may be seen after this event: reported now, first, or
-    // that late report would take the new process out of its group (a
-    // member of a fork-and-exit chain lost under load: the flaky test's
-    // cause). A live pin is this very child (moved before its fork event
-    // came): nothing to do.
-    if (auto it = pidfds_.find(child); it != pidfds_.end() && has_ended(it->second)) {
-      unpin_locked(it);
-      reused = true;
-    }
   }
-  if (reused) observer_->ended(child);
   // Membership follows the order of events, even for a child that has
   // exited (or whose number was reused) by now: its own children's fork
   // events come after this one and must find it.
@@ -220,7 +211,15 @@ void ProcessTracker::exited(Pid tid, Pid tgid) {
     // still queued behind it: its children would find it in no group (a
     // fork-and-exit chain lost its members under load: the flaky test's
     // cause). watched_ready drains every queued event first.
-    ended = tid == tgid && !pidfds_.contains(tgid);  // an unpinned member ends with its leader
+    // (A pin epoll could not watch keeps the old way: its pidfd at any of
+    // its exit events, or a member would never end.)
+    auto it = pidfds_.find(tgid);
+    if (it == pidfds_.end()) {
+      ended = tid == tgid;  // an unpinned member ends with its leader
+    } else {
+      ended = unwatched_.contains(tgid) && has_ended(it->second);
+      if (ended) unpin_locked(it);
+    }
   }
   if (ended) observer_->ended(tgid);
 }

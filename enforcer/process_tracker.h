@@ -50,6 +50,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 
@@ -124,6 +125,7 @@ class ProcessTracker final : private ProcEventHandler {
   Observer* observer_ = nullptr;  // set by start(), before the events thread exists
   Mutex mu_;                      // a leaf: guards the maps below
   std::map<Pid, sys::UniqueFd> pidfds_ SYSCG_GUARDED_BY(mu_);
+  std::set<Pid> unwatched_ SYSCG_GUARDED_BY(mu_);                // pins epoll does not watch: ended by exit events
   std::map<Pid, std::uint64_t> excluded_ SYSCG_GUARDED_BY(mu_);  // child -> the time it was known to exist
   const std::int64_t boot_offset_ns_;  // CLOCK_BOOTTIME - CLOCK_MONOTONIC, for fork events' times
   const std::uint64_t tick_ns_;        // one clock tick (sysconf(_SC_CLK_TCK)) in ns

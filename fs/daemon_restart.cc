@@ -102,6 +102,7 @@ Result<Pid> Restarts::restart(int control_fd) {
                      p_.lock_fd,
                      control_fd,
                      p_.successor_argv,
+                     p_.cwd,
                      p_.mount_path,
                      p_.log,
                      handoff_gate(std::getenv("SYSCGFS_TEST_HANDOFF_GATE"))};

@@ -52,6 +52,7 @@ class Restarts {
     int lock_fd;  // the state lock; -1: no state
     std::string mount_path;
     std::vector<std::string> successor_argv;
+    std::string cwd;  // where the daemon started (before daemonizing), for relative paths
   };
   // Call on the main thread (the one running the FUSE loop).
   explicit Restarts(Parts parts);

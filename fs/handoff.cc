@@ -7,6 +7,10 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/time.h>
+#include <sys/syscall.h>
+#include <poll.h>
+#include <csignal>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,16 +20,28 @@
 namespace syscg::fs {
 namespace {
 
+// How long the successor may take for each step (its "ready", its "A").
+constexpr int kSuccessorDeadlineSeconds = 30;
+
 // fork + exec with `sock` as fd 3. Everything the child touches is built
 // before fork: the daemon is multithreaded, so only async-signal-safe calls
 // run between fork and exec.
-Result<pid_t> spawn(const std::vector<std::string>& argv, int sock) {
+Result<pid_t> spawn(const std::vector<std::string>& argv, const std::string& cwd, int sock) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  sigset_t none;
+  sigemptyset(&none);
   const pid_t pid = ::fork();
   if (pid < 0) return sys::sys_error(Errc::io, "fork (successor)");
   if (pid == 0) {
+    // The restart thread blocks SIGTERM & co. (they are the main thread's),
+    // and a mask survives exec: the successor must get them (found in
+    // review: it could not be stopped, nor end its own hand-over's loop).
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Relative paths in argv are the predecessor's, from where it started
+    // (daemonizing moved it to /).
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
     // dup2 clears close-on-exec; when sock is 3 already, clear it by hand.
     if (sock == 3 ? ::fcntl(3, F_SETFD, 0) != 0 : ::dup2(sock, 3) != 3) ::_exit(126);
     ::execv(args[0], args.data());
@@ -74,51 +90,59 @@ Result<Pid> hand_off(HandoffParts& p) {
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
     return undo(sys::sys_error(Errc::io, "socketpair (hand-over)"));
   sys::UniqueFd mine(pair[0]), theirs(pair[1]);
+  // Every wait on the successor is bounded: a hung one must not keep us
+  // frozen (found in review).
+  const timeval deadline{kSuccessorDeadlineSeconds, 0};
+  if (::setsockopt(mine.get(), SOL_SOCKET, SO_RCVTIMEO, &deadline, sizeof deadline) != 0)
+    return undo(sys::sys_error(Errc::io, "SO_RCVTIMEO (hand-over)"));
   std::vector<std::string> argv = p.argv;
   argv.insert(argv.end(), {"-o", "takeover=3"});
-  auto child = spawn(argv, theirs.get());
+  auto child = spawn(argv, p.cwd, theirs.get());
   if (!child) return undo(child.error());
   theirs.reset();  // EOF on `mine` now means the successor is gone
-  auto reap = [&] {
-    int status;
-    while (::waitpid(child.value(), &status, 0) < 0 && errno == EINTR) {
+  // Before we serve on, the successor must be gone: until it has said "A"
+  // (the commit point) it has not read a listener nor accepted a restart
+  // request, but it could later. The first process is our child (not
+  // reaped: its number cannot be reused); a daemonized successor is named by
+  // the pidfd its "R PID" let us open.
+  sys::UniqueFd successor;
+  auto fail = [&](Error e) -> Result<Pid> {
+    mine.reset();
+    if (successor) (void)::syscall(SYS_pidfd_send_signal, successor.get(), SIGKILL, nullptr, 0);
+    (void)::kill(child.value(), SIGKILL);
+    while (::waitpid(child.value(), nullptr, 0) < 0 && errno == EINTR) {
     }
+    if (successor) {
+      pollfd gone{successor.get(), POLLIN, 0};
+      (void)::poll(&gone, 1, kSuccessorDeadlineSeconds * 1000);
+    }
+    return undo(std::move(e));
   };
-  if (auto sent = send_bundle(mine.get(), bundle, p.lock_fd, p.control_fd, fds); !sent) {
-    mine.reset();  // the successor reads EOF and exits
-    reap();
-    return undo(sent.error());
-  }
-  // 5. Its "ready": it serves the mount.
+  if (auto sent = send_bundle(mine.get(), bundle, p.lock_fd, p.control_fd, fds); !sent) return fail(sent.error());
+  // 5. Its "ready": it serves the mount (not yet the listeners).
   auto ready = wait_ready(mine.get());
-  if (!ready) {
-    reap();
-    return undo(ready.error());
-  }
+  if (!ready) return fail(ready.error());
+  successor = sys::UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, ready.value(), 0)));
+  // Ours must still be the top mount: detaching it is what uncovers the
+  // successor's. Checked before the commit point.
+  struct stat top {};
+  if (::stat(p.mountpoint.c_str(), &top) != 0 || top.st_dev != ours.st_dev)
+    return fail(make_error(Errc::busy, fmt::format("the top mount at {} is no longer this daemon's", p.mountpoint)));
   // 5b. Our events ran on while the successor started; its own run now.
   // Children forked meanwhile (orphaned too: their parent may be gone) are
   // in our view only: the members again, for the successor to take.
   Bundle later;
   later.members = p.filesystem.members_now();
   if (p.routed_now) later.routed = p.routed_now();
-  if (auto sent = send_bundle(mine.get(), later, -1, -1, {}); !sent) {
-    mine.reset();
-    reap();
-    return undo(sent.error());
-  }
-  if (auto acked = wait_ack(mine.get()); !acked) {
-    reap();
-    return undo(acked.error());
-  }
+  if (auto sent = send_bundle(mine.get(), later, -1, -1, {}); !sent) return fail(sent.error());
+  // The commit point: after "A" the successor reads the listeners.
+  if (auto acked = wait_ack(mine.get()); !acked) return fail(acked.error());
   // A daemonizing successor's first process ends once it forked: reap it.
   (void)::waitpid(child.value(), nullptr, WNOHANG);
 
   // 6. Ours is the top mount, the successor's right beneath it: detaching
   // ours uncovers it in one step.
-  struct stat top {};
-  if (::stat(p.mountpoint.c_str(), &top) != 0 || top.st_dev != ours.st_dev)
-    p.log.error("the top mount at {} is no longer this daemon's: not detached", p.mountpoint);
-  else if (::umount2(p.mountpoint.c_str(), MNT_DETACH) != 0)
+  if (::umount2(p.mountpoint.c_str(), MNT_DETACH) != 0)
     p.log.error("the old mount at {} could not be detached: {}", p.mountpoint, std::strerror(errno));
   return ready.value();
 }

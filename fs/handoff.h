@@ -11,10 +11,13 @@
 //     of a socketpair as fd 3, and sends it the bundle, the state lock and
 //     the listeners;
 //  5. waits for "ready": the successor restored the state, took the
-//     members and listeners, mounted beneath this mount (mount_beneath.h)
-//     and serves it; then sends the members again (its own fork events run
-//     now; children forked meanwhile, orphans too, were seen by ours only)
-//     and waits for the successor to take them;
+//     members, mounted beneath this mount (mount_beneath.h) and runs; then
+//     sends the members again (its own fork events run now; children forked
+//     meanwhile, orphans too, were seen by ours only) and waits for "A": the
+//     commit point, after which the successor reads the listeners and takes
+//     restart requests. Until then a failure (each wait has a deadline)
+//     kills the successor before this daemon serves on: never two daemons
+//     answering one listener;
 //  6. detaches its own mount, still the top one: the successor's is
 //     uncovered in the same step, so no path ever answers ENOTCONN.
 // Then the caller ends the FUSE loop without unmounting (the mount point now
@@ -51,6 +54,7 @@ struct HandoffParts {
   int lock_fd = -1;                                       // the state lock; -1: no state
   int control_fd = -1;                                    // the restart socket (listening); -1: none
   std::vector<std::string> argv;                          // the successor's command line, binary first
+  std::string cwd;                                        // where it runs (for relative paths in argv)
   std::string mountpoint;
   sys::Log& log;
   // Tests only (SYSCGFS_TEST_HANDOFF_GATE): runs once the supervisor is

@@ -171,6 +171,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!mountpoint) return fail("no mountpoint given (see --help)");
+  // Where we started: a restart's successor resolves our relative paths there.
+  char cwd_buf[PATH_MAX];
+  const std::string start_cwd = getcwd(cwd_buf, sizeof cwd_buf) ? cwd_buf : "";
   // A successor mounts over its predecessor's mount (fs/handoff.h).
   const bool takeover = own.takeover >= 0;
   if (auto problem = check_mountpoint(mountpoint.get()); !problem.empty() && !takeover) return fail(problem);
@@ -204,6 +207,10 @@ int main(int argc, char** argv) {
       } else if (taken.value()) {
         stored_by_predecessor = std::move(taken.value()->stored);
         handed.emplace(std::move(taken.value()->received));
+      } else {
+        // Stored fds without a bundle (a stop cut short): the manager's
+        // copies go too, or routed calls would wait for ever.
+        for (const auto& n : names) (void)syscg::fs::service::remove_fds(n);
       }
     }
   }
@@ -299,25 +306,31 @@ int main(int argc, char** argv) {
   // `syscg restart`, and the hand-over stored at a stop under a service
   // manager (fs/daemon_restart.h).
   syscg::fs::Restarts restarts({filesystem, enforcer, hierarchy, log, saved.lock ? saved.lock->fd() : -1, mount_path,
-                                syscg::fs::successor_argv(argc, argv)});
-  restarts.serve(handed ? std::move(handed->control) : syscg::sys::UniqueFd{});
+                                syscg::fs::successor_argv(argc, argv), start_cwd});
   if (takeover) {
-    // Serving: then the members once more (children forked while we
-    // started, seen by the predecessor's events only), and the predecessor
-    // may detach its mount and go.
+    // The predecessor's second snapshot (children forked while we started,
+    // seen by its events only), then "A": the commit point. Any failure
+    // before it ends us, having read no listener and taken no request: the
+    // predecessor then kills us and serves on (never two daemons answering
+    // one listener). Our mount, beneath its, dies with us.
     if (auto ready = syscg::fs::send_ready(channel.get(), getpid()); !ready)
-      log.error("telling the predecessor we serve: {}", ready.error().message);
-    else if (auto later = syscg::fs::receive_bundle(channel.get()); !later)
-      log.error("the predecessor's last members: {}", later.error().message);
-    else {
-      enforcer.add_handed_routed(later.value().bundle.routed);
-      if (auto joined = filesystem.adopt_handed(later.value().bundle.members); !joined)
-        log.error("taking the predecessor's last members: {}", joined.error().message);
-      else if (auto acked = syscg::fs::send_ack(channel.get()); !acked)
-        log.error("telling the predecessor we took its last members: {}", acked.error().message);
-    }
+      return fail(fmt::format("taking over: telling the predecessor we run: {}", ready.error().message));
+    auto later = syscg::fs::receive_bundle(channel.get());
+    if (!later) return fail(fmt::format("taking over: the predecessor's last members: {}", later.error().message));
+    enforcer.add_handed_routed(later.value().bundle.routed);
+    if (auto joined = filesystem.adopt_handed(later.value().bundle.members); !joined)
+      return fail(fmt::format("taking over the predecessor's last members: {}", joined.error().message));
+    // Their children forked since its snapshot: our events saw those forks
+    // before their parents were members here.
+    enforcer.rescan_children();
+    if (auto acked = syscg::fs::send_ack(channel.get()); !acked)
+      return fail(fmt::format("taking over: {}", acked.error().message));
     channel.reset();
   }
+  // Committed (or nothing handed over): the handed listeners are ours to
+  // answer, and restart requests ours to take.
+  enforcer.serve_handed();
+  restarts.serve(handed ? std::move(handed->control) : syscg::sys::UniqueFd{});
   if (syscg::fs::service::notify_socket_set() && !opts.foreground)
     log.warning("NOTIFY_SOCKET is set but syscgfs went to the background: run it with -f under a service manager");
   if (auto s = syscg::fs::service::ready(fmt::format("syscg hierarchy mounted at {}", mountpoint.get())); !s)

@@ -39,6 +39,11 @@ void run(const Common& common, int timeout_s) {
     throw CliError(kFailed, errno == ECONNREFUSED
                                 ? fmt::format("no syscgfs serves {} (or it has no restart socket)", real)
                                 : fmt::format("cannot reach the syscgfs of {}: {}", real, std::strerror(errno)));
+  // An abstract name can be bound by anyone first: only root's answer counts.
+  ucred server{};
+  socklen_t len_cred = sizeof server;
+  if (getsockopt(s.get(), SOL_SOCKET, SO_PEERCRED, &server, &len_cred) != 0 || server.uid != 0)
+    throw CliError(kFailed, fmt::format("the restart socket of {} is not held by root: not asking it", real));
   if (send(s.get(), kRestartRequest.data(), kRestartRequest.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(kRestartRequest.size()))
     throw CliError(kFailed, fmt::format("asking for the restart: {}", std::strerror(errno)));
