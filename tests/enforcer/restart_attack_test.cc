@@ -55,28 +55,6 @@ std::string cmdline(pid_t pid) {
   return s;
 }
 
-// True when `pid` holds a NETLINK_CONNECTOR socket (the proc connector,
-// through which the daemon learns of forks).
-bool holds_proc_connector(pid_t pid) {
-  std::set<std::string> inodes;
-  std::istringstream net(read_file("/proc/" + std::to_string(pid) + "/net/netlink"));
-  std::string line;
-  std::getline(net, line);  // header
-  while (std::getline(net, line)) {
-    std::istringstream f(line);
-    std::vector<std::string> cols;
-    for (std::string c; f >> c;) cols.push_back(c);
-    if (cols.size() >= 10 && cols[1] == "11") inodes.insert("socket:[" + cols.back() + "]");
-  }
-  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
-  for (pid_t fd : numeric_entries(dir)) {
-    char link[256] = {};
-    if (readlink((dir + "/" + std::to_string(fd)).c_str(), link, sizeof link - 1) > 0 && inodes.contains(link))
-      return true;
-  }
-  return false;
-}
-
 class RestartAttackTest : public LiveLooseningTest {
  protected:
   void SetUp() override {
@@ -159,51 +137,11 @@ class RestartAttackTest : public LiveLooseningTest {
   std::string leftover_dir_;
 };
 
-// The window: members_now() is the snapshot, taken before the successor
-// starts; the successor subscribes to fork events only in Enforcer::start(),
-// after it restored the state, re-adopted the members and mounted. A member
-// that forks in between has a child neither daemon lists after the restart
-// (the old one is gone), so a later deny does not reach it, although the
-// threat model says every process a member creates is confined by its
-// group from the moment the write returned.
-TEST_F(RestartAttackTest, AChildForkedWhileTheSuccessorStartsIsStillAMember) {
-  mkgroup("g", "getppid");
-  Victim v({"serve"});
-  ASSERT_EQ(v.read_line(), "ready");
-  ASSERT_MOVED(v.pid(), "g");
-  ASSERT_EQ(v.ask("getppid"), "getppid EPERM");
-
-  std::string out;
-  std::thread restarting([&] { restart(&out); });
-  // Caught before it listens to fork events; the snapshot (members_now)
-  // was taken before it was started.
-  const pid_t successor = stop_successor();
-  ASSERT_NE(successor, 0) << "no successor appeared";
-  ASSERT_TRUE(wait_for_state(successor, 'T'));
-  const bool execed = cmdline(successor).find("takeover=") != std::string::npos;
-  ASSERT_FALSE(execed && holds_proc_connector(successor))
-      << "the successor listened to fork events already: the window was missed (not the hole's absence)";
-
-  // The member forks now: a member of g by the rules.
-  SpawnedVictim child(v);
-  ASSERT_TRUE(child.ok());
-  ASSERT_TRUE(child.ready());
-
-  resume(successor);
-  restarting.join();
-  ASSERT_FALSE(successors_.empty()) << out;
-
-  EXPECT_TRUE(contains(members("g"), child.pid()))
-      << "a child the member forked during the restart is no longer listed in g";
-  // The promise: once the deny returned, no member runs uname.
-  ASSERT_EQ(deny("g", "uname"), 0);
-  EXPECT_EQ(v.ask("uname"), "uname EPERM");
-  EXPECT_EQ(child.ask("uname"), "uname EPERM") << "the member's child runs a call its group denies";
-  // And an allow of a routed number reaches it like its parent.
-  ASSERT_EQ(allow("g", "getppid"), 0);
-  EXPECT_EQ(v.ask("getppid"), "getppid ok");
-  EXPECT_EQ(child.ask("getppid"), "getppid ok") << "the child's routed call is not answered from g's policy";
-}
+// (The window between the snapshot and the successor's fork events, found
+// here first, is tested deterministically with the hand-over gate:
+// RestartTest.AChildForkedDuringTheRestartIsFoundAndLoosenable and
+// AnOrphanForkedDuringTheRestartStaysAMember. Stopping the successor before
+// it subscribed could miss the window under load.)
 
 // The restart socket is abstract: any process in the daemon's network
 // namespace may connect, whatever its uid. The server reads the request
@@ -363,13 +301,18 @@ TEST_F(RestartFailureTest, ASuccessorKilledBeforeItServesLeavesTheOldDaemonServi
   std::string out;
   std::thread restarting([&] { restart(&out); });
   const pid_t successor = stop_successor();
-  ASSERT_NE(successor, 0);
-  // Meanwhile a routed call waits in the kernel.
-  ASSERT_TRUE(v.send("getppid"));
-  EXPECT_TRUE(wait_for_syscall(v.pid(), {SYS_getppid})) << "not blocked in getppid";
-  ::kill(successor, SIGKILL);
-  resume(successor);
+  // Meanwhile a routed call waits in the kernel. No ASSERT until the
+  // restarting thread is joined (a joinable thread's destructor aborts).
+  const bool sent = successor != 0 && v.send("getppid");
+  const bool blocked = sent && wait_for_syscall(v.pid(), {SYS_getppid});
+  if (successor != 0) {
+    ::kill(successor, SIGKILL);
+    resume(successor);
+  }
   restarting.join();
+  ASSERT_NE(successor, 0) << "no successor appeared: " << out;
+  ASSERT_TRUE(sent);
+  EXPECT_TRUE(blocked) << "not blocked in getppid";
   EXPECT_TRUE(successors_.empty()) << out;
   EXPECT_EQ(v.read_line(10s), "getppid EPERM") << "the waiting call was not answered after the failure";
   expect_serving(v);
