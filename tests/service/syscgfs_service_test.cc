@@ -319,6 +319,18 @@ TEST(SyscgfsUnitTest, NoNamespaceOrSeccompOption) {
     for (const char* key : kForbidden) EXPECT_FALSE(line.starts_with(std::string(key) + "=")) << line;
 }
 
+// Starts `d`, makes group g denying getppid and moves `v` (a `victim serve`)
+// into it: its first restriction routes getppid to the supervisor.
+void start_with_routed_member(ManagedDaemon& d, Victim& v) {
+  d.start();
+  ASSERT_TRUE(d.manager.wait_ready(20s)) << d.log();
+  ASSERT_EQ(::mkdir(d.path("g").c_str(), 0755), 0) << std::strerror(errno);
+  ASSERT_EQ(write_file(d.path("g/syscalls.deny"), "getppid\n"), 0);
+  ASSERT_EQ(v.read_line(), "ready");
+  ASSERT_EQ(errno_name(write_file(d.path("g/cgroup.procs"), std::to_string(v.pid()) + "\n")), "0");
+  ASSERT_EQ(v.ask("getppid"), "getppid EPERM");
+}
+
 // Restarts that lose nothing, under a service manager (issue 13 §3): the
 // daemon stopped by the manager puts its listeners (one name per member) and
 // its bundle in the fd store; while no daemon runs, a routed call waits in
@@ -327,14 +339,8 @@ TEST(SyscgfsUnitTest, NoNamespaceOrSeccompOption) {
 // a crash fails closed again.
 TEST_F(SyscgfsServiceTest, ARestartByTheManagerKeepsRoutedCallsWaitingAndLoosenable) {
   ManagedDaemon d;
-  d.start();
-  ASSERT_TRUE(d.manager.wait_ready(20s)) << d.log();
-  ASSERT_EQ(::mkdir(d.path("g").c_str(), 0755), 0) << std::strerror(errno);
-  ASSERT_EQ(write_file(d.path("g/syscalls.deny"), "getppid\n"), 0);
   Victim v({"serve"});
-  ASSERT_EQ(v.read_line(), "ready");
-  ASSERT_EQ(errno_name(write_file(d.path("g/cgroup.procs"), std::to_string(v.pid()) + "\n")), "0");
-  ASSERT_EQ(v.ask("getppid"), "getppid EPERM");  // routed: its first restriction
+  ASSERT_NO_FATAL_FAILURE(start_with_routed_member(d, v));
 
   ASSERT_EQ(d.manager.stop(10s), 0) << d.log();
   (void)d.manager.messages();  // every message received
@@ -367,14 +373,8 @@ TEST_F(SyscgfsServiceTest, ARestartByTheManagerKeepsRoutedCallsWaitingAndLoosena
 // manager.
 TEST_F(SyscgfsServiceTest, ACrashStillFailsClosed) {
   ManagedDaemon d;
-  d.start();
-  ASSERT_TRUE(d.manager.wait_ready(20s)) << d.log();
-  ASSERT_EQ(::mkdir(d.path("g").c_str(), 0755), 0) << std::strerror(errno);
-  ASSERT_EQ(write_file(d.path("g/syscalls.deny"), "getppid\n"), 0);
   Victim v({"serve"});
-  ASSERT_EQ(v.read_line(), "ready");
-  ASSERT_EQ(errno_name(write_file(d.path("g/cgroup.procs"), std::to_string(v.pid()) + "\n")), "0");
-  ASSERT_EQ(v.ask("getppid"), "getppid EPERM");
+  ASSERT_NO_FATAL_FAILURE(start_with_routed_member(d, v));
   ASSERT_EQ(::kill(d.manager.pid(), SIGKILL), 0);
   EXPECT_EQ(d.manager.wait_exit(10s), 128 + SIGKILL);
   EXPECT_EQ(v.ask("getppid"), "getppid ENOSYS");
